@@ -1,0 +1,49 @@
+# clusterforge — the commands of README.md.
+#   make setup   everything a fresh machine needs (venv, system packages, the
+#                Kubernetes toolchain, cached under ~/.cache/clusterforge)
+#   make test    every test
+#   make lint    ruff, mypy, import contracts
+#   make bench   benchmarks (print ratios against baselines of the same run)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CF     := $(BIN)/clusterforge
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup venv system-packages tools test test-fast lint bench clean
+
+setup: venv system-packages tools
+
+venv: $(BIN)/.installed
+$(BIN)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+# Debian packages the tests use for real: bats (DETIK .bats files), chromium
+# (UI tests). Installed only when missing, so a warm setup takes seconds.
+system-packages:
+	@scripts/install-system-packages
+
+tools: venv
+	$(CF) tools install
+
+test: setup
+	$(BIN)/pytest -n 2 --timeout=900
+
+test-fast: venv
+	$(BIN)/pytest -n 2 -m 'not cluster'
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: setup
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

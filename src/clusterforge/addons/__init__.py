@@ -1,0 +1,1 @@
+"""addons — see the package docstring once implemented."""

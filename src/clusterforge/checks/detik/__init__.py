@@ -1,0 +1,1 @@
+"""detik — see the package docstring once implemented."""

@@ -1,0 +1,1 @@
+"""local — see the package docstring once implemented."""

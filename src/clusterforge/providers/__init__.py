@@ -1,0 +1,1 @@
+"""providers — see the package docstring once implemented."""

@@ -1,0 +1,1 @@
+"""aws — see the package docstring once implemented."""

@@ -1,0 +1,1 @@
+"""kwok — see the package docstring once implemented."""

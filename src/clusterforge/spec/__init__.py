@@ -1,0 +1,1 @@
+"""spec — see the package docstring once implemented."""

@@ -1,0 +1,1 @@
+"""stages — see the package docstring once implemented."""

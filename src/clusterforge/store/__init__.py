@@ -1,0 +1,1 @@
+"""store — see the package docstring once implemented."""

@@ -1,0 +1,1 @@
+"""ui — see the package docstring once implemented."""

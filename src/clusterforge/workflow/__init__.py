@@ -1,0 +1,1 @@
+"""workflow — see the package docstring once implemented."""
