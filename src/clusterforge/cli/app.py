@@ -17,6 +17,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """Build tested Kubernetes clusters with Argo-dialect workflows."""
+
+
 @app.command()
 def version() -> None:
     """Print clusterforge's version."""
