@@ -1,0 +1,292 @@
+"""SQLite persistence for workflows, nodes and their event journal.
+
+Why SQLite in WAL mode: one file, no server, crash-safe commits, and many
+readers (CLI, API, UI) alongside one writer (the engine) across processes.
+Every write is its own short transaction, so a SIGKILL of the engine loses at
+most the transition it was writing; everything committed before is the truth a
+restarted engine resumes from.
+
+Only this module issues SQL. Each thread gets its own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from clusterforge.store.records import NodeEvent, NodeRecord, WorkflowRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS workflows (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    namespace   TEXT NOT NULL,
+    uid         TEXT NOT NULL,
+    manifest    TEXT NOT NULL,
+    templates   TEXT NOT NULL,
+    arguments   TEXT NOT NULL,
+    labels      TEXT NOT NULL,
+    phase       TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    created_at  REAL NOT NULL,
+    started_at  REAL,
+    finished_at REAL,
+    owner       TEXT,
+    heartbeat   REAL,
+    shutdown    TEXT,
+    outputs     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS workflows_created ON workflows (created_at);
+CREATE TABLE IF NOT EXISTS nodes (
+    workflow_id  TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    template_name TEXT NOT NULL,
+    phase        TEXT NOT NULL,
+    message      TEXT NOT NULL,
+    boundary_id  TEXT NOT NULL,
+    parent_id    TEXT NOT NULL,
+    children     TEXT NOT NULL,
+    started_at   REAL,
+    finished_at  REAL,
+    inputs       TEXT NOT NULL,
+    outputs      TEXT NOT NULL,
+    exit_code    INTEGER,
+    pid          INTEGER,
+    log_dir      TEXT,
+    attempt      INTEGER,
+    image        TEXT,
+    PRIMARY KEY (workflow_id, id)
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    workflow_id  TEXT NOT NULL,
+    node_id      TEXT NOT NULL,
+    node_name    TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    phase        TEXT NOT NULL,
+    message      TEXT NOT NULL,
+    at           REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_workflow ON events (workflow_id, seq);
+CREATE TABLE IF NOT EXISTS kv (
+    scope TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+"""
+
+_WF_JSON = ("manifest", "templates", "arguments", "labels", "outputs")
+_NODE_JSON = ("children", "inputs", "outputs")
+_WF_COLUMNS = tuple(WorkflowRecord.__dataclass_fields__)
+_NODE_COLUMNS = tuple(NodeRecord.__dataclass_fields__)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+class Store:
+    """The state database. Safe to share between threads (one connection each)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
+
+    # -- connection handling -------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._conn()
+        if db.in_transaction:  # nested: the outer transaction commits
+            yield db
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several writes into one commit (faster, and atomic)."""
+        with self._tx():
+            yield
+
+    def close(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- workflows -----------------------------------------------------------
+
+    def create_workflow(self, wf: WorkflowRecord) -> None:
+        values = [
+            _dumps(getattr(wf, c)) if c in _WF_JSON else getattr(wf, c) for c in _WF_COLUMNS
+        ]
+        marks = ",".join("?" for _ in _WF_COLUMNS)
+        with self._tx() as db:
+            db.execute(f"INSERT INTO workflows ({','.join(_WF_COLUMNS)}) VALUES ({marks})", values)  # noqa: S608 — columns are our own constants
+
+    def update_workflow(self, workflow_id: str, **fields: Any) -> None:
+        if not fields:
+            return
+        unknown = set(fields) - set(_WF_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown workflow columns: {sorted(unknown)}")
+        sets = ",".join(f"{k}=?" for k in fields)
+        values = [_dumps(v) if k in _WF_JSON else v for k, v in fields.items()]
+        with self._tx() as db:
+            db.execute(f"UPDATE workflows SET {sets} WHERE id=?", [*values, workflow_id])  # noqa: S608 — columns checked above
+
+    def get_workflow(self, workflow_id: str) -> WorkflowRecord | None:
+        row = self._conn().execute("SELECT * FROM workflows WHERE id=?", (workflow_id,)).fetchone()
+        return _workflow(row) if row else None
+
+    def list_workflows(
+        self,
+        *,
+        phase: str | None = None,
+        labels: dict[str, str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[WorkflowRecord]:
+        sql = "SELECT * FROM workflows"
+        args: list[Any] = []
+        if phase:
+            sql += " WHERE phase=?"
+            args.append(phase)
+        sql += " ORDER BY created_at DESC, id DESC"
+        rows = [_workflow(r) for r in self._conn().execute(sql, args)]
+        if labels:
+            rows = [r for r in rows if all(r.labels.get(k) == v for k, v in labels.items())]
+        end = None if limit is None else offset + limit
+        return rows[offset:end]
+
+    def claim_workflow(self, workflow_id: str, owner: str, *, unless_alive: Iterable[str]) -> bool:
+        """Atomically take ownership unless a live owner (one of ``unless_alive``) holds it."""
+        alive = set(unless_alive)
+        with self._tx() as db:
+            row = db.execute("SELECT owner FROM workflows WHERE id=?", (workflow_id,)).fetchone()
+            if row is None:
+                return False
+            current = row["owner"]
+            if current and current != owner and current in alive:
+                return False
+            db.execute(
+                "UPDATE workflows SET owner=?, heartbeat=? WHERE id=?",
+                (owner, time.time(), workflow_id),
+            )
+            return True
+
+    # -- nodes ---------------------------------------------------------------
+
+    def put_node(self, node: NodeRecord, *, event: bool = True) -> None:
+        """Insert or replace a node; record an event when asked (phase change)."""
+        values = [
+            _dumps(getattr(node, c)) if c in _NODE_JSON else getattr(node, c)
+            for c in _NODE_COLUMNS
+        ]
+        marks = ",".join("?" for _ in _NODE_COLUMNS)
+        with self._tx() as db:
+            db.execute(
+                f"INSERT OR REPLACE INTO nodes ({','.join(_NODE_COLUMNS)}) VALUES ({marks})",  # noqa: S608 — our own constants
+                values,
+            )
+            if event:
+                db.execute(
+                    "INSERT INTO events (workflow_id, node_id, node_name, display_name, type,"
+                    " phase, message, at) VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        node.workflow_id,
+                        node.id,
+                        node.name,
+                        node.display_name,
+                        node.type,
+                        node.phase,
+                        node.message,
+                        time.time(),
+                    ),
+                )
+
+    def get_nodes(self, workflow_id: str) -> dict[str, NodeRecord]:
+        """All nodes of a workflow by node id, in creation order."""
+        rows = self._conn().execute(
+            "SELECT * FROM nodes WHERE workflow_id=? ORDER BY rowid", (workflow_id,)
+        )
+        return {r["id"]: _node(r) for r in rows}
+
+    def delete_nodes(self, workflow_id: str, node_ids: Iterable[str]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "DELETE FROM nodes WHERE workflow_id=? AND id=?",
+                [(workflow_id, n) for n in node_ids],
+            )
+
+    # -- events --------------------------------------------------------------
+
+    def events(self, workflow_id: str, *, after: int = 0) -> list[NodeEvent]:
+        rows = self._conn().execute(
+            "SELECT * FROM events WHERE workflow_id=? AND seq>? ORDER BY seq",
+            (workflow_id, after),
+        )
+        return [NodeEvent(**dict(r)) for r in rows]
+
+    # -- small key/value space for other layers (idempotency keys, builds) ----
+
+    def kv_put(self, scope: str, key: str, value: Any) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO kv (scope, key, value) VALUES (?,?,?)",
+                (scope, key, _dumps(value)),
+            )
+
+    def kv_get(self, scope: str, key: str) -> Any:
+        row = self._conn().execute(
+            "SELECT value FROM kv WHERE scope=? AND key=?", (scope, key)
+        ).fetchone()
+        return json.loads(row["value"]) if row else None
+
+    def kv_items(self, scope: str) -> list[tuple[str, Any]]:
+        rows = self._conn().execute("SELECT key, value FROM kv WHERE scope=? ORDER BY key", (scope,))
+        return [(r["key"], json.loads(r["value"])) for r in rows]
+
+
+def _workflow(row: sqlite3.Row) -> WorkflowRecord:
+    data = dict(row)
+    for key in _WF_JSON:
+        data[key] = json.loads(data[key])
+    return WorkflowRecord(**data)
+
+
+def _node(row: sqlite3.Row) -> NodeRecord:
+    data = dict(row)
+    for key in _NODE_JSON:
+        data[key] = json.loads(data[key])
+    return NodeRecord(**data)
