@@ -1,1 +1,12 @@
-"""engine — see the package docstring once implemented."""
+"""Engines run workflows; they know nothing about clusters.
+
+One interface (:class:`Engine`), two backends: :class:`LocalEngine` here, and
+Argo Workflows later. Everything above this package uses only the interface and
+the Argo-shaped :class:`WorkflowView` it returns.
+"""
+
+from clusterforge.engine.interface import Engine, LogLine, Submission
+from clusterforge.engine.local import LocalEngine, isolation
+from clusterforge.engine.status import WorkflowView
+
+__all__ = ["Engine", "LocalEngine", "LogLine", "Submission", "WorkflowView", "isolation"]

@@ -1,1 +1,6 @@
-"""local — see the package docstring once implemented."""
+"""The embedded engine: Argo workflows as isolated host subprocesses, state in SQLite."""
+
+from clusterforge.engine.local.engine import LocalEngine, owner_alive
+from clusterforge.engine.local.process import isolation
+
+__all__ = ["LocalEngine", "isolation", "owner_alive"]

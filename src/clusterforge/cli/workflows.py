@@ -1,0 +1,229 @@
+"""Workflow commands: run, list, get, logs, retry, stop, resume.
+
+They mirror the ``argo`` CLI so Argo users feel at home, and go through the
+:class:`~clusterforge.engine.Engine` interface only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clusterforge.cli.app import app
+from clusterforge.errors import InvalidInput
+
+OutputOpt = Annotated[
+    str | None, typer.Option("--output", "-o", help="tree, json, yaml, or name")
+]
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from clusterforge.engine import LocalEngine
+
+    return LocalEngine()
+
+
+def parse_params(values: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs from ``-p`` flags."""
+    params: dict[str, str] = {}
+    for raw in values:
+        name, sep, value = raw.partition("=")
+        if not sep or not name:
+            raise InvalidInput(f"-p {raw!r}: expected NAME=VALUE, e.g. -p message=hello")
+        params[name] = value
+    return params
+
+
+def _print(view, output: str | None) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    if output in (None, "tree", "wide"):
+        from clusterforge.cli.tree import render
+
+        Console().print(render(view))
+    elif output == "json":
+        sys.stdout.write(json.dumps(view.to_argo(), indent=2) + "\n")
+    elif output == "yaml":
+        import yaml
+
+        sys.stdout.write(yaml.safe_dump(view.to_argo(), sort_keys=False))
+    elif output == "name":
+        sys.stdout.write(view.id + "\n")
+    else:
+        raise InvalidInput(f"--output {output!r}: use tree, json, yaml or name")
+
+
+def follow_live(engine, workflow_id: str) -> object:  # type: ignore[no-untyped-def]
+    """Show the live tree until the workflow ends (on a terminal); return the final view."""
+    from rich.console import Console
+    from rich.live import Live
+
+    from clusterforge.cli.tree import render
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        seen: set[tuple[str, str]] = set()
+        while True:
+            view = engine.get(workflow_id)
+            for node in view.nodes.values():
+                key = (node.id, node.phase)
+                if key not in seen and node.type in ("Pod", "Skipped"):
+                    seen.add(key)
+                    msg = f" — {node.message}" if node.message else ""
+                    console.print(f"{node.phase:<9} {node.display_name}{msg}", highlight=False)
+            if view.done:
+                return view
+            time.sleep(0.3)
+    with Live(render(engine.get(workflow_id)), console=console, refresh_per_second=4) as live:
+        while True:
+            view = engine.get(workflow_id)
+            live.update(render(view))
+            if view.done:
+                return view
+            time.sleep(0.25)
+
+
+@app.command()
+def run(
+    files: Annotated[list[Path], typer.Argument(help="Workflow file(s); WorkflowTemplates in them join the library.")],
+    param: Annotated[list[str], typer.Option("--parameter", "-p", help="NAME=VALUE (repeatable)")] = [],  # noqa: B006
+    template_dir: Annotated[list[Path], typer.Option("--template-dir", help="WorkflowTemplate library directory (repeatable)")] = [],  # noqa: B006
+    wait: Annotated[bool, typer.Option("--wait", "-w", help="Wait for the workflow to finish")] = False,
+    output: OutputOpt = None,
+    name: Annotated[str | None, typer.Option("--name", help="Workflow name (default: generated)")] = None,
+) -> None:
+    """Run an Argo workflow on this machine."""
+    from rich.console import Console
+
+    from clusterforge.engine import Submission
+
+    engine = _engine()
+    submission = Submission(
+        files=tuple(files),
+        template_dirs=tuple(template_dir),
+        arguments=parse_params(param),
+        name=name,
+    )
+    view = engine.submit(submission, detach=not wait)
+    err = Console(stderr=True)
+    for warning in engine.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if not wait:
+        if output in (None, "name"):
+            typer.echo(view.id)
+        else:
+            _print(view, output)
+        return
+    if output in (None, "tree"):
+        final = follow_live(engine, view.id)
+        _print(final, "tree")
+    else:
+        engine.join(view.id)
+        final = engine.wait(view.id)
+        _print(final, output)
+    raise typer.Exit(0 if final.phase == "Succeeded" else 1)  # type: ignore[attr-defined]
+
+
+@app.command("list")
+def list_workflows(
+    phase: Annotated[str | None, typer.Option(help="Only workflows in this phase")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many")] = 50,
+    output: OutputOpt = None,
+) -> None:
+    """List workflows, newest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    engine = _engine()
+    views = engine.list(phase=phase, limit=limit)
+    if output == "json":
+        typer.echo(json.dumps([v.to_argo()["metadata"] | {"phase": v.phase} for v in views], indent=2))
+        return
+    if output == "name":
+        for v in views:
+            typer.echo(v.id)
+        return
+    table = Table("NAME", "STATUS", "AGE", "DURATION", "MESSAGE")
+    now = time.time()
+    for v in views:
+        r = v.record
+        age = f"{int(now - r.created_at)}s"
+        dur = f"{(r.finished_at or now) - r.started_at:.1f}s" if r.started_at else ""
+        table.add_row(r.name, r.phase, age, dur, r.message)
+    Console().print(table)
+
+
+@app.command()
+def get(
+    workflow: Annotated[str, typer.Argument(help="Workflow name")],
+    output: OutputOpt = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep showing it until it ends")] = False,
+) -> None:
+    """Show a workflow: its node tree, or the Argo object as JSON/YAML."""
+    engine = _engine()
+    view = engine.get(workflow)
+    if watch and not view.done:
+        view = follow_live(engine, workflow)
+    _print(view, output)
+
+
+@app.command()
+def logs(
+    workflow: Annotated[str, typer.Argument(help="Workflow name")],
+    node: Annotated[str | None, typer.Argument(help="Node id, name or display name")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream until the workflow ends")] = False,
+) -> None:
+    """Print step logs (stdout and stderr of every attempt)."""
+    engine = _engine()
+    for line in engine.logs(workflow, node, follow=follow):
+        typer.echo(f"{line.display_name}: {line.text}")
+
+
+@app.command()
+def retry(
+    workflow: Annotated[str, typer.Argument(help="Workflow name")],
+    wait: Annotated[bool, typer.Option("--wait", "-w")] = False,
+    output: OutputOpt = None,
+) -> None:
+    """Re-run a workflow's failed nodes (and what they gate); keep succeeded ones."""
+    engine = _engine()
+    view = engine.retry(workflow, detach=not wait)
+    if not wait:
+        typer.echo(view.id)
+        return
+    final = follow_live(engine, workflow) if output in (None, "tree") else engine.wait(workflow)
+    _print(final, output)
+    raise typer.Exit(0 if final.phase == "Succeeded" else 1)  # type: ignore[attr-defined]
+
+
+@app.command()
+def stop(workflow: Annotated[str, typer.Argument(help="Workflow name")]) -> None:
+    """Stop a running workflow: running steps are terminated, exit handlers run."""
+    engine = _engine()
+    engine.stop(workflow)
+    typer.echo(f"{workflow} stopping")
+
+
+@app.command()
+def resume(
+    workflows: Annotated[list[str], typer.Argument(help="Workflow names (default: all interrupted)")] = [],  # noqa: B006
+    wait: Annotated[bool, typer.Option("--wait", "-w")] = True,
+) -> None:
+    """Continue workflows whose engine died (after a crash or reboot)."""
+    engine = _engine()
+    started = engine.resume(list(workflows) or None)
+    if not started:
+        typer.echo("nothing to resume")
+        return
+    failed = False
+    for wid in started:
+        typer.echo(f"resuming {wid}", err=True)
+        if wait:
+            engine.join(wid)
+            failed |= engine.wait(wid).phase != "Succeeded"
+    raise typer.Exit(1 if failed else 0)

@@ -1,0 +1,383 @@
+"""The local engine: Argo workflows on this machine, state in SQLite.
+
+Submitting checks the whole workflow first (nothing runs if anything is
+wrong), then stores a self-contained snapshot — the workflow and every
+WorkflowTemplate it references — so that a resume, a retry or a reader in
+another process never needs the original files again.
+
+A workflow is run by an *owner*: a thread of this process (``run`` with
+``--wait``, the API server) or a detached engine process (``run`` without
+``--wait``). The owner writes a heartbeat; when it dies, :meth:`resume` in any
+later process claims the workflow and continues from the stored tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import string
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from clusterforge import paths
+from clusterforge.engine.interface import LogLine, Submission
+from clusterforge.engine.local import process
+from clusterforge.engine.local.operator import FAILED, WorkflowRun
+from clusterforge.engine.status import FULFILLED_PHASES, WorkflowView
+from clusterforge.errors import InvalidInput, NotFound
+from clusterforge.store import NodeEvent, Store, WorkflowRecord
+from clusterforge.workflow import (
+    Document,
+    TemplateLibrary,
+    check_or_raise,
+    default_template_dirs,
+    effective_spec,
+    load_documents,
+    load_text,
+)
+
+_ALNUM = string.ascii_lowercase + string.digits
+
+
+def _owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{process.process_start_time(os.getpid())}"
+
+
+def owner_alive(owner: str | None) -> bool:
+    """Is the engine that owns a workflow still running (on this host)?"""
+    if not owner:
+        return False
+    try:
+        host, pid, start = owner.rsplit(":", 2)
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return True  # another machine's engine: assume alive, heartbeats tell
+    return process.process_start_time(int(pid)) == start
+
+
+class LocalEngine:
+    """Runs Argo-dialect workflows as host subprocesses; implements ``Engine``."""
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = home or paths.data_home()
+        self.store = Store(self.home / "state.db")
+        self.runs = self.home / "runs"
+        self.owner = _owner_id()
+        self.warnings: list[str] = []
+        self._threads: dict[str, threading.Thread] = {}
+
+    # -- submit ------------------------------------------------------------------
+
+    def prepare(self, submission: Submission) -> WorkflowRecord:
+        """Load, check and snapshot a submission; raises on any error, stores nothing."""
+        docs: list[Document] = []
+        if submission.files:
+            docs.extend(load_documents(submission.files))
+        if submission.text is not None:
+            docs.extend(load_text(submission.text))
+        library = TemplateLibrary.from_paths([*default_template_dirs(), *submission.template_dirs])
+        workflows = [d for d in docs if d.kind == "Workflow"]
+        for doc in docs:
+            if doc.kind != "Workflow":
+                library.add(doc)
+        if len(workflows) > 1:
+            names = ", ".join(f"{d.source}:{d.name}" for d in workflows)
+            raise InvalidInput(f"more than one Workflow given ({names}); submit one at a time")
+        if workflows:
+            target = workflows[0]
+        elif len(docs) == 1:
+            target = docs[0]  # a WorkflowTemplate submitted on its own, like `argo submit --from`
+        else:
+            raise InvalidInput(
+                "nothing to run: give a file with one Workflow (or a single WorkflowTemplate)"
+            )
+        self.warnings = [
+            f"{p.source}: {p.location}: {p.field}: {p.message}"
+            for p in check_or_raise(target, library, submission.arguments)
+        ]
+        spec = effective_spec(target, library).model_dump(
+            by_alias=True, exclude_none=True, mode="json"
+        )
+        manifest = target.model.model_dump(by_alias=True, exclude_none=True, mode="json")
+        manifest["kind"] = "Workflow"
+        manifest["spec"] = spec
+        meta = manifest.get("metadata", {})
+        name = submission.name or meta.get("name") if target.kind == "Workflow" else None
+        if not name:
+            base = meta.get("generateName") or f"{meta.get('name', 'workflow')}-"
+            name = base + "".join(secrets.choice(_ALNUM) for _ in range(5))
+        if self.store.get_workflow(name) is not None:
+            raise InvalidInput(
+                f"metadata.name: workflow {name!r} already exists; use generateName or another name"
+            )
+        templates: dict[str, Any] = {}
+        self._collect_refs(spec.get("templates", []), library, templates)
+        return WorkflowRecord(
+            id=name,
+            name=name,
+            namespace=meta.get("namespace") or "default",
+            uid=str(uuid.uuid4()),
+            manifest=manifest,
+            templates=templates,
+            arguments=dict(submission.arguments),
+            labels={**meta.get("labels", {}), **dict(submission.labels)},
+            created_at=time.time(),
+        )
+
+    def _collect_refs(
+        self, templates: list[dict[str, Any]], library: TemplateLibrary, out: dict[str, Any]
+    ) -> None:
+        for tmpl in templates:
+            holders: list[dict[str, Any]] = []
+            holders.extend(tmpl.get("dag", {}).get("tasks", []) or [])
+            for group in tmpl.get("steps", []) or []:
+                holders.extend(group or [])
+            for holder in holders:
+                ref = holder.get("templateRef")
+                if not ref:
+                    continue
+                cluster = bool(ref.get("clusterScope"))
+                key = ("cluster/" if cluster else "") + ref["name"]
+                if key in out:
+                    continue
+                doc = library.get(ref["name"], cluster_scope=cluster)
+                dumped = doc.model.model_dump(by_alias=True, exclude_none=True, mode="json")
+                out[key] = dumped
+                self._collect_refs(dumped.get("spec", {}).get("templates", []), library, out)
+
+    def submit(self, submission: Submission, *, detach: bool = False) -> WorkflowView:
+        """Check, store and start a workflow (in a thread, or a detached process)."""
+        record = self.prepare(submission)
+        self.store.create_workflow(record)
+        if detach:
+            self.spawn(record.id)
+        else:
+            self.start(record.id)
+        return self.get(record.id)
+
+    # -- running -----------------------------------------------------------------
+
+    def start(self, workflow_id: str) -> None:
+        """Run a workflow in a background thread of this process."""
+        if not self.store.claim_workflow(
+            workflow_id, self.owner, unless_alive=self._live_owners(workflow_id)
+        ):
+            return
+        thread = threading.Thread(
+            target=self.run_blocking, args=(workflow_id,), name=f"wf-{workflow_id}", daemon=True
+        )
+        self._threads[workflow_id] = thread
+        thread.start()
+
+    def run_blocking(self, workflow_id: str) -> WorkflowView:
+        """Run a workflow to its end in the calling thread."""
+        record = self.store.get_workflow(workflow_id)
+        if record is None:
+            raise NotFound(f"workflow {workflow_id!r} not found")
+        run_dir = self.runs / workflow_id
+        run_dir.mkdir(parents=True, exist_ok=True)
+        asyncio.run(WorkflowRun(self.store, record, run_dir).run())
+        return self.get(workflow_id)
+
+    def spawn(self, workflow_id: str) -> None:
+        """Run a workflow in a detached engine process that outlives this one."""
+        log = self.runs / workflow_id / "engine.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            subprocess.Popen(
+                [sys.executable, "-m", "clusterforge.engine.local.daemon", workflow_id],
+                env={**os.environ, "CLUSTERFORGE_HOME": str(self.home)},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+            )
+
+    def _live_owners(self, workflow_id: str) -> list[str]:
+        record = self.store.get_workflow(workflow_id)
+        if record is None or not record.owner:
+            return []
+        return [record.owner] if owner_alive(record.owner) else []
+
+    def orphans(self) -> list[str]:
+        """Workflows still Pending/Running whose owner engine is gone."""
+        return [
+            wf.id
+            for wf in self.store.list_workflows()
+            if wf.phase in ("Pending", "Running") and not owner_alive(wf.owner)
+        ]
+
+    def resume(self, workflow_ids: list[str] | None = None) -> list[str]:
+        """Claim interrupted workflows and continue them in this process."""
+        targets = workflow_ids or self.orphans()
+        started = []
+        for wid in targets:
+            record = self.store.get_workflow(wid)
+            if record is None:
+                raise NotFound(f"workflow {wid!r} not found")
+            if record.phase not in ("Pending", "Running"):
+                continue
+            if owner_alive(record.owner) and record.owner != self.owner:
+                raise InvalidInput(
+                    f"workflow {wid!r} is being run by a live engine ({record.owner}); "
+                    "nothing to resume"
+                )
+            self.start(wid)
+            started.append(wid)
+        return started
+
+    def join(self, workflow_id: str, timeout: float | None = None) -> None:
+        thread = self._threads.get(workflow_id)
+        if thread is not None:
+            thread.join(timeout)
+
+    # -- reading -----------------------------------------------------------------
+
+    def get(self, workflow_id: str) -> WorkflowView:
+        record = self.store.get_workflow(workflow_id)
+        if record is None:
+            raise NotFound(f"workflow {workflow_id!r} not found (see `clusterforge list`)")
+        return WorkflowView(record, self.store.get_nodes(workflow_id))
+
+    def list(
+        self,
+        *,
+        phase: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[WorkflowView]:
+        records = self.store.list_workflows(
+            phase=phase, labels=dict(labels or {}), limit=limit, offset=offset
+        )
+        return [WorkflowView(r, {}) for r in records]
+
+    def watch(self, workflow_id: str, *, after: int = 0, poll: float = 0.1) -> Iterator[NodeEvent]:
+        """Node events in order, until the workflow has finished and all are read."""
+        self.get(workflow_id)
+        seq = after
+        while True:
+            events = self.store.events(workflow_id, after=seq)
+            yield from events
+            if events:
+                seq = events[-1].seq
+                continue
+            record = self.store.get_workflow(workflow_id)
+            if record is None or record.phase in ("Succeeded", "Failed", "Error"):
+                tail = self.store.events(workflow_id, after=seq)
+                yield from tail
+                return
+            time.sleep(poll)
+
+    def logs(
+        self, workflow_id: str, node: str | None = None, *, follow: bool = False
+    ) -> Iterator[LogLine]:
+        view = self.get(workflow_id)
+        if node is not None and view.node(node) is None:
+            raise NotFound(f"workflow {workflow_id!r} has no node {node!r}")
+        emitted: dict[tuple[str, str], int] = {}
+        while True:
+            view = self.get(workflow_id)
+            wanted = view.node(node) if node else None
+            pods = [
+                n
+                for n in view.nodes.values()
+                if n.type == "Pod" and n.log_dir
+                and (wanted is None or n.id == wanted.id or n.name.startswith(wanted.name))
+            ]
+            for pod in pods:
+                for stream in ("stdout", "stderr"):
+                    path = Path(pod.log_dir or "") / f"{stream}.log"
+                    key = (pod.id, stream)
+                    offset = emitted.get(key, 0)
+                    try:
+                        with path.open("rb") as handle:
+                            handle.seek(offset)
+                            data = handle.read()
+                    except OSError:
+                        continue
+                    complete = data.rsplit(b"\n", 1)[0] + b"\n" if b"\n" in data else b""
+                    if pod.phase in FULFILLED_PHASES:
+                        complete = data
+                    emitted[key] = offset + len(complete)
+                    for line in complete.decode("utf-8", "replace").splitlines():
+                        yield LogLine(pod.id, pod.display_name, stream, line)
+            if not follow or view.done:
+                return
+            time.sleep(0.2)
+
+    def wait(self, workflow_id: str, *, timeout: float | None = None) -> WorkflowView:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            view = self.get(workflow_id)
+            if view.done:
+                return view
+            if deadline is not None and time.monotonic() > deadline:
+                return view
+            time.sleep(0.1)
+
+    # -- control -----------------------------------------------------------------
+
+    def stop(self, workflow_id: str, *, strategy: str = "Stop") -> WorkflowView:
+        view = self.get(workflow_id)
+        if view.done:
+            raise InvalidInput(f"workflow {workflow_id!r} has already finished ({view.phase})")
+        self.store.update_workflow(workflow_id, shutdown=strategy)
+        if not owner_alive(view.record.owner):
+            # No engine is running it: finish it here.
+            self.resume([workflow_id])
+        return self.get(workflow_id)
+
+    def retry(self, workflow_id: str, *, detach: bool = False) -> WorkflowView:
+        """Re-run Failed/Errored nodes and what they gate; keep Succeeded ones."""
+        view = self.get(workflow_id)
+        if not view.done:
+            raise InvalidInput(f"workflow {workflow_id!r} is still {view.phase}; stop it first")
+        if view.phase == "Succeeded":
+            raise InvalidInput(f"workflow {workflow_id!r} succeeded; nothing to retry")
+        nodes = view.nodes
+        exit_prefix = f"{view.record.name}.onExit"
+        doomed = {
+            nid
+            for nid, n in nodes.items()
+            if n.phase in FAILED or n.phase == "Omitted" or n.name.startswith(exit_prefix)
+        }
+        # Children of a removed node go too, unless they succeeded (they are reused by name).
+        changed = True
+        while changed:
+            changed = False
+            for nid, n in nodes.items():
+                if nid not in doomed and n.parent_id in doomed and n.phase != "Succeeded":
+                    doomed.add(nid)
+                    changed = True
+        with self.store.transaction():
+            for nid, n in nodes.items():
+                if nid in doomed:
+                    continue
+                kept = [c for c in n.children if c not in doomed]
+                if kept != n.children:
+                    n.children = kept
+                    self.store.put_node(n, event=False)
+            self.store.delete_nodes(workflow_id, doomed)
+            self.store.update_workflow(
+                workflow_id,
+                phase="Running",
+                message="",
+                finished_at=None,
+                shutdown=None,
+                owner=None,
+            )
+        if detach:
+            self.spawn(workflow_id)
+        else:
+            self.start(workflow_id)
+        return self.get(workflow_id)

@@ -1,0 +1,101 @@
+"""Conformance: each workflow in tests/conformance/workflows runs on the local
+engine and must end with the node phases, messages and outputs its
+``*.expect.yaml`` lists — the behaviour Argo documents for the same manifest.
+
+Expectation keys: ``phase``, ``workflow_message``, ``nodes`` (display name →
+phase), ``absent`` (nodes that must never be created), ``messages`` (display
+name → substring), ``results`` (display name → outputs.result),
+``parameters_out`` (display name → {output parameter: value}), ``exit_codes``,
+``gaps`` (attempt → minimum seconds since the previous attempt ended: backoff),
+``max_concurrency`` (a trace file of start/end lines → the limit that must be
+reached and never exceeded), ``parameters`` (``-p`` values; ``{tmp}`` is the
+test's directory), ``template_dirs``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from clusterforge.engine import LocalEngine, Submission, WorkflowView
+from clusterforge.store import NodeRecord
+
+HERE = Path(__file__).parent.parent / "conformance"
+CASES = sorted(p for p in (HERE / "workflows").glob("*.yaml") if not p.name.endswith(".expect.yaml"))
+
+
+def _expectations(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.with_name(path.stem + ".expect.yaml").read_text())
+    return data
+
+
+def _by_display(view: WorkflowView) -> dict[str, NodeRecord]:
+    # Pod attempts under a Retry node share a display name with nothing else; for a
+    # non-retried step the Pod node carries the task name.
+    return {n.display_name: n for n in view.nodes.values()}
+
+
+def _max_overlap(trace: Path) -> int:
+    events = []
+    for line in trace.read_text().splitlines():
+        kind, _ident, stamp = line.split()
+        events.append((int(stamp), 1 if kind == "start" else -1))
+    running = peak = 0
+    for _stamp, delta in sorted(events, key=lambda e: (e[0], e[1])):
+        running += delta
+        peak = max(peak, running)
+    return peak
+
+
+@pytest.mark.parametrize("workflow", CASES, ids=[p.stem for p in CASES])
+def test_conformance(workflow: Path, tmp_path: Path) -> None:
+    expect = _expectations(workflow)
+    params = {k: str(v).format(tmp=tmp_path) for k, v in (expect.get("parameters") or {}).items()}
+    dirs = tuple(HERE / d for d in expect.get("template_dirs", []))
+    engine = LocalEngine(home=tmp_path / "home")
+    view = engine.submit(Submission(files=(workflow,), template_dirs=dirs, arguments=params))
+    engine.join(view.id, timeout=120)
+    view = engine.get(view.id)
+    from rich.console import Console
+
+    from clusterforge.cli.tree import render
+
+    console = Console(width=200, record=True)
+    console.print(render(view))
+    tree = console.export_text()
+    assert view.phase == expect["phase"], tree
+    if "workflow_message" in expect:
+        assert expect["workflow_message"] in view.record.message, tree
+    nodes = _by_display(view)
+
+    def name(key: str) -> str:
+        return key.replace("{wf}", view.record.name)
+
+    for key, phase in (expect.get("nodes") or {}).items():
+        assert name(key) in nodes, f"node {key!r} missing\n{tree}"
+        assert nodes[name(key)].phase == phase, f"{key}\n{tree}"
+    for key in expect.get("absent") or []:
+        assert name(key) not in nodes, f"node {key!r} must not exist\n{tree}"
+    for key, text in (expect.get("messages") or {}).items():
+        assert text in nodes[name(key)].message, tree
+    for key, result in (expect.get("results") or {}).items():
+        assert nodes[name(key)].outputs.get("result") == result, tree
+    for key, params_out in (expect.get("parameters_out") or {}).items():
+        got = {p["name"]: p["value"] for p in nodes[name(key)].outputs.get("parameters", [])}
+        for pname, value in params_out.items():
+            assert got.get(pname) == value, tree
+    for key, code in (expect.get("exit_codes") or {}).items():
+        assert nodes[name(key)].exit_code == code, tree
+    for key, gap in (expect.get("gaps") or {}).items():
+        attempt = nodes[name(key)]
+        base, index = key.rsplit("(", 1)
+        previous = nodes[f"{base}({int(index.rstrip(')')) - 1})"]
+        assert attempt.started_at is not None and previous.finished_at is not None
+        assert attempt.started_at - previous.finished_at >= gap, tree
+    if "max_concurrency" in expect:
+        spec = expect["max_concurrency"]
+        peak = _max_overlap(tmp_path / spec["file"])
+        assert peak == spec["limit"], f"observed {peak} concurrent steps, limit {spec['limit']}"
