@@ -19,12 +19,14 @@ import contextlib
 import copy
 import json
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clusterforge import paths
 from clusterforge.engine.local import process
 from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.naming import item_label, node_id
@@ -305,7 +307,7 @@ class WorkflowRun:
         except (ValueError, ExpressionError) as err:
             return self._finish(node, "Error", f"retryStrategy.limit: {err}")
         policy = strategy.get("retryPolicy") or "OnFailure"
-        backoff = strategy.get("backoff") or {}
+        backoff = _substitute_tree(strategy.get("backoff") or {}, values)
         first_start = node.started_at or time.time()
         child_ctx = Context(node.boundary_id, node.id, ctx.semaphores, ctx.extra_vars)
         while True:
@@ -431,6 +433,7 @@ class WorkflowRun:
             script.write_text(body.get("source", ""))
             argv = [*[str(a) for a in body.get("command") or ["sh"]], str(script)]
         env = dict(os.environ)
+        env["PATH"] = step_path(env.get("PATH", os.defpath))
         for item in body.get("env") or []:
             if "value" in item:
                 env[item["name"]] = _text(item["value"])
@@ -1021,6 +1024,17 @@ class WorkflowRun:
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def step_path(path: str) -> str:
+    """PATH for steps: this installation's own bin directory and the tool cache first.
+
+    On Argo a worker image has ``clusterforge``, kubectl and helm on PATH; on the
+    host the same commands live in the virtualenv and in the tool cache.
+    """
+    first = [str(Path(sys.executable).parent), str(paths.cache_home() / "bin")]
+    rest = [p for p in path.split(os.pathsep) if p and p not in first]
+    return os.pathsep.join(first + rest)
 
 
 class _States:
