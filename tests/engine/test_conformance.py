@@ -24,7 +24,9 @@ from clusterforge.engine import LocalEngine, Submission, WorkflowView
 from clusterforge.store import NodeRecord
 
 HERE = Path(__file__).parent.parent / "conformance"
-CASES = sorted(p for p in (HERE / "workflows").glob("*.yaml") if not p.name.endswith(".expect.yaml"))
+CASES = sorted(
+    p for p in (HERE / "workflows").glob("*.yaml") if not p.name.endswith(".expect.yaml")
+)
 
 
 def _expectations(path: Path) -> dict[str, Any]:
@@ -93,7 +95,8 @@ def test_conformance(workflow: Path, tmp_path: Path) -> None:
         attempt = nodes[name(key)]
         base, index = key.rsplit("(", 1)
         previous = nodes[f"{base}({int(index.rstrip(')')) - 1})"]
-        assert attempt.started_at is not None and previous.finished_at is not None
+        assert attempt.started_at is not None
+        assert previous.finished_at is not None
         assert attempt.started_at - previous.finished_at >= gap, tree
     if "max_concurrency" in expect:
         spec = expect["max_concurrency"]

@@ -28,10 +28,15 @@ spec:
       tasks:
       - {{name: first, template: mark, arguments: {{parameters: [{{name: id, value: first}}]}}}}
       - {{name: slow, template: slow, depends: first}}
-      - {{name: after, template: mark, depends: slow, arguments: {{parameters: [{{name: id, value: after}}]}}}}
+      - name: after
+        template: mark
+        depends: slow
+        arguments: {{parameters: [{{name: id, value: after}}]}}
   - name: mark
     inputs: {{parameters: [{{name: id}}]}}
-    container: {{image: alpine, command: [sh, -c, 'echo "$0" >> {runs}', "{{{{inputs.parameters.id}}}}"]}}
+    container:
+      image: alpine
+      command: [sh, -c, 'echo "$0" >> {runs}', "{{{{inputs.parameters.id}}}}"]
   - name: slow
     {retry}
     script:
@@ -50,8 +55,12 @@ def _start(tmp: Path, variant: str, retry: str) -> tuple[subprocess.Popen[bytes]
     wf.write_text(WORKFLOW.format(variant=variant, runs=runs, retry=retry))
     home = tmp / "home"
     env = {**os.environ, "CLUSTERFORGE_HOME": str(home)}
-    proc = subprocess.Popen([*CLI, "run", str(wf), "--wait", "-o", "json"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*CLI, "run", str(wf), "--wait", "-o", "json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return proc, home, runs
 
 
@@ -84,8 +93,14 @@ def test_sigkill_then_resume_completes_without_rerunning(tmp_path: Path) -> None
     assert engine.orphans() == ["crash-retry"]
 
     env = {**os.environ, "CLUSTERFORGE_HOME": str(home)}
-    resumed = subprocess.run([*CLI, "resume", "crash-retry"], env=env, capture_output=True,
-                             text=True, timeout=120, check=False)
+    resumed = subprocess.run(
+        [*CLI, "resume", "crash-retry"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert resumed.returncode == 0, resumed.stderr
 
     view = engine.get("crash-retry")
@@ -99,7 +114,9 @@ def test_sigkill_then_resume_completes_without_rerunning(tmp_path: Path) -> None
     # The interrupted attempt's log is kept next to the new one's.
     first_log = Path(nodes["slow(0)"].log_dir or "") / "stdout.log"
     assert first_log.read_text().startswith("slow starting")
-    assert Path(nodes["slow(1)"].log_dir or "", "stdout.log").read_text().startswith("slow starting")
+    assert (
+        Path(nodes["slow(1)"].log_dir or "", "stdout.log").read_text().startswith("slow starting")
+    )
 
 
 def test_interrupted_step_without_retry_ends_in_error(tmp_path: Path) -> None:

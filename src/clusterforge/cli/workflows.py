@@ -17,9 +17,7 @@ import typer
 from clusterforge.cli.app import app
 from clusterforge.errors import InvalidInput
 
-OutputOpt = Annotated[
-    str | None, typer.Option("--output", "-o", help="tree, json, yaml, or name")
-]
+OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="tree, json, yaml, or name")]
 
 
 def _engine():  # type: ignore[no-untyped-def]
@@ -90,12 +88,24 @@ def follow_live(engine, workflow_id: str) -> object:  # type: ignore[no-untyped-
 
 @app.command()
 def run(
-    files: Annotated[list[Path], typer.Argument(help="Workflow file(s); WorkflowTemplates in them join the library.")],
-    param: Annotated[list[str], typer.Option("--parameter", "-p", help="NAME=VALUE (repeatable)")] = [],  # noqa: B006
-    template_dir: Annotated[list[Path], typer.Option("--template-dir", help="WorkflowTemplate library directory (repeatable)")] = [],  # noqa: B006
-    wait: Annotated[bool, typer.Option("--wait", "-w", help="Wait for the workflow to finish")] = False,
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Workflow file(s); WorkflowTemplates in them join the library."),
+    ],
+    param: Annotated[
+        list[str], typer.Option("--parameter", "-p", help="NAME=VALUE (repeatable)")
+    ] = [],  # noqa: B006
+    template_dir: Annotated[
+        list[Path],
+        typer.Option("--template-dir", help="WorkflowTemplate library directory (repeatable)"),
+    ] = [],  # noqa: B006
+    wait: Annotated[
+        bool, typer.Option("--wait", "-w", help="Wait for the workflow to finish")
+    ] = False,
     output: OutputOpt = None,
-    name: Annotated[str | None, typer.Option("--name", help="Workflow name (default: generated)")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Workflow name (default: generated)")
+    ] = None,
 ) -> None:
     """Run an Argo workflow on this machine."""
     from rich.console import Console
@@ -142,7 +152,9 @@ def list_workflows(
     engine = _engine()
     views = engine.list(phase=phase, limit=limit)
     if output == "json":
-        typer.echo(json.dumps([v.to_argo()["metadata"] | {"phase": v.phase} for v in views], indent=2))
+        typer.echo(
+            json.dumps([v.to_argo()["metadata"] | {"phase": v.phase} for v in views], indent=2)
+        )
         return
     if output == "name":
         for v in views:
@@ -176,7 +188,9 @@ def get(
 def logs(
     workflow: Annotated[str, typer.Argument(help="Workflow name")],
     node: Annotated[str | None, typer.Argument(help="Node id, name or display name")] = None,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream until the workflow ends")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Stream until the workflow ends")
+    ] = False,
 ) -> None:
     """Print step logs (stdout and stderr of every attempt)."""
     engine = _engine()
@@ -211,7 +225,9 @@ def stop(workflow: Annotated[str, typer.Argument(help="Workflow name")]) -> None
 
 @app.command()
 def resume(
-    workflows: Annotated[list[str], typer.Argument(help="Workflow names (default: all interrupted)")] = [],  # noqa: B006
+    workflows: Annotated[
+        list[str], typer.Argument(help="Workflow names (default: all interrupted)")
+    ] = [],  # noqa: B006
     wait: Annotated[bool, typer.Option("--wait", "-w")] = True,
 ) -> None:
     """Continue workflows whose engine died (after a crash or reboot)."""

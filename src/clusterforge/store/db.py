@@ -147,9 +147,7 @@ class Store:
     # -- workflows -----------------------------------------------------------
 
     def create_workflow(self, wf: WorkflowRecord) -> None:
-        values = [
-            _dumps(getattr(wf, c)) if c in _WF_JSON else getattr(wf, c) for c in _WF_COLUMNS
-        ]
+        values = [_dumps(getattr(wf, c)) if c in _WF_JSON else getattr(wf, c) for c in _WF_COLUMNS]
         marks = ",".join("?" for _ in _WF_COLUMNS)
         with self._tx() as db:
             db.execute(f"INSERT INTO workflows ({','.join(_WF_COLUMNS)}) VALUES ({marks})", values)  # noqa: S608 — columns are our own constants
@@ -210,8 +208,7 @@ class Store:
     def put_node(self, node: NodeRecord, *, event: bool = True) -> None:
         """Insert or replace a node; record an event when asked (phase change)."""
         values = [
-            _dumps(getattr(node, c)) if c in _NODE_JSON else getattr(node, c)
-            for c in _NODE_COLUMNS
+            _dumps(getattr(node, c)) if c in _NODE_JSON else getattr(node, c) for c in _NODE_COLUMNS
         ]
         marks = ",".join("?" for _ in _NODE_COLUMNS)
         with self._tx() as db:
@@ -268,13 +265,17 @@ class Store:
             )
 
     def kv_get(self, scope: str, key: str) -> Any:
-        row = self._conn().execute(
-            "SELECT value FROM kv WHERE scope=? AND key=?", (scope, key)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT value FROM kv WHERE scope=? AND key=?", (scope, key))
+            .fetchone()
+        )
         return json.loads(row["value"]) if row else None
 
     def kv_items(self, scope: str) -> list[tuple[str, Any]]:
-        rows = self._conn().execute("SELECT key, value FROM kv WHERE scope=? ORDER BY key", (scope,))
+        rows = self._conn().execute(
+            "SELECT key, value FROM kv WHERE scope=? ORDER BY key", (scope,)
+        )
         return [(r["key"], json.loads(r["value"])) for r in rows]
 
 

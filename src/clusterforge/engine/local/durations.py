@@ -28,7 +28,7 @@ def parse_duration(value: object, *, field: str) -> float:
         pos = match.end()
     if pos != len(text) or not text:
         raise InvalidInput(
-            f"{field}: {text!r} is not a duration; use seconds ('30') or units like '500ms', '30s', "
-            "'2m', '1h30m'"
+            f"{field}: {text!r} is not a duration; use seconds ('30') or units like "
+            "'500ms', '30s', '2m', '1h30m'"
         )
     return total

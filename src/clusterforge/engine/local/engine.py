@@ -291,7 +291,8 @@ class LocalEngine:
             pods = [
                 n
                 for n in view.nodes.values()
-                if n.type == "Pod" and n.log_dir
+                if n.type == "Pod"
+                and n.log_dir
                 and (wanted is None or n.id == wanted.id or n.name.startswith(wanted.name))
             ]
             for pod in pods:

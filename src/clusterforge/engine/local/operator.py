@@ -191,7 +191,7 @@ class WorkflowRun:
 
     def resolve(self, holder: JSON, scope: Scope) -> tuple[JSON, Scope]:
         """The template a task/step refers to (by name, templateRef or inline)."""
-        if "inline" in holder and holder["inline"]:
+        if holder.get("inline"):
             return holder["inline"], scope
         ref = holder.get("templateRef")
         if ref:
@@ -286,7 +286,9 @@ class WorkflowRun:
         values = self.workflow_vars()
         for key, value in inputs.items():
             values[f"inputs.parameters.{key}"] = value
-        values["inputs.parameters"] = json.dumps([{"name": k, "value": v} for k, v in inputs.items()])
+        values["inputs.parameters"] = json.dumps(
+            [{"name": k, "value": v} for k, v in inputs.items()]
+        )
         values.update(ctx.extra_vars)
         return values
 
@@ -340,7 +342,9 @@ class WorkflowRun:
                 child_ctx.semaphores,
                 {**ctx.extra_vars, "retries": str(k)},
             )
-            await self.execute(f"{name}({k})", f"{display}({k})", call, attempt_ctx, retry_attempt=k)
+            await self.execute(
+                f"{name}({k})", f"{display}({k})", call, attempt_ctx, retry_attempt=k
+            )
 
     def _should_not_retry(
         self,
@@ -554,9 +558,11 @@ class WorkflowRun:
             except ExpressionError as err:
                 return self._finish(node, "Error", f"task {tname!r}: {err}")
         dependents = {d for expr in logic.values() if expr for d in expr.tasks()}
-        targets = dag["target"].split() if dag.get("target") else [
-            t for t in tasks if t not in dependents
-        ]
+        targets = (
+            dag["target"].split()
+            if dag.get("target")
+            else [t for t in tasks if t not in dependents]
+        )
         fail_fast = dag.get("failFast", True) is not False
         parallelism = tmpl.get("parallelism")
         sems = ctx.semaphores + ((asyncio.Semaphore(int(parallelism)),) if parallelism else ())
@@ -709,10 +715,7 @@ class WorkflowRun:
                     ]
                 )
             values[f"{key}.outputs.parameters"] = json.dumps(
-                [
-                    {p["name"]: p["value"] for p in k.outputs.get("parameters", [])}
-                    for k in kids
-                ]
+                [{p["name"]: p["value"] for p in k.outputs.get("parameters", [])} for k in kids]
             )
             return values
         outputs = rec.outputs
@@ -787,7 +790,9 @@ class WorkflowRun:
             try:
                 parsed = json.loads(raw)
             except json.JSONDecodeError as err:
-                raise NodeFailure(f"withParam value could not be parsed as a JSON list: {raw!r}") from err
+                raise NodeFailure(
+                    f"withParam value could not be parsed as a JSON list: {raw!r}"
+                ) from err
             if not isinstance(parsed, list):
                 raise NodeFailure(f"withParam value is not a JSON list: {raw!r}")
             return parsed
@@ -797,7 +802,13 @@ class WorkflowRun:
         return None
 
     async def _run_one(
-        self, name: str, display: str, task: JSON, values: dict[str, str], scope: Scope, ctx: Context
+        self,
+        name: str,
+        display: str,
+        task: JSON,
+        values: dict[str, str],
+        scope: Scope,
+        ctx: Context,
     ) -> NodeRecord:
         existing = self.by_name.get(name)
         if existing is not None and existing.phase in FULFILLED:
@@ -822,7 +833,9 @@ class WorkflowRun:
             if p.get("value") is not None
         }
         extra = {k: v for k, v in values.items() if k == "item" or k.startswith("item.")}
-        child_ctx = Context(ctx.boundary_id, ctx.parent_id, ctx.semaphores, {**ctx.extra_vars, **extra})
+        child_ctx = Context(
+            ctx.boundary_id, ctx.parent_id, ctx.semaphores, {**ctx.extra_vars, **extra}
+        )
         return await self.execute(name, display, Call(template, tscope, arguments), child_ctx)
 
     # -- steps -----------------------------------------------------------------------
@@ -861,7 +874,7 @@ class WorkflowRun:
                 for s, r in zip(group_steps or [], results, strict=True):
                     step_vars.update(self._node_vars(f"steps.{s['name']}", r))
                 if failed:
-                    step, rec = failed[0]
+                    _step, rec = failed[0]
                     self._finish(group, rec.phase, f"child '{rec.id}' failed")
                     return self._finish(node, rec.phase, f"child '{rec.id}' failed")
                 if group.phase not in FULFILLED:
@@ -950,18 +963,28 @@ class WorkflowRun:
                     main_phase, main_message = "Failed", "exit handler failed"
         finally:
             watcher.cancel()
-        final = "Succeeded" if main_phase == "Succeeded" else (
-            "Error" if main_phase == "Error" else "Failed"
+        final = (
+            "Succeeded"
+            if main_phase == "Succeeded"
+            else ("Error" if main_phase == "Error" else "Failed")
         )
         wf.phase, wf.message, wf.finished_at = final, main_message, time.time()
-        wf.outputs = {
-            "parameters": [
-                {"name": k.rsplit(".", 1)[-1], "value": v} for k, v in self.globals.items()
-            ]
-        } if self.globals else {}
+        wf.outputs = (
+            {
+                "parameters": [
+                    {"name": k.rsplit(".", 1)[-1], "value": v} for k, v in self.globals.items()
+                ]
+            }
+            if self.globals
+            else {}
+        )
         self.store.update_workflow(
-            wf.id, phase=final, message=main_message, finished_at=wf.finished_at,
-            outputs=wf.outputs, owner=None,
+            wf.id,
+            phase=final,
+            message=main_message,
+            finished_at=wf.finished_at,
+            outputs=wf.outputs,
+            owner=None,
         )
         return wf
 

@@ -30,7 +30,8 @@ from pathlib import Path
 
 # $1 = private tmp dir, $2 = working dir, then the step's argv.
 _WRAPPER = (
-    'mount --bind "$1" /tmp || { echo "clusterforge: cannot mount a private /tmp" >&2; exit 126; }; '
+    'mount --bind "$1" /tmp || '
+    '{ echo "clusterforge: cannot mount a private /tmp" >&2; exit 126; }; '
     'cd "$2" || exit 126; shift 2; exec "$@"'
 )
 
@@ -56,7 +57,9 @@ def isolation() -> Isolation:
         check=False,
     )
     if probe.returncode != 0:
-        return Isolation(False, f"unshare --mount failed: {probe.stderr.strip() or probe.returncode}")
+        return Isolation(
+            False, f"unshare --mount failed: {probe.stderr.strip() or probe.returncode}"
+        )
     return Isolation(True, "mount namespace with a private /tmp per step")
 
 
