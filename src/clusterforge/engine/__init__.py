@@ -6,7 +6,16 @@ the Argo-shaped :class:`WorkflowView` it returns.
 """
 
 from clusterforge.engine.interface import Engine, LogLine, Submission
-from clusterforge.engine.local import LocalEngine, isolation
+from clusterforge.engine.local import LocalEngine, PlannedNode, isolation, plan
 from clusterforge.engine.status import WorkflowView
 
-__all__ = ["Engine", "LocalEngine", "LogLine", "Submission", "WorkflowView", "isolation"]
+__all__ = [
+    "Engine",
+    "LocalEngine",
+    "LogLine",
+    "PlannedNode",
+    "Submission",
+    "WorkflowView",
+    "isolation",
+    "plan",
+]

@@ -18,9 +18,14 @@ from clusterforge.store import NodeEvent
 
 @dataclass(frozen=True)
 class Submission:
-    """What to run: workflow files, the template library, and arguments."""
+    """What to run: workflow files (or a library WorkflowTemplate), and arguments.
+
+    ``workflow_template`` submits a WorkflowTemplate of the library by name, like
+    ``argo submit --from workflowtemplate/NAME``.
+    """
 
     files: tuple[Path, ...] = ()
+    workflow_template: str | None = None
     text: str | None = None
     template_dirs: tuple[Path, ...] = ()
     arguments: Mapping[str, str] = field(default_factory=dict)

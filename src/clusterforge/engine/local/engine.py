@@ -89,6 +89,11 @@ class LocalEngine:
         for doc in docs:
             if doc.kind != "Workflow":
                 library.add(doc)
+        if submission.workflow_template:
+            if docs:
+                raise InvalidInput("give either workflow files or a workflow template name, not both")
+            docs = [library.get(submission.workflow_template)]
+            workflows = []
         if len(workflows) > 1:
             names = ", ".join(f"{d.source}:{d.name}" for d in workflows)
             raise InvalidInput(f"more than one Workflow given ({names}); submit one at a time")
