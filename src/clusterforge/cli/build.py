@@ -1,0 +1,130 @@
+"""The main job: ``build`` a cluster from a spec, run one ``stage``, ``plan``,
+``destroy``, and list the fleet with ``clusters``.
+
+``build`` shows the live stage tree while it runs and ends with the kubeconfig
+path and a one-line kubectl hint; its exit code is the build's result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from clusterforge.cli.app import app
+
+if TYPE_CHECKING:
+    from clusterforge.engine import LocalEngine, PlannedNode
+    from clusterforge.stages import BuildRecord, Pipeline
+
+SpecArg = Annotated[Path, typer.Argument(help="Cluster spec (YAML or JSON)", show_default=False)]
+
+
+def _pipeline() -> tuple[LocalEngine, Pipeline]:
+    from clusterforge.engine import LocalEngine
+    from clusterforge.stages import Pipeline
+
+    engine = LocalEngine()
+    return engine, Pipeline(engine)
+
+
+def _finish(engine: LocalEngine, pipeline: Pipeline, record: BuildRecord) -> None:
+    """Follow a build live, print its summary, exit with its result."""
+    from rich.console import Console
+
+    from clusterforge.cli.tree import render
+    from clusterforge.cli.workflows import follow_live
+    from clusterforge.stages import build_summary
+
+    follow_live(engine, record.id)
+    engine.join(record.id)
+    view = engine.get(record.id)
+    console = Console()
+    console.print(render(view))
+    for line in build_summary(pipeline, record.id):
+        console.print(line, highlight=False)
+    raise typer.Exit(0 if view.phase == "Succeeded" else 1)
+
+
+@app.command()
+def build(spec: SpecArg) -> None:
+    """Build a tested cluster: preflight → control plane → node groups → add-ons → validation."""
+    from clusterforge.spec import load_spec
+
+    cluster = load_spec(spec)
+    engine, pipeline = _pipeline()
+    record = pipeline.build(cluster)
+    typer.echo(f"build {record.id} started for cluster {record.cluster}", err=True)
+    _finish(engine, pipeline, record)
+
+
+@app.command()
+def stage(
+    name: Annotated[str, typer.Argument(help="preflight, core, addons or validate")],
+    spec: SpecArg,
+) -> None:
+    """Run one stage against the cluster named in the spec."""
+    from clusterforge.spec import load_spec
+
+    cluster = load_spec(spec)
+    engine, pipeline = _pipeline()
+    record = pipeline.start(cluster, {"core": "core"}.get(name, name))
+    typer.echo(f"stage {record.stage} ({record.id}) started for {record.cluster}", err=True)
+    _finish(engine, pipeline, record)
+
+
+@app.command()
+def destroy(spec: SpecArg) -> None:
+    """Tear down the cluster named in the spec (the teardown workflow)."""
+    from clusterforge.spec import load_spec
+
+    cluster = load_spec(spec)
+    engine, pipeline = _pipeline()
+    record = pipeline.start(cluster, "destroy")
+    _finish(engine, pipeline, record)
+
+
+def _plan_lines(node: PlannedNode) -> list[str]:
+    marks = {"run": "▶ run ", "skip": "⏭ skip", "runtime": "? later"}
+    lines = []
+    for depth, item in node.walk():
+        reason = f"  — {item.reason}" if item.reason else ""
+        template = f" [{item.template}]" if item.template and item.template != item.display_name else ""
+        lines.append(f"{'  ' * depth}{marks[item.decision]} {item.display_name}{template}{reason}")
+    return lines
+
+
+@app.command()
+def plan(
+    spec: SpecArg,
+    stage_name: Annotated[str, typer.Option("--stage", help="build (default) or one stage")] = "build",
+) -> None:
+    """Show every stage, task and check a build would run or skip, and why (runs nothing)."""
+    from clusterforge.spec import load_spec
+
+    cluster = load_spec(spec)
+    _engine, pipeline = _pipeline()
+    for line in _plan_lines(pipeline.plan(cluster, stage_name)):
+        typer.echo(line)
+
+
+@app.command()
+def clusters() -> None:
+    """The fleet: every cluster, its last build and its last validation."""
+    from rich.console import Console
+    from rich.table import Table
+
+    _engine, pipeline = _pipeline()
+    table = Table("NAME", "PROVIDER", "VERSION", "NODE GROUPS", "LAST BUILD", "PHASE", "VALIDATION")
+    for c in pipeline.clusters():
+        table.add_row(
+            c.name,
+            c.provider,
+            c.kubernetes_version,
+            ", ".join(c.node_groups),
+            c.last_build,
+            c.last_build_phase,
+            f"{c.last_validation_result} ({c.last_validation})" if c.last_validation else "-",
+        )
+    Console().print(table)
