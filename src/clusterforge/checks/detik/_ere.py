@@ -13,9 +13,10 @@ ASCII ranges as in the C locale), equivalence classes and collating symbols
 of one character, a backslash being literal inside brackets, ``]`` first in
 a bracket being literal; GNU's ``\\<`` ``\\>`` ``\\b`` ``\\B`` ``\\w`` ``\\W``
 ``\\s`` ``\\S`` ``\\``` ``\\'``; stacked quantifiers (``a+*`` is ``(a+)*`` in
-an ERE, an error or a lazy/possessive quantifier in Python); back-references;
-a ``{`` that does not start an interval is a literal, as is a ``)`` that closes
-nothing.
+an ERE, an error or a lazy/possessive quantifier in Python) and quantified
+anchors (``a^*``); back-references; a ``{`` that does not start an interval
+is a literal, as is a ``)`` that closes nothing. tests/checks/test_detik_ere.py
+checks all of this against GNU grep itself, with generated patterns.
 
 Where GNU grep only warns and then ignores something (a quantifier with
 nothing to repeat: ``*a``, ``(?x)``, ``{2}``) or treats a letter escape as the
@@ -73,15 +74,17 @@ _GNU_ESCAPES: dict[str, tuple[str, bool]] = {
 }
 
 _INTERVAL = re.compile(r"\{(\d*)(,(\d*))?\}")
+_BRACE_JUNK = re.compile(r"\{[0-9,]*\}")
 
 
 @dataclass
 class _Piece:
-    """One emitted unit: an atom (may take a quantifier) or an anchor/bar."""
+    """One emitted unit: an atom, an anchor (both may take a quantifier) or a ``|``."""
 
     text: str
-    atom: bool
+    atom: bool  # False for anchors and "|"
     quantified: bool = False
+    bar: bool = False
 
 
 class _Translator:
@@ -106,7 +109,7 @@ class _Translator:
             start = self.pos
             self.pos += 1
             if char == "|":
-                pieces.append(_Piece("|", atom=False))
+                pieces.append(_Piece("|", atom=False, bar=True))
             elif char == "(":
                 if self.pos < len(src) and src[self.pos] in "*+?{":
                     raise self.fail(
@@ -132,32 +135,44 @@ class _Translator:
             elif char in "*+?":
                 self.quantify(pieces, char, start)
             elif char == "{":
-                interval = _INTERVAL.match(src, start)
-                if interval is None or interval.group(0) == "{}":
-                    pieces.append(_Piece(re.escape(char), atom=True))
-                else:
-                    low, comma, high = interval.group(1), interval.group(2), interval.group(3)
-                    if comma is None and not low:
-                        pieces.append(_Piece(re.escape(char), atom=True))
-                        continue
-                    if low and high and int(low) > int(high):
-                        raise self.fail(f"invalid interval {interval.group(0)}: min > max", start)
-                    self.pos = interval.end()
-                    self.quantify(pieces, interval.group(0), start)
+                self.brace(pieces, start)
             else:
                 pieces.append(_Piece(re.escape(char), atom=True))
         return "".join(piece.text for piece in pieces)
 
+    def brace(self, pieces: list[_Piece], start: int) -> None:
+        """A ``{`` starts an interval (``{2}``, ``{1,3}``, ``{2,}``, ``{,3}``) or is literal."""
+        interval = _INTERVAL.match(self.src, start)
+        if interval is not None and (interval.group(1) or interval.group(2)):
+            low, high = interval.group(1), interval.group(3)
+            if low and high and int(low) > int(high):
+                raise self.fail(f"invalid interval {interval.group(0)}: min > max", start)
+            self.pos = interval.end()
+            self.quantify(pieces, interval.group(0), start)
+            return
+        # After an atom, grep rejects brace contents like {} or {1,2,3}
+        # ("Invalid content of \{\}"); elsewhere a { is an ordinary character.
+        junk = _BRACE_JUNK.match(self.src, start)
+        if junk is not None and pieces and pieces[-1].atom:
+            raise self.fail(f"invalid interval {junk.group(0)}: write {{N}}, {{N,}} or {{N,M}}")
+        pieces.append(_Piece(re.escape("{"), atom=True))
+
     def quantify(self, pieces: list[_Piece], quantifier: str, start: int) -> None:
-        if not pieces or not pieces[-1].atom:
+        last = pieces[-1] if pieces else None
+        # GNU warns "* at start of expression" and ignores a quantifier that
+        # follows nothing, or only an anchor, in its branch.
+        at_start = last is None or last.bar
+        if last is not None and not last.atom and not last.bar and not last.quantified:
+            at_start = len(pieces) == 1 or pieces[-2].bar
+        if last is None or at_start:
             raise self.fail(
                 f"{quantifier!r} has nothing to repeat here (grep ignores it); escape it to "
                 "match it literally",
                 start,
             )
-        last = pieces[-1]
-        if last.quantified:
-            # ERE: a+* is (a+)*; Python would reject it or read a lazy/possessive form.
+        if last.quantified or not last.atom:
+            # ERE: a+* is (a+)*, and an anchor may repeat (a^* is a); Python
+            # rejects both or reads a lazy/possessive form, unless grouped.
             last.text = f"(?:{last.text})"
         last.text += quantifier
         last.quantified = True
