@@ -1,0 +1,45 @@
+"""DETIK sentences in a spec, held as data.
+
+``spec.validation.checks`` and an add-on's ``checks`` are sentences in the
+DETIK language, e.g. ``verify "there are 2 pods named 'metrics-server'"`` or
+``try "at most 5 times every 30s to find 2 pods named 'coredns' with 'status'
+being 'running'"``. The spec checks only that a sentence is one printable line
+of sensible length; the grammar belongs to :mod:`clusterforge.checks.detik`,
+which the pipeline runs over :func:`~clusterforge.spec.check_sentences` (each
+sentence with its field path) before a build starts. A sentence reaches a step
+as a single argv element — quotes and ``;`` in it are DETIK syntax or data,
+never shell.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+from clusterforge.spec._base import JsonSchemaHint, problem, show
+
+MAX_SENTENCE = 1000
+
+
+def _check_sentence(value: str) -> str:
+    if not value.strip():
+        raise problem("a check sentence must not be empty")
+    if len(value) > MAX_SENTENCE:
+        raise problem(f"{show(value)} is longer than {MAX_SENTENCE} characters")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise problem(f"{show(value)} contains a line break or control character; one line only")
+    return value
+
+
+Sentence = Annotated[
+    str,
+    AfterValidator(_check_sentence),
+    JsonSchemaHint(
+        {
+            "minLength": 1,
+            "maxLength": MAX_SENTENCE,
+            "description": "A DETIK sentence, e.g. \"verify there are 2 pods named 'coredns'\".",
+        }
+    ),
+]
