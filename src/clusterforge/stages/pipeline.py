@@ -22,8 +22,8 @@ from clusterforge import paths
 from clusterforge.engine import Engine, PlannedNode, Submission, WorkflowView
 from clusterforge.engine import plan as plan_workflow
 from clusterforge.errors import InvalidInput, NotFound
-from clusterforge.spec import ClusterSpec, parse_spec
-from clusterforge.stages.parameters import build_parameters, spec_document
+from clusterforge.spec import ClusterSpec, parse_spec, spec_document
+from clusterforge.stages.parameters import build_parameters
 from clusterforge.store import Store
 from clusterforge.templates import TEMPLATE_DIR
 

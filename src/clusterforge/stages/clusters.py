@@ -1,0 +1,73 @@
+"""Local clusters, as the front ends may touch them.
+
+Front ends never import a provider (an import-linter contract); this facade
+is the one door from the CLI, the API and the pipeline's summaries to the
+kwok provider. It stays small on purpose: create, delete, list, kubeconfig,
+plus the node-group converge the core stage uses. Everything about how a
+cluster is run lives in :mod:`clusterforge.providers.kwok`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from clusterforge.providers import kwok
+from clusterforge.providers.kwok import ClusterInfo, NodeGroup, Taint
+
+DEFAULT_INSTANCE_TYPE = "m5.large"
+DEFAULT_NODE_GROUP = "workers"
+
+
+def create(
+    name: str,
+    *,
+    nodes: int = 3,
+    instance_type: str = DEFAULT_INSTANCE_TYPE,
+    api_port: int | None = None,
+) -> ClusterInfo:
+    """A new local cluster with one node group of ``nodes`` nodes."""
+    groups = [NodeGroup(DEFAULT_NODE_GROUP, instance_type=instance_type, count=nodes)]
+    return kwok.create_cluster(name, groups, api_port=api_port)
+
+
+def ensure(name: str, node_groups: Sequence[NodeGroup]) -> ClusterInfo:
+    """Create the cluster if needed (or start it) and converge its node groups."""
+    return kwok.create_cluster(name, node_groups, exist_ok=True)
+
+
+def delete(name: str, *, missing_ok: bool = False) -> None:
+    """Stop the cluster's processes and remove its directory."""
+    kwok.delete_cluster(name, missing_ok=missing_ok)
+
+
+def list_all() -> list[ClusterInfo]:
+    """Every local cluster with its endpoint, state and node count."""
+    return kwok.list_clusters()
+
+
+def get(name: str) -> ClusterInfo:
+    return kwok.get_cluster(name)
+
+
+def kubeconfig_path(name: str) -> Path:
+    """The admin kubeconfig of the local cluster ``name``."""
+    return kwok.kubeconfig_path(name)
+
+
+def instance_types() -> list[str]:
+    return list(kwok.INSTANCE_TYPES)
+
+
+__all__ = [
+    "ClusterInfo",
+    "NodeGroup",
+    "Taint",
+    "create",
+    "delete",
+    "ensure",
+    "get",
+    "instance_types",
+    "kubeconfig_path",
+    "list_all",
+]
