@@ -15,7 +15,12 @@ from clusterforge.cli.app import app
 from clusterforge.errors import UserError
 
 # Command modules, imported for their registrations (order = help order).
-_COMMAND_MODULES: tuple[str, ...] = ("clusterforge.cli.workflows", "clusterforge.cli.detik")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "clusterforge.cli.workflows",
+    "clusterforge.cli.detik",
+    "clusterforge.cli.tools",
+    "clusterforge.cli.cluster",
+)
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(_name)
