@@ -16,10 +16,13 @@ from clusterforge.errors import UserError
 
 # Command modules, imported for their registrations (order = help order).
 _COMMAND_MODULES: tuple[str, ...] = (
+    "clusterforge.cli.build",
     "clusterforge.cli.workflows",
+    "clusterforge.cli.spec",
     "clusterforge.cli.detik",
     "clusterforge.cli.tools",
     "clusterforge.cli.cluster",
+    "clusterforge.cli.step",
 )
 
 for _name in _COMMAND_MODULES:
