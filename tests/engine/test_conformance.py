@@ -93,7 +93,7 @@ def test_conformance(workflow: Path, tmp_path: Path) -> None:
         assert nodes[name(key)].exit_code == code, tree
     for key, gap in (expect.get("gaps") or {}).items():
         attempt = nodes[name(key)]
-        base, index = key.rsplit("(", 1)
+        base, index = name(key).rsplit("(", 1)
         previous = nodes[f"{base}({int(index.rstrip(')')) - 1})"]
         assert attempt.started_at is not None
         assert previous.finished_at is not None

@@ -477,14 +477,7 @@ class WorkflowRun:
         except asyncio.CancelledError:
             await process.terminate(proc)
             node.exit_code = proc.returncode
-            reason = (
-                _shutdown_message(self.shutdown)
-                if self.shutdown
-                else WORKFLOW_DEADLINE_MESSAGE
-                if self.deadline_hit
-                else "cancelled"
-            )
-            self._finish(node, "Failed", reason)
+            self._finish(node, "Failed", self._cancel_reason())
             raise
         finally:
             self.processes.pop(node.id, None)
@@ -652,7 +645,7 @@ class WorkflowRun:
             for job in jobs:
                 job.cancel()
             await asyncio.gather(*jobs, return_exceptions=True)
-            reason = _shutdown_message(self.shutdown) if self.shutdown else "cancelled"
+            reason = self._cancel_reason()
             self._finish(node, "Failed", reason)
             raise
         phase = "Succeeded"
@@ -703,7 +696,7 @@ class WorkflowRun:
         if rec.type == "TaskGroup":
             kids = [self.nodes[c] for c in rec.children if c in self.nodes]
             results = [k.outputs.get("result") for k in kids if "result" in k.outputs]
-            values[f"{key}.outputs.result"] = json.dumps(results)
+            values[f"{key}.outputs.result"] = json.dumps(results, separators=(",", ":"))
             names = {p["name"] for k in kids for p in k.outputs.get("parameters", [])}
             for pname in sorted(names):
                 values[f"{key}.outputs.parameters.{pname}"] = json.dumps(
@@ -712,7 +705,8 @@ class WorkflowRun:
                         for k in kids
                         for p in k.outputs.get("parameters", [])
                         if p["name"] == pname
-                    ]
+                    ],
+                    separators=(",", ":"),
                 )
             values[f"{key}.outputs.parameters"] = json.dumps(
                 [{p["name"]: p["value"] for p in k.outputs.get("parameters", [])} for k in kids]
@@ -880,7 +874,7 @@ class WorkflowRun:
                 if group.phase not in FULFILLED:
                     self._finish(group, "Succeeded")
         except asyncio.CancelledError:
-            reason = _shutdown_message(self.shutdown) if self.shutdown else "cancelled"
+            reason = self._cancel_reason()
             self._finish(node, "Failed", reason)
             raise
         try:
@@ -900,6 +894,13 @@ class WorkflowRun:
             return self._error_node(name, step["name"], ctx, str(err))
 
     # -- the workflow as a whole ---------------------------------------------------
+
+    def _cancel_reason(self) -> str:
+        if self.shutdown:
+            return _shutdown_message(self.shutdown)
+        if self.deadline_hit:
+            return WORKFLOW_DEADLINE_MESSAGE
+        return "cancelled"
 
     def interrupted_attempts(self) -> None:
         """Turn attempts left Running/Pending by a dead engine into Error (and kill leftovers)."""
