@@ -7,11 +7,14 @@ what it did, and exits 0 on success.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clusterforge.cli.app import app
+
+if TYPE_CHECKING:
+    from clusterforge.stages.steps import StepContext
 
 step_app = typer.Typer(
     help="Steps of the stage templates (run by workflows).", no_args_is_help=True
@@ -19,7 +22,7 @@ step_app = typer.Typer(
 app.add_typer(step_app, name="step")
 
 
-def _ctx():  # type: ignore[no-untyped-def]
+def _ctx() -> StepContext:
     from clusterforge.stages.steps import context_from_env
 
     return context_from_env()

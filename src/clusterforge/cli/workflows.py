@@ -10,17 +10,20 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clusterforge.cli.app import app
 from clusterforge.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from clusterforge.engine import LocalEngine, WorkflowView
+
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="tree, json, yaml, or name")]
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> LocalEngine:
     from clusterforge.engine import LocalEngine
 
     return LocalEngine()
@@ -37,7 +40,7 @@ def parse_params(values: list[str]) -> dict[str, str]:
     return params
 
 
-def _print(view, output: str | None) -> None:  # type: ignore[no-untyped-def]
+def _print(view: WorkflowView, output: str | None) -> None:
     from rich.console import Console
 
     if output in (None, "tree", "wide"):
@@ -56,7 +59,7 @@ def _print(view, output: str | None) -> None:  # type: ignore[no-untyped-def]
         raise InvalidInput(f"--output {output!r}: use tree, json, yaml or name")
 
 
-def follow_live(engine, workflow_id: str) -> object:  # type: ignore[no-untyped-def]
+def follow_live(engine: LocalEngine, workflow_id: str) -> WorkflowView:
     """Show the live tree until the workflow ends (on a terminal); return the final view."""
     from rich.console import Console
     from rich.live import Live
@@ -136,7 +139,7 @@ def run(
         engine.join(view.id)
         final = engine.wait(view.id)
         _print(final, output)
-    raise typer.Exit(0 if final.phase == "Succeeded" else 1)  # type: ignore[attr-defined]
+    raise typer.Exit(0 if final.phase == "Succeeded" else 1)
 
 
 @app.command("list")
@@ -212,7 +215,7 @@ def retry(
         return
     final = follow_live(engine, workflow) if output in (None, "tree") else engine.wait(workflow)
     _print(final, output)
-    raise typer.Exit(0 if final.phase == "Succeeded" else 1)  # type: ignore[attr-defined]
+    raise typer.Exit(0 if final.phase == "Succeeded" else 1)
 
 
 @app.command()

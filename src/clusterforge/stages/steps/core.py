@@ -7,12 +7,17 @@ creates nothing new.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from clusterforge.errors import OperationFailed
 from clusterforge.spec import node_group
 from clusterforge.stages.steps.context import StepContext
 
+if TYPE_CHECKING:
+    from clusterforge.stages.clusters import NodeGroup
 
-def _provider_groups(ctx: StepContext, names: list[str] | None = None) -> list[object]:
+
+def _provider_groups(ctx: StepContext, names: list[str] | None = None) -> list[NodeGroup]:
     from clusterforge.stages.clusters import NodeGroup, Taint
 
     groups = []
