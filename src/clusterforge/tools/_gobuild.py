@@ -49,7 +49,7 @@ class RefusedModule(OperationFailed):
     def __init__(self, module: str, version: str, error: str) -> None:
         self.module = module
         self.version = version
-        self.error = error.strip()
+        self.error = error.strip().removeprefix(f"{module}@{version}: ")
         super().__init__(f"Go module {module} {version} is unavailable: {self.error}")
 
 
@@ -190,10 +190,13 @@ class GoBuilder:
         try:
             info: dict[str, Any] = json.loads(done.stdout)
         except ValueError:
-            info = {}
-        error = info.get("Error") or (done.stderr.strip() if done.returncode else "")
-        if error or "GoMod" not in info:
-            raise RefusedModule(module, source.version, error or "no go.mod in the response")
+            raise BuildFailed(
+                f"`go mod download {module}@{source.version}` failed "
+                f"(exit {done.returncode}): {done.stderr.strip() or 'no output'}"
+            ) from None
+        if info.get("Error") or "GoMod" not in info:
+            error = info.get("Error") or "the proxy returned no go.mod"
+            raise RefusedModule(module, source.version, str(error))
         time, commit = "", ""
         try:
             meta = json.loads(Path(info["Info"]).read_text(encoding="utf-8"))

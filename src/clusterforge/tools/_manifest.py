@@ -9,6 +9,7 @@ pydantic models and renders the few templates it contains.
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 from functools import cache
@@ -171,7 +172,10 @@ def parse_manifest(text: str, origin: str) -> Manifest:
 
 
 def load_manifest(path: Path | None = None) -> Manifest:
-    """The manifest at ``path``, or the one shipped with clusterforge."""
+    """The manifest at ``path``, ``$CLUSTERFORGE_TOOLS_MANIFEST``, or the shipped one."""
+    override = os.environ.get("CLUSTERFORGE_TOOLS_MANIFEST")
+    if path is None and override:
+        path = Path(override).expanduser()
     if path is not None:
         return parse_manifest(path.read_text(encoding="utf-8"), str(path))
     return _shipped_manifest()
