@@ -347,7 +347,9 @@ def addon_map_problems(addons: Mapping[str, AddonSettings | None]) -> list[tuple
     try:
         TopologicalSorter(graph).prepare()
     except CycleError as err:
-        cycle: list[str] = list(err.args[1])
+        # graphlib lists a cycle from dependent to dependency backwards; "a → b"
+        # below reads "a depends on b".
+        cycle: list[str] = list(reversed(err.args[1]))
         start = min(cycle[:-1])
         problems.append(
             ((start, "dependsOn"), f"dependency cycle: {' → '.join(_rotate(cycle, start))}")

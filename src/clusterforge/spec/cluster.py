@@ -131,7 +131,9 @@ class ClusterSpec(SpecModel):
     )
     kind: Literal["Cluster"] = Field(description="Always 'Cluster'.")
     metadata: Metadata = Field(description="The cluster's name and labels.")
-    spec: Spec = Field(description="What to build.")
+    spec: Spec = Field(
+        description="What to build: provider, version, node groups, add-ons and extra checks."
+    )
 
     @property
     def name(self) -> str:

@@ -64,6 +64,8 @@ def _read_yaml(text: str, source: str) -> Any:
         raise SpecError(where, [("", f"not valid YAML: {err.problem}")]) from None
     except yaml.YAMLError as err:
         raise SpecError(source, [("", f"not valid YAML: {err}")]) from None
+    if not documents:
+        return None  # an empty file; parse_spec says what a spec is
     if len(documents) != 1:
         raise SpecError(
             source, [("", f"holds {len(documents)} YAML documents; a spec is exactly one")]

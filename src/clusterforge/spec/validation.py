@@ -39,7 +39,7 @@ class ValidationSpec(SpecModel):
     checks: list[Sentence] = Field(
         default_factory=list,
         max_length=200,
-        description="Extra DETIK sentences, e.g. \"verify there are 2 pods named 'web'\".",
+        description="Extra DETIK sentences, e.g. \"there are 2 pods named 'web'\".",
     )
     bats_files: list[BatsFile] = Field(
         default_factory=list,
