@@ -434,6 +434,10 @@ def _read_token(text: str, i: int, state: Kind) -> tuple[Token, int]:
     if ch == ")":
         return Token(Kind.CLAUSE_CLOSE, ")", start, ")"), i + 1
     symbol, end, _ = _read_until(text, i, _is_symbol, include_space=False, break_space=True)
+    if "{{" in text[start + 1 : end]:
+        # An operator glued to a tag ('!{{x}}') ends where the tag begins.
+        end = text.index("{{", start + 1)
+        symbol, _, _ = _read_until(text[:end], i, _is_symbol, include_space=False, break_space=True)
     source = text[start:end]
     if not symbol:
         raise LexError(start, f"unexpected '{ch}'")
