@@ -92,3 +92,14 @@ def test_rejects_what_the_models_reject(
 
 def test_aws_base_is_accepted(validator: jsonschema.Draft202012Validator) -> None:
     assert list(validator.iter_errors(aws_base())) == []
+
+
+@pytest.mark.parametrize(
+    "where",
+    [("metadata", "labels"), ("spec", "addons")],
+)
+def test_map_keys_are_constrained(validator: jsonschema.Draft202012Validator, where: Any) -> None:
+    doc = base()
+    section, field = where
+    doc[section].setdefault(field, {})["Bad Key!"] = "none"
+    assert list(validator.iter_errors(doc))

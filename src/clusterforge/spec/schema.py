@@ -3,10 +3,11 @@
 Generated from the models, so it cannot drift from what :func:`parse_spec`
 accepts. Two adjustments make it read as a description of the *file format*
 rather than of Python classes: optional fields are not offered ``null`` (leave
-the field out instead), and fields carry descriptions instead of generated
-titles. Every constraint the validators enforce in Python is mirrored as a
-``pattern``, ``enum`` or bound where JSON Schema can express it; rules across
-fields (a provider's versions, dependencies between add-ons) are not.
+the field out instead), map keys are constrained with ``propertyNames``, and
+fields carry descriptions instead of generated titles. Every constraint the
+validators enforce in Python is mirrored as a ``pattern``, ``enum`` or bound
+where JSON Schema can express it; rules across fields (a provider's versions,
+dependencies between add-ons) are not.
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ class _FileFormatSchema(GenerateJsonSchema):
 
     def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
         return self.generate_inner(schema["schema"])
+
+    def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
+        # pydantic describes a constrained key as patternProperties, which lets
+        # keys that miss the pattern through unchecked; say it as propertyNames.
+        result = super().dict_schema(schema)
+        patterns = result.pop("patternProperties", None)
+        if patterns:
+            ((pattern, value),) = patterns.items()
+            result["propertyNames"] = {**result.get("propertyNames", {}), "pattern": pattern}
+            result["additionalProperties"] = value
+        return result
 
     def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
         result = super().default_schema(schema)

@@ -38,9 +38,7 @@ def _check_sentence(value: str) -> str:
     except DetikSyntaxError as err:
         near = err.sentence[err.column :][:25]
         where = f"at {near!r}" if near else "at the end"
-        raise problem(
-            f"{show(value)} is not a DETIK sentence: {where}, {err.reason}"
-        ) from None
+        raise problem(f"{show(value)} is not a DETIK sentence: {where}, {err.reason}") from None
     except SentenceError as err:
         raise problem(f"{show(value)} is not a DETIK sentence: {err}") from None
     return value
