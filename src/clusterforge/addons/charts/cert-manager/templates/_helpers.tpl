@@ -62,10 +62,10 @@ metadata:
   name: {{ printf "%s.cert-manager.io" .plural }}
   labels:
     {{- include "cert-manager.labels" (dict "root" .root "component" "crds") | nindent 4 }}
-  {{- if .root.Values.crds.keep }}
-  annotations:
+    {{- if .root.Values.crds.keep }}
+    # clusterforge's uninstall leaves objects with this label in place.
     clusterforge.dev/uninstall: keep
-  {{- end }}
+    {{- end }}
 spec:
   group: cert-manager.io
   scope: {{ .scope }}
