@@ -14,7 +14,9 @@ later process claims the workflow and continues from the stored tree.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import queue
 import secrets
 import socket
 import string
@@ -67,13 +69,33 @@ def owner_alive(owner: str | None) -> bool:
 class LocalEngine:
     """Runs Argo-dialect workflows as host subprocesses; implements ``Engine``."""
 
-    def __init__(self, home: Path | None = None) -> None:
+    def __init__(self, home: Path | None = None, *, max_running: int | None = None) -> None:
+        """``max_running`` bounds how many workflows run at once in this process;
+        the rest wait, Pending, in submission order (a server accepting bursts)."""
         self.home = home or paths.data_home()
         self.store = Store(self.home / "state.db")
         self.runs = self.home / "runs"
         self.owner = _owner_id()
         self.warnings: list[str] = []
-        self._threads: dict[str, threading.Thread] = {}
+        self._done: dict[str, threading.Event] = {}
+        self._queue: queue.Queue[str] | None = None
+        if max_running:
+            self._queue = queue.Queue()
+            for index in range(max_running):
+                threading.Thread(
+                    target=self._worker, name=f"engine-worker-{index}", daemon=True
+                ).start()
+
+    def _worker(self) -> None:
+        assert self._queue is not None
+        while True:
+            workflow_id = self._queue.get()
+            try:
+                self.run_blocking(workflow_id)
+            except Exception:  # one broken workflow must not stop the worker
+                logging.getLogger(__name__).exception("workflow %s crashed", workflow_id)
+            finally:
+                self._done[workflow_id].set()
 
     # -- submit ------------------------------------------------------------------
 
@@ -91,7 +113,9 @@ class LocalEngine:
                 library.add(doc)
         if submission.workflow_template:
             if docs:
-                raise InvalidInput("give either workflow files or a workflow template name, not both")
+                raise InvalidInput(
+                    "give either workflow files or a workflow template name, not both"
+                )
             docs = [library.get(submission.workflow_template)]
             workflows = []
         if len(workflows) > 1:
@@ -177,11 +201,20 @@ class LocalEngine:
             workflow_id, self.owner, unless_alive=self._live_owners(workflow_id)
         ):
             return
+        self._done[workflow_id] = threading.Event()
+        if self._queue is not None:
+            self._queue.put(workflow_id)
+            return
         thread = threading.Thread(
-            target=self.run_blocking, args=(workflow_id,), name=f"wf-{workflow_id}", daemon=True
+            target=self._run_thread, args=(workflow_id,), name=f"wf-{workflow_id}", daemon=True
         )
-        self._threads[workflow_id] = thread
         thread.start()
+
+    def _run_thread(self, workflow_id: str) -> None:
+        try:
+            self.run_blocking(workflow_id)
+        finally:
+            self._done[workflow_id].set()
 
     def run_blocking(self, workflow_id: str) -> WorkflowView:
         """Run a workflow to its end in the calling thread."""
@@ -241,9 +274,10 @@ class LocalEngine:
         return started
 
     def join(self, workflow_id: str, timeout: float | None = None) -> None:
-        thread = self._threads.get(workflow_id)
-        if thread is not None:
-            thread.join(timeout)
+        """Wait for a workflow this engine runs to finish (no-op for others)."""
+        done = self._done.get(workflow_id)
+        if done is not None:
+            done.wait(timeout)
 
     # -- reading -----------------------------------------------------------------
 
