@@ -194,7 +194,7 @@ def _ensure_started(kwokctl: Kwokctl, name: str, directory: Path, timeout: float
     running = _processes.running_pids(directory)
     if pids and len(running) == len(pids):
         return
-    _processes.stop(directory, running)
+    _processes.stop(_processes.identify(directory))
     result = kwokctl.start(name, timeout=timeout)
     if not result.ok:
         raise OperationFailed(f"kwokctl could not start cluster {name!r}:\n{result.summary()}")
@@ -221,8 +221,18 @@ def _check_port(port: int) -> None:
 
 
 def _configured_ports(directory: Path) -> set[int]:
-    options = _read_yaml(directory / "kwok.yaml").get("options") or {}
-    return {int(options[key]) for key in _PORT_OPTIONS if options.get(key)}
+    """The ports kwokctl assigned the cluster (its KwokctlConfiguration's options)."""
+    try:
+        documents = list(
+            yaml.load_all((directory / "kwok.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
+        )
+    except (OSError, yaml.YAMLError):
+        return set()
+    for document in documents:
+        if isinstance(document, dict) and document.get("kind") == "KwokctlConfiguration":
+            options = document.get("options") or {}
+            return {int(options[key]) for key in _PORT_OPTIONS if options.get(key)}
+    return set()
 
 
 @contextlib.contextmanager
@@ -423,11 +433,13 @@ def _count_nodes(kubeconfig: Path) -> int | None:
 
 
 def _teardown(name: str, directory: Path) -> None:
-    pids = _processes.component_pids(directory)
+    # Identify the processes before kwokctl signals them: one that is exiting
+    # no longer shows the command line that proves it is this cluster's.
+    targets = _processes.identify(directory)
     # Without kwokctl the pid files are still enough to stop everything.
     with contextlib.suppress(NotFound):
         Kwokctl().delete(name)
-    survivors = _processes.stop(directory, pids)
+    survivors = _processes.stop(targets)
     if survivors:
         raise OperationFailed(
             f"cluster {name!r}: processes {survivors} did not stop; kill them and retry"

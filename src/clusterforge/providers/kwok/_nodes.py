@@ -50,20 +50,8 @@ def render_nodes(groups: Iterable[NodeGroup]) -> list[dict[str, Any]]:
             raise InvalidInput(
                 f"node group {group.name}: label {clash[0]!r} is set by clusterforge; remove it"
             )
-    names: dict[str, str] = {}
-    nodes = []
-    for group in groups:
-        for index in range(group.count):
-            node = _node(group, index)
-            name = node["metadata"]["name"]
-            if name in names:
-                raise InvalidInput(
-                    f"node groups {names[name]!r} and {group.name!r} both produce node {name!r}; "
-                    "rename one of them"
-                )
-            names[name] = group.name
-            nodes.append(node)
-    return nodes
+    # "<group>-<index>" never collides across groups: an index has no "-".
+    return [_node(group, index) for group in groups for index in range(group.count)]
 
 
 def _node(group: NodeGroup, index: int) -> dict[str, Any]:

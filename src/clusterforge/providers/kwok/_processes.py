@@ -29,17 +29,36 @@ def component_pids(directory: Path) -> dict[str, int]:
     return pids
 
 
+def _stat(pid: int) -> tuple[str, int] | None:
+    """``(state, start time)`` of a process, None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rpartition(")")[2].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, starttime field 22 of proc(5).
+    return fields[0], int(fields[19])
+
+
 def belongs(pid: int, directory: Path) -> bool:
     """Whether ``pid`` is alive and one of this cluster's processes."""
+    stat = _stat(pid)
+    if stat is None or stat[0] in ("Z", "X"):
+        return False
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
     except OSError:
         return False
-    # A zombie has exited; it only waits for its parent to reap it.
-    if state.rpartition(")")[2].split()[:1] == ["Z"]:
-        return False
     return str(directory).encode() in raw
+
+
+def _alive(pid: int, started: int) -> bool:
+    """Still the same process (not a reused pid), and not yet exited.
+
+    A process that is tearing down has an empty command line for a while, so
+    after the first check a process is followed by its start time instead.
+    """
+    stat = _stat(pid)
+    return stat is not None and stat[1] == started and stat[0] not in ("Z", "X")
 
 
 def running_pids(directory: Path) -> dict[str, int]:
@@ -60,22 +79,35 @@ def rss_bytes(pids: dict[str, int]) -> int:
     return total
 
 
-def stop(directory: Path, pids: dict[str, int], *, grace: float = 10.0) -> list[int]:
-    """Stop ``pids`` (this cluster's): SIGTERM, then SIGKILL; returns any survivors."""
-    deadline = time.monotonic() + grace
-    remaining = {pid for pid in pids.values() if belongs(pid, directory)}
+def identify(directory: Path) -> dict[int, int]:
+    """``{pid: start time}`` of the cluster's live processes, to follow them by."""
+    targets: dict[int, int] = {}
+    for pid in component_pids(directory).values():
+        stat = _stat(pid)
+        if stat is not None and belongs(pid, directory):
+            targets[pid] = stat[1]
+    return targets
+
+
+def stop(targets: dict[int, int], *, grace: float = 10.0) -> list[int]:
+    """Stop identified processes: SIGTERM, then SIGKILL; returns any survivors."""
+    remaining = _wait(targets, 0.0)
     for pid in remaining:
         _signal(pid, signal.SIGTERM)
-    while remaining and time.monotonic() < deadline:
-        time.sleep(0.1)
-        remaining = {pid for pid in remaining if belongs(pid, directory)}
+    remaining = _wait(remaining, grace)
     for pid in remaining:
         _signal(pid, signal.SIGKILL)
-    end = time.monotonic() + 5.0
-    while remaining and time.monotonic() < end:
+    return sorted(_wait(remaining, 5.0))
+
+
+def _wait(targets: dict[int, int], timeout: float) -> dict[int, int]:
+    deadline = time.monotonic() + timeout
+    remaining = dict(targets)
+    while True:
+        remaining = {pid: start for pid, start in remaining.items() if _alive(pid, start)}
+        if not remaining or time.monotonic() > deadline:
+            return remaining
         time.sleep(0.05)
-        remaining = {pid for pid in remaining if belongs(pid, directory)}
-    return sorted(remaining)
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
