@@ -44,7 +44,8 @@ def install(
 
     from clusterforge.tools import Toolchain
 
-    console = Console(stderr=True)
+    # Long paths and go's error lines stay whole in logs (soft_wrap).
+    console = Console(stderr=True, soft_wrap=True)
     toolchain = Toolchain()
     wanted = names or []
     for name in wanted:
