@@ -32,7 +32,7 @@ from tests.strategies import (
     when_cases,
 )
 
-FAST = settings(max_examples=100, deadline=None)
+FAST = settings(max_examples=60, deadline=None)
 
 
 @dataclass

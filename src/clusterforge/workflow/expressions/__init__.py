@@ -10,8 +10,15 @@ ever handed to Python's ``eval``, ``exec`` or ``compile``.
     :func:`references` lists the variables of simple tags such as
     ``{{inputs.parameters.x}}``; :func:`expression_references` those read by
     expression tags such as ``{{=asInt(inputs.parameters.n) + 1}}``;
-    :func:`substitute` replaces both. The expression subset is documented in
-    ``docs/expressions.md``.
+    :func:`substitute` replaces both. Expression tags support literals
+    (numbers, ``'strings'``, ``"strings"``, ``true``, ``false``, ``nil``, lists,
+    maps), dotted and indexed variables (``inputs.parameters['my-param']``),
+    ``+ - * / % **``, comparisons, ``&& || !`` / ``and or not``, ``c ? a : b``,
+    ``??``, ``in``, ``contains``, ``matches``, and the functions ``asInt``,
+    ``asFloat``, ``string``, ``toJson``, ``len``, ``jsonpath`` and a sprig subset
+    (``sprig.upper``, ``sprig.trim``, ``sprig.default``, …). Every variable is a
+    string, and non-string results are written the way Argo's Go code writes
+    them. The full reference is ``docs/expressions.md``.
 
 ``when`` (govaluate, as Argo runs it)
     :func:`check_when` validates a condition before substitution, with tags as

@@ -95,8 +95,10 @@ def _translate(pattern: str) -> str:
                     raise RegexError(
                         f"negated POSIX class [:{name}:] in {pattern!r} is not supported here"
                     )
-            if ch == "[":
-                out.append("\\[")  # Python would warn about a nested set; Go means a literal
+            if ch == "[" or ch in "&~|" or (ch == "-" and out and out[-1] == "-"):
+                # Literals in Go; Python reads '[' as a nested set and '--', '&&', '~~',
+                # '||' as (future) set operations, so escape them.
+                out.append("\\" + ch)
                 i += 1
                 continue
             if ch == "]" and not _class_just_opened(out):
