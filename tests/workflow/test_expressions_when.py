@@ -223,3 +223,37 @@ def test_check_then_evaluate_agree_on_a_real_addon_condition() -> None:
     assert evaluate_when(substitute(when, values)) is True
     values["workflow.parameters.METRICS_SERVER"] = "none"
     assert evaluate_when(substitute(when, values)) is False
+
+
+COMPLEX_CONDITION = """( {{steps.flip-coin.outputs.result}} == heads &&
+  {{steps.flip-again.outputs.result}} == tails
+) ||
+( {{steps.flip-coin.outputs.result}} == tails &&
+  {{steps.flip-again.outputs.result}} == tails )"""
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ("heads", "tails", True),
+        ("tails", "tails", True),
+        ("heads", "heads", False),
+        ("tails", "heads", False),
+    ],
+)
+def test_coinflip_walkthrough_condition(first: str, second: str, expected: bool) -> None:
+    check_when(COMPLEX_CONDITION)
+    values = {"steps.flip-coin.outputs.result": first, "steps.flip-again.outputs.result": second}
+    assert evaluate_when(substitute(COMPLEX_CONDITION, values)) is expected
+
+
+def test_values_with_quotes_go_through_an_expression_tag() -> None:
+    # docs/walk-through/conditionals.md: embed an expr expression for such values.
+    when = "{{=inputs.parameters['may-contain-quotes'] == 'example'}}"
+    check_when(when)
+    for value, expected in (("it's \"quoted\"", False), ("example", True)):
+        substituted = substitute(when, {"inputs.parameters.may-contain-quotes": value})
+        assert evaluate_when(substituted) is expected
+    broken = substitute("'{{x}}' == example", {"x": "it's"})
+    with pytest.raises(ExpressionError):
+        evaluate_when(broken)

@@ -26,7 +26,9 @@ missing or nil.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any, TypeGuard
 
 from ._expr_functions import FunctionError, call, go_type
 from ._expr_parser import (
@@ -139,7 +141,7 @@ def _shown(value: object) -> str:
     return f"{go_type(value)} ({go_value(value)})" if value is not None else "nil"
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -194,7 +196,7 @@ def _unary(node: Unary, value: object) -> object:
         raise EvalError(node.position, f"unary '{node.op}' needs a number, not {_shown(value)}")
     if node.op == "+":
         return value
-    return _wrap(-value) if isinstance(value, int) else -value  # type: ignore[operator]
+    return _wrap(-value) if isinstance(value, int) else -value
 
 
 def _binary(node: Binary, scope: Scope) -> object:
@@ -274,20 +276,20 @@ def _mismatch(node: Binary, left: object, right: object) -> EvalError:
     )
 
 
+_ORDER: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
 def _compare(node: Binary, left: object, right: object) -> bool:
     if _is_number(left) and _is_number(right):
-        a, b = float(left), float(right)  # type: ignore[arg-type]
-    elif isinstance(left, str) and isinstance(right, str):
-        a, b = left, right  # type: ignore[assignment]
-    else:
-        raise _mismatch(node, left, right)
-    if node.op == "<":
-        return a < b
-    if node.op == ">":
-        return a > b
-    if node.op == "<=":
-        return a <= b
-    return a >= b
+        return bool(_ORDER[node.op](float(left), float(right)))
+    if isinstance(left, str) and isinstance(right, str):
+        return bool(_ORDER[node.op](left, right))
+    raise _mismatch(node, left, right)
 
 
 def _membership(node: Binary, left: object, right: object) -> bool:
@@ -326,30 +328,24 @@ def _arithmetic(node: Binary, left: object, right: object) -> object:
     op = node.op
     if op == "+" and isinstance(left, str) and isinstance(right, str):
         return left + right
-    if not (_is_number(left) and _is_number(right)):
+    if not _is_number(left) or not _is_number(right):
         raise _mismatch(node, left, right)
-    both_int = isinstance(left, int) and isinstance(right, int)
     if op == "%":
-        if not both_int:
+        if not isinstance(left, int) or not isinstance(right, int):
             raise EvalError(
                 node.position,
                 f"invalid operation: % needs integers, not {go_type(left)} and {go_type(right)}",
             )
-        assert isinstance(left, int)
-        assert isinstance(right, int)
         if right == 0:
             raise EvalError(node.position, "integer divide by zero")
         remainder = abs(left) % abs(right)
         return -remainder if left < 0 else remainder
-    a, b = left, right
-    assert isinstance(a, int | float)
-    assert isinstance(b, int | float)
     if op in ("+", "-", "*"):
-        result = a + b if op == "+" else a - b if op == "-" else a * b
+        result = left + right if op == "+" else left - right if op == "-" else left * right
         return _wrap(result) if isinstance(result, int) else float(result)
     if op == "/":
-        return _divide(float(a), float(b))
-    return _power(float(a), float(b))
+        return _divide(float(left), float(right))
+    return _power(float(left), float(right))
 
 
 def _divide(a: float, b: float) -> float:

@@ -31,8 +31,11 @@ them), empty parentheses, and dotted bare words (``v1.2`` — a govaluate
 from __future__ import annotations
 
 import math
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ._errors import MAX_DEPTH, ExpressionError
 from ._gofmt import go_value
@@ -71,6 +74,12 @@ _BINDING = {
     "/": 9,
     "%": 9,
     "**": 10,
+}
+_ORDER: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
 }
 _BINARY_KINDS = frozenset(
     {Kind.SEPARATOR, Kind.TERNARY, Kind.LOGICALOP, Kind.COMPARATOR, Kind.MODIFIER}
@@ -364,14 +373,7 @@ def _compare(node: _Binary, left: object, right: object) -> bool:
             f"'{node.op}' compares two numbers or two strings, "
             f"not {_shown(left)} and {_shown(right)}",
         )
-    a, b = left, right
-    if node.op == ">":
-        return a > b  # type: ignore[operator]
-    if node.op == ">=":
-        return a >= b  # type: ignore[operator]
-    if node.op == "<":
-        return a < b  # type: ignore[operator]
-    return a <= b  # type: ignore[operator]
+    return bool(_ORDER[node.op](left, right))
 
 
 def _arithmetic(op: str, a: float, b: float) -> float:
