@@ -23,6 +23,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "clusterforge.cli.tools",
     "clusterforge.cli.cluster",
     "clusterforge.cli.step",
+    "clusterforge.cli.serve",
 )
 
 for _name in _COMMAND_MODULES:

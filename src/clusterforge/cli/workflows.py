@@ -23,9 +23,26 @@ if TYPE_CHECKING:
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="tree, json, yaml, or name")]
 
 
-def _engine() -> LocalEngine:
+ServerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        envvar="CLUSTERFORGE_SERVER",
+        help="Talk to a `clusterforge serve` at this URL (token: CLUSTERFORGE_TOKEN)",
+    ),
+]
+
+
+def _engine(server: str | None = None) -> LocalEngine:
+    from typing import cast
+
+    from clusterforge.cli.remote import from_env
     from clusterforge.engine import LocalEngine
 
+    remote = from_env(server)
+    if remote is not None:
+        # RemoteEngine answers the calls these commands make, with the same types.
+        return cast("LocalEngine", remote)
     return LocalEngine()
 
 
@@ -147,12 +164,13 @@ def list_workflows(
     phase: Annotated[str | None, typer.Option(help="Only workflows in this phase")] = None,
     limit: Annotated[int, typer.Option(help="At most this many")] = 50,
     output: OutputOpt = None,
+    server: ServerOpt = None,
 ) -> None:
     """List workflows, newest first."""
     from rich.console import Console
     from rich.table import Table
 
-    engine = _engine()
+    engine = _engine(server)
     views = engine.list(phase=phase, limit=limit)
     if output == "json":
         typer.echo(
@@ -178,9 +196,10 @@ def get(
     workflow: Annotated[str, typer.Argument(help="Workflow name")],
     output: OutputOpt = None,
     watch: Annotated[bool, typer.Option("--watch", help="Keep showing it until it ends")] = False,
+    server: ServerOpt = None,
 ) -> None:
     """Show a workflow: its node tree, or the Argo object as JSON/YAML."""
-    engine = _engine()
+    engine = _engine(server)
     view = engine.get(workflow)
     if watch and not view.done:
         view = follow_live(engine, workflow)
@@ -194,9 +213,10 @@ def logs(
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Stream until the workflow ends")
     ] = False,
+    server: ServerOpt = None,
 ) -> None:
     """Print step logs (stdout and stderr of every attempt)."""
-    engine = _engine()
+    engine = _engine(server)
     for line in engine.logs(workflow, node, follow=follow):
         typer.echo(f"{line.display_name}: {line.text}")
 
@@ -206,9 +226,10 @@ def retry(
     workflow: Annotated[str, typer.Argument(help="Workflow name")],
     wait: Annotated[bool, typer.Option("--wait", "-w")] = False,
     output: OutputOpt = None,
+    server: ServerOpt = None,
 ) -> None:
     """Re-run a workflow's failed nodes (and what they gate); keep succeeded ones."""
-    engine = _engine()
+    engine = _engine(server)
     view = engine.retry(workflow, detach=not wait)
     if not wait:
         typer.echo(view.id)
@@ -219,9 +240,11 @@ def retry(
 
 
 @app.command()
-def stop(workflow: Annotated[str, typer.Argument(help="Workflow name")]) -> None:
+def stop(
+    workflow: Annotated[str, typer.Argument(help="Workflow name")], server: ServerOpt = None
+) -> None:
     """Stop a running workflow: running steps are terminated, exit handlers run."""
-    engine = _engine()
+    engine = _engine(server)
     engine.stop(workflow)
     typer.echo(f"{workflow} stopping")
 

@@ -22,8 +22,9 @@ rejected, and the API sends it back to the caller as a 4xx.
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,14 +35,14 @@ from clusterforge.workflow.expressions import evaluate_when
 
 __all__ = ["DependencyFilter", "FilterError", "Verdict", "compile_filter"]
 
-_NUMERIC = {
-    "=": lambda a, b: a == b,
-    "": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
+_NUMERIC: dict[str, Callable[[float, float], bool]] = {
+    "=": operator.eq,
+    "": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
 }
 # strconv.ParseBool's spellings
 _BOOLS = {**dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),

@@ -1,0 +1,97 @@
+"""The application factory: settings in, a FastAPI app out.
+
+``create_app`` wires the layers once: the local engine behind a bounded run
+queue, the pipeline on top of it, the built-in and user sensors, the token
+guard, the body limit, and the error handlers that give every failure one
+JSON shape. Sensors are compiled here, so a broken sensor stops the server at
+start with the file and field named — not on the first event.
+
+The engine's workers start (and interrupted workflows are taken back) in the
+app's lifespan, so importing or building an app has no side effects until it
+serves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from clusterforge import __version__
+from clusterforge.api.errors import install_error_handlers
+from clusterforge.api.limits import BodyLimit
+from clusterforge.api.runner import QueuedEngine
+from clusterforge.api.security import Guard
+from clusterforge.api.services import Services, StorePending
+from clusterforge.api.settings import Settings
+from clusterforge.api.triggers import SensorSet, load_sensor_files
+from clusterforge.engine import LocalEngine
+
+__all__ = ["BUILTIN_SENSOR_DIR", "create_app"]
+
+#: The Sensor documents behind the build, stage and destroy endpoints.
+BUILTIN_SENSOR_DIR = Path(__file__).parent / "sensors"
+
+log = logging.getLogger("clusterforge.api")
+
+
+def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI:
+    """A configured API app; ``engine`` defaults to a LocalEngine on ``settings.data_dir``."""
+    from clusterforge.stages import Pipeline
+
+    local = engine or LocalEngine(settings.data_dir)
+    holder: dict[str, Services] = {}
+    queued = QueuedEngine(
+        local,
+        workers=settings.workers,
+        on_finished=lambda view: holder["services"].metrics.finished(view),
+    )
+    builtin = SensorSet(load_sensor_files([BUILTIN_SENSOR_DIR]))
+    sensors = SensorSet(load_sensor_files(settings.sensor_dirs), StorePending(local.store))
+    guard = Guard(
+        settings.all_tokens(),
+        public_reads=settings.public_reads,
+        rate=settings.rate_limit,
+        burst=settings.burst,
+    )
+    services = Services(settings, queued, Pipeline(queued), sensors, builtin, guard)
+    holder["services"] = services
+    for warning in sensors.warnings():
+        log.warning("%s", warning)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        queued.start()
+        try:
+            yield
+        finally:
+            queued.close(timeout=1.0)
+
+    app = FastAPI(
+        title="clusterforge",
+        version=__version__,
+        description=(
+            "Kubernetes clusters, built by workflows: start builds and single stages, "
+            "deliver webhook events to Argo Events sensors, follow builds live."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.metrics = services.metrics
+    install_error_handlers(app)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body,
+        on_reject=lambda path: services.metrics.rejected_path(path, "too_large"),
+    )
+
+    from clusterforge.api import routes_builds, routes_events, routes_health, routes_streams
+
+    app.include_router(routes_builds.router)
+    app.include_router(routes_events.router)
+    app.include_router(routes_streams.router)
+    app.include_router(routes_health.router)
+    return app

@@ -1,0 +1,128 @@
+"""Prometheus metrics of one server, on its own registry.
+
+* ``clusterforge_triggers_total{source, result}`` — every trigger request:
+  ``source`` is ``build``, ``stage``, ``destroy``, ``retry``, ``stop`` or
+  ``event:<event source>`` (only sources some sensor listens to, so callers
+  cannot grow the label set); ``result`` is ``accepted``, ``waiting``,
+  ``rejected``, ``unauthorized``, ``rate_limited``, ``too_large`` or ``error``;
+* ``clusterforge_builds{phase}`` — workflows in the store by phase, counted
+  when scraped;
+* ``clusterforge_run_queue{state}`` — workflows ``queued``/``running`` here;
+* ``clusterforge_step_duration_seconds{template, phase}`` — every step attempt
+  (Pod node) of the workflows this server ran;
+* ``clusterforge_step_retries_total{template}`` — attempts after the first.
+
+A registry per app (not the process-global one) lets tests and benches run
+several servers in one process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter as Tally
+from collections.abc import Callable, Iterator
+
+from fastapi import Request
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from clusterforge.engine import WorkflowView
+from clusterforge.store import Store
+
+__all__ = ["Metrics"]
+
+_STEP_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+def _source(path: str) -> str:
+    parts = path.strip("/").split("/")
+    if parts[:3] == ["api", "v1", "builds"]:
+        return parts[-1] if parts[-1] in ("retry", "stop") else "build"
+    if parts[:3] == ["api", "v1", "clusters"]:
+        return "stage" if "stages" in parts else "destroy"
+    if parts[:3] == ["api", "v1", "events"]:
+        return "event"
+    return "other"
+
+
+class _StoreCollector(Collector):
+    def __init__(self, store: Store, queue: Callable[[], tuple[int, int]]) -> None:
+        self.store = store
+        self.queue = queue
+        self._cache: tuple[float, Tally[str]] = (0.0, Tally())
+
+    def collect(self) -> Iterator[Metric]:
+        stamp, phases = self._cache
+        if time.monotonic() - stamp > 2.0:
+            phases = Tally(r.phase for r in self.store.list_workflows())
+            self._cache = (time.monotonic(), phases)
+        builds = GaugeMetricFamily(
+            "clusterforge_builds", "Workflows in the store by phase", labels=["phase"]
+        )
+        for phase in ("Pending", "Running", "Succeeded", "Failed", "Error"):
+            builds.add_metric([phase], phases.get(phase, 0))
+        yield builds
+        queued, running = self.queue()
+        gauge = GaugeMetricFamily(
+            "clusterforge_run_queue", "Workflows queued or running here", labels=["state"]
+        )
+        gauge.add_metric(["queued"], queued)
+        gauge.add_metric(["running"], running)
+        yield gauge
+
+
+class Metrics:
+    """The counters the routes update and the collectors ``/metrics`` reads."""
+
+    def __init__(self, store: Store, queue: Callable[[], tuple[int, int]]) -> None:
+        self.registry = CollectorRegistry()
+        self.triggers = Counter(
+            "clusterforge_triggers",
+            "Trigger requests by source and result",
+            ["source", "result"],
+            registry=self.registry,
+        )
+        self.step_duration = Histogram(
+            "clusterforge_step_duration_seconds",
+            "Duration of step attempts run by this server",
+            ["template", "phase"],
+            buckets=_STEP_BUCKETS,
+            registry=self.registry,
+        )
+        self.retries = Counter(
+            "clusterforge_step_retries",
+            "Step attempts after the first, run by this server",
+            ["template"],
+            registry=self.registry,
+        )
+        self.registry.register(_StoreCollector(store, queue))
+        self.event_sources: set[str] = set()
+
+    def trigger(self, source: str, result: str) -> None:
+        if source.startswith("event:") and source[6:] not in self.event_sources:
+            source = "event:unknown"
+        self.triggers.labels(source, result).inc()
+
+    def rejected(self, request: Request, result: str) -> None:
+        self.rejected_path(request.url.path, result)
+
+    def rejected_path(self, path: str, result: str) -> None:
+        source = _source(path)
+        if source == "event":
+            parts = path.strip("/").split("/")
+            source = f"event:{parts[3]}" if len(parts) > 3 else "event:unknown"
+        if source != "other":
+            self.trigger(source, result)
+
+    def finished(self, view: WorkflowView) -> None:
+        """Observe the steps of a workflow that just ended."""
+        for node in view.nodes.values():
+            if node.type != "Pod" or not node.started_at or not node.finished_at:
+                continue
+            template = node.template_name or "unknown"
+            self.step_duration.labels(template, node.phase).observe(
+                max(node.finished_at - node.started_at, 0.0)
+            )
+            if node.attempt:
+                self.retries.labels(template).inc()

@@ -1,0 +1,172 @@
+"""Following a build: its node events as server-sent events, and its step logs.
+
+``GET /api/v1/builds/{id}/events`` replays the event journal from the start
+(or after ``Last-Event-ID`` / ``?after=``) and then follows it: one
+``event: node`` per node phase change, in journal order, each with its
+sequence number as the SSE ``id`` so a reconnecting client resumes exactly
+where it was; ``event: end`` with the workflow's phase closes the stream once
+the workflow has finished and every event is sent. A ``: keep-alive``
+comment goes out every 15 s of silence so proxies keep the line open.
+
+Logs are plain text (``<step>: <line>``) or NDJSON (``?format=ndjson``), and
+``?follow=true`` keeps streaming until the workflow ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from clusterforge.api.deps import Reader, ServicesDep
+from clusterforge.api.errors import ApiError
+from clusterforge.api.schemas import ERRORS
+from clusterforge.api.services import Services
+from clusterforge.engine.status import WORKFLOW_DONE, iso
+from clusterforge.errors import NotFound
+from clusterforge.store import NodeEvent
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["streams"])
+
+_KEEPALIVE = 15.0
+
+
+def _sse(event: NodeEvent) -> str:
+    data = {
+        "seq": event.seq,
+        "workflow": event.workflow_id,
+        "nodeId": event.node_id,
+        "nodeName": event.node_name,
+        "displayName": event.display_name,
+        "type": event.type,
+        "phase": event.phase,
+        "message": event.message,
+        "at": iso(event.at),
+    }
+    return f"id: {event.seq}\nevent: node\ndata: {json.dumps(data)}\n\n"
+
+
+async def _follow(services: Services, build_id: str, after: int) -> AsyncIterator[str]:
+    store = services.engine.store
+    seq = after
+    quiet_since = time.monotonic()
+    yield "retry: 1000\n\n"
+    while True:
+        events = await run_in_threadpool(store.events, build_id, after=seq)
+        for event in events:
+            yield _sse(event)
+            seq = event.seq
+        if events:
+            quiet_since = time.monotonic()
+            continue
+        record = await run_in_threadpool(store.get_workflow, build_id)
+        if record is None or record.phase in WORKFLOW_DONE:
+            for event in await run_in_threadpool(store.events, build_id, after=seq):
+                yield _sse(event)
+                seq = event.seq
+            phase = record.phase if record else "Error"
+            end = {
+                "workflow": build_id,
+                "phase": phase,
+                "message": record.message if record else "",
+            }
+            yield f"id: {seq}\nevent: end\ndata: {json.dumps(end)}\n\n"
+            return
+        if time.monotonic() - quiet_since > _KEEPALIVE:
+            yield ": keep-alive\n\n"
+            quiet_since = time.monotonic()
+        await asyncio.sleep(services.settings.poll_interval)
+
+
+@router.get(
+    "/builds/{build_id}/events",
+    responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
+)
+async def build_events(
+    build_id: str,
+    services: ServicesDep,
+    _caller: Reader,
+    after: Annotated[int, Query(ge=0, description="Resume after this sequence number")] = 0,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    """Server-sent events: every node phase change of the build, in order, until it ends."""
+    await run_in_threadpool(services.engine.get, build_id)  # 404 before the stream starts
+    start = after
+    if last_event_id:
+        if not last_event_id.strip().isdigit():
+            raise ApiError(
+                400, "bad_request", "Last-Event-ID must be a sequence number", field="Last-Event-ID"
+            )
+        start = int(last_event_id.strip())
+    return StreamingResponse(
+        _follow(services, build_id, start),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _log_lines(
+    services: Services, build_id: str, node: str | None, follow: bool, fmt: str
+) -> Iterator[str]:
+    for line in services.engine.logs(build_id, node, follow=follow):
+        if fmt == "ndjson":
+            yield (
+                json.dumps(
+                    {
+                        "nodeId": line.node_id,
+                        "displayName": line.display_name,
+                        "stream": line.stream,
+                        "text": line.text,
+                    }
+                )
+                + "\n"
+            )
+        else:
+            yield f"{line.display_name}: {line.text}\n"
+
+
+async def _logs(
+    services: Services, build_id: str, node: str | None, follow: bool, fmt: str
+) -> StreamingResponse:
+    view = await run_in_threadpool(services.engine.get, build_id)
+    if node is not None and view.node(node) is None:
+        raise NotFound(f"build {build_id!r} has no node {node!r}")
+    media = "application/x-ndjson" if fmt == "ndjson" else "text/plain; charset=utf-8"
+    return StreamingResponse(_log_lines(services, build_id, node, follow, fmt), media_type=media)
+
+
+Follow = Annotated[bool, Query(description="Keep streaming until the build ends")]
+Format = Annotated[Literal["text", "ndjson"], Query(description="text or ndjson")]
+
+
+@router.get("/builds/{build_id}/logs", responses=ERRORS)
+async def build_logs(
+    build_id: str,
+    services: ServicesDep,
+    _caller: Reader,
+    follow: Follow = False,
+    format: Format = "text",
+) -> StreamingResponse:
+    """Logs of every step of the build."""
+    return await _logs(services, build_id, None, follow, format)
+
+
+@router.get("/builds/{build_id}/nodes/{node}/logs", responses=ERRORS)
+async def node_logs(
+    build_id: str,
+    node: str,
+    services: ServicesDep,
+    _caller: Reader,
+    follow: Follow = False,
+    format: Format = "text",
+) -> StreamingResponse:
+    """Logs of one node (by id, name or display name), every attempt."""
+    return await _logs(services, build_id, node, follow, format)

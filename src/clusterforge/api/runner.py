@@ -1,0 +1,160 @@
+"""Accept fast, run a few at a time: the server's bounded run queue.
+
+A webhook can fire a thousand times a second; a machine can run a handful of
+workflows at once. :class:`QueuedEngine` splits the two: ``submit`` checks the
+workflow completely (nothing is stored if anything is wrong), stores it as
+``Pending`` *owned by this server* — so no other process's ``resume`` takes
+it — and puts its id on a queue; ``workers`` threads take ids off the queue
+and run each to its end on the wrapped :class:`~clusterforge.engine.LocalEngine`.
+Everything else (get, list, watch, logs, stop, retry) is the wrapped engine's.
+
+On start the queue takes in every workflow left ``Pending``/``Running`` by a
+server (or engine) that died, so a restart loses nothing it had accepted.
+When a workflow ends the queue reports it to ``on_finished`` (the metrics).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from clusterforge.engine import LocalEngine, LogLine, Submission, WorkflowView
+from clusterforge.store import NodeEvent, Store, WorkflowRecord
+
+__all__ = ["QueuedEngine"]
+
+log = logging.getLogger("clusterforge.api")
+
+
+class QueuedEngine:
+    """An ``Engine`` whose ``submit`` stores now and runs when a worker is free."""
+
+    def __init__(
+        self,
+        engine: LocalEngine,
+        *,
+        workers: int = 4,
+        on_finished: Callable[[WorkflowView], None] | None = None,
+    ) -> None:
+        self.local = engine
+        self.store: Store = engine.store
+        self.workers = max(1, workers)
+        self.on_finished = on_finished
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> list[str]:
+        """Start the workers; queue the workflows a dead owner left unfinished."""
+        for index in range(self.workers):
+            thread = threading.Thread(target=self._work, name=f"api-runner-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        orphans = self.local.orphans()
+        for workflow_id in orphans:
+            self._queue.put(workflow_id)
+        if orphans:
+            log.info("resuming %d interrupted workflow(s)", len(orphans))
+        return orphans
+
+    def close(self, timeout: float = 5.0) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def alive(self) -> int:
+        """How many workers are running."""
+        return sum(t.is_alive() for t in self._threads)
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    @property
+    def running(self) -> int:
+        return self._busy
+
+    def _work(self) -> None:
+        while True:
+            workflow_id = self._queue.get()
+            if workflow_id is None:
+                return
+            with self._lock:
+                self._busy += 1
+            try:
+                self._run(workflow_id)
+            except Exception:
+                log.exception("workflow %s: the runner failed", workflow_id)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+    def _run(self, workflow_id: str) -> None:
+        record = self.store.get_workflow(workflow_id)
+        if record is None or record.phase not in ("Pending", "Running"):
+            return
+        if record.owner not in (None, self.local.owner):
+            from clusterforge.engine.local import owner_alive
+
+            if owner_alive(record.owner):
+                return  # another live engine has it
+        self.local.start(workflow_id)
+        self.local.join(workflow_id)
+        if self.on_finished is not None:
+            self.on_finished(self.local.get(workflow_id))
+
+    # -- Engine ------------------------------------------------------------------
+
+    def prepare(self, submission: Submission) -> WorkflowRecord:
+        return self.local.prepare(submission)
+
+    def enqueue(self, record: WorkflowRecord) -> WorkflowView:
+        """Store a prepared workflow as Pending, owned by this server, and queue it."""
+        record.owner = self.local.owner
+        self.store.create_workflow(record)
+        self._queue.put(record.id)
+        return WorkflowView(record, {})
+
+    def submit(self, submission: Submission, *, detach: bool = False) -> WorkflowView:
+        del detach  # the queue decides when it runs
+        return self.enqueue(self.prepare(submission))
+
+    def get(self, workflow_id: str) -> WorkflowView:
+        return self.local.get(workflow_id)
+
+    def list(
+        self,
+        *,
+        phase: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[WorkflowView]:
+        return self.local.list(phase=phase, labels=labels, limit=limit, offset=offset)
+
+    def watch(self, workflow_id: str, *, after: int = 0) -> Iterator[NodeEvent]:
+        return self.local.watch(workflow_id, after=after)
+
+    def logs(
+        self, workflow_id: str, node: str | None = None, *, follow: bool = False
+    ) -> Iterator[LogLine]:
+        return self.local.logs(workflow_id, node, follow=follow)
+
+    def retry(self, workflow_id: str) -> WorkflowView:
+        return self.local.retry(workflow_id)
+
+    def stop(self, workflow_id: str) -> WorkflowView:
+        return self.local.stop(workflow_id)
+
+    def wait(self, workflow_id: str, *, timeout: float | None = None) -> WorkflowView:
+        return self.local.wait(workflow_id, timeout=timeout)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.local, name)

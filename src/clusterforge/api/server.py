@@ -1,0 +1,35 @@
+"""Serving the app with uvicorn: one process, the engine's workers inside it.
+
+One process on purpose: the run queue and the workflows it runs live in the
+server, and SQLite serializes writers anyway. uvicorn's C parser (httptools)
+and uvloop are used when installed, which roughly doubles the triggers a core
+can accept.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from clusterforge.api.app import create_app
+from clusterforge.api.settings import Settings
+
+__all__ = ["serve"]
+
+
+def serve(settings: Settings, *, log_level: str = "info") -> None:
+    """Run the API server until interrupted."""
+    import uvicorn
+
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        access_log=log_level == "debug",
+        server_header=False,
+        timeout_graceful_shutdown=5,
+        backlog=4096,
+    )
+    uvicorn.Server(config).run()
