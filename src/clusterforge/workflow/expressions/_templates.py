@@ -145,6 +145,8 @@ def substitute(
     :class:`ExpressionError` naming the tag. Syntax errors and evaluation errors
     (a type mismatch, ``asInt('x')``) raise in both modes.
     """
+    if missing not in ("keep", "error"):
+        raise ValueError(f"missing must be 'keep' or 'error', not {missing!r}")
     tags = _tags(text)
     if not tags:
         return text
