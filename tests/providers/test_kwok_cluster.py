@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-from concurrent.futures import ThreadPoolExecutor
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,31 +129,54 @@ def test_create_again_converges_node_groups(cluster_home: Path, tool_path: Path)
     assert kubectl_json(tool_path, info.kubeconfig, "get", "nodes")["items"] == []
 
 
-def test_three_clusters_at_once_do_not_clash(cluster_home: Path, tool_path: Path) -> None:
-    names = ["one", "two", "three"]
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        infos = list(
-            pool.map(lambda name: kwok.create_cluster(name, [NodeGroup("pool", count=2)]), names)
+CREATE = (
+    "import sys; from clusterforge.providers import kwok; "
+    "kwok.create_cluster(sys.argv[1], [kwok.NodeGroup('pool', count=2)])"
+)
+
+
+def test_three_clusters_at_once_do_not_clash(
+    cluster_home: Path, tool_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three processes at once, two sharing a data directory and one on its
+    # own: kwokctl only sees the clusters of its own directory.
+    homes = {"one": cluster_home, "two": cluster_home, "three": cluster_home.parent / "other"}
+    creating = {
+        name: subprocess.Popen(
+            [sys.executable, "-c", CREATE, name],
+            env={**os.environ, "CLUSTERFORGE_HOME": str(home)},
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        for name, home in homes.items()
+    }
+    try:
+        for name, process in creating.items():
+            assert process.wait(timeout=300) == 0, f"{name}: {process.stderr.read()}"  # type: ignore[union-attr]
 
-    assert [info.state for info in infos] == ["running"] * 3
-    assert [info.nodes for info in infos] == [2, 2, 2]
-    assert len({info.endpoint for info in infos}) == 3
-    port_sets = [configured_ports(info.directory) for info in infos]
-    all_ports = [port for ports in port_sets for port in ports]
-    assert len(all_ports) == len(set(all_ports))
-    assert sorted(info.name for info in kwok.list_clusters()) == sorted(names)
-    for info in infos:
-        nodes = kubectl(tool_path, info.kubeconfig, "get", "nodes", "-o", "name").split()
-        assert nodes == ["node/pool-0", "node/pool-1"]
-
-    pids = [pid for name in names for pid in kwok.cluster_processes(name).values()]
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        list(pool.map(kwok.delete_cluster, names))
+        infos, pids = [], []
+        for name, home in homes.items():
+            monkeypatch.setenv("CLUSTERFORGE_HOME", str(home))
+            infos.append(kwok.get_cluster(name))
+            pids += kwok.cluster_processes(name).values()
+        assert [info.state for info in infos] == ["running"] * 3
+        assert [info.nodes for info in infos] == [2, 2, 2]
+        assert len({info.endpoint for info in infos}) == 3
+        port_sets = [configured_ports(info.directory) for info in infos]
+        all_ports = [port for ports in port_sets for port in ports]
+        assert len(all_ports) == len(set(all_ports)) == 18
+        for info in infos:
+            nodes = kubectl(tool_path, info.kubeconfig, "get", "nodes", "-o", "name").split()
+            assert nodes == ["node/pool-0", "node/pool-1"]
+    finally:
+        for name, home in homes.items():
+            monkeypatch.setenv("CLUSTERFORGE_HOME", str(home))
+            kwok.delete_cluster(name, missing_ok=True)
 
     assert not [pid for pid in pids if process_alive(pid)]
     for info, ports in zip(infos, port_sets, strict=True):
         assert listeners_of(info.directory, ports) == []
+    monkeypatch.setenv("CLUSTERFORGE_HOME", str(cluster_home))
     assert kwok.list_clusters() == []
 
 

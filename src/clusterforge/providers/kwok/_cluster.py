@@ -237,8 +237,14 @@ def _configured_ports(directory: Path) -> set[int]:
 
 @contextlib.contextmanager
 def _create_lock() -> Iterator[None]:
-    """Serialise kwokctl's port selection between concurrent creates."""
-    lock = paths.data_home() / ".kwok-create.lock"
+    """Serialise kwokctl's port selection between concurrent creates.
+
+    kwokctl takes the first free port counting down from 32767 and only knows
+    the clusters of its own work directory, so two creates at once — even for
+    different data directories, as parallel test workers use — would pick the
+    same ports. The lock lives in the cache, which all of them share.
+    """
+    lock = paths.cache_home() / "locks" / "kwok-create.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
     with lock.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
