@@ -90,7 +90,9 @@ def _plan_lines(node: PlannedNode) -> list[str]:
     lines = []
     for depth, item in node.walk():
         reason = f"  — {item.reason}" if item.reason else ""
-        template = f" [{item.template}]" if item.template and item.template != item.display_name else ""
+        template = (
+            f" [{item.template}]" if item.template and item.template != item.display_name else ""
+        )
         lines.append(f"{'  ' * depth}{marks[item.decision]} {item.display_name}{template}{reason}")
     return lines
 
@@ -98,7 +100,9 @@ def _plan_lines(node: PlannedNode) -> list[str]:
 @app.command()
 def plan(
     spec: SpecArg,
-    stage_name: Annotated[str, typer.Option("--stage", help="build (default) or one stage")] = "build",
+    stage_name: Annotated[
+        str, typer.Option("--stage", help="build (default) or one stage")
+    ] = "build",
 ) -> None:
     """Show every stage, task and check a build would run or skip, and why (runs nothing)."""
     from clusterforge.spec import load_spec

@@ -29,7 +29,9 @@ def _ctx() -> StepContext:
 
 
 @step_app.command("preflight")
-def preflight(check: Annotated[str, typer.Argument(help="tools, ports, memory, disk, cluster-name, …")]) -> None:
+def preflight(
+    check: Annotated[str, typer.Argument(help="tools, ports, memory, disk, cluster-name, …")],
+) -> None:
     """A built-in preflight check."""
     from clusterforge.stages.steps import run_check
 
@@ -37,7 +39,9 @@ def preflight(check: Annotated[str, typer.Argument(help="tools, ports, memory, d
 
 
 @step_app.command("preflight-extra")
-def preflight_extra(name: Annotated[str, typer.Argument(help="A check of spec.preflight.checks")]) -> None:
+def preflight_extra(
+    name: Annotated[str, typer.Argument(help="A check of spec.preflight.checks")],
+) -> None:
     """One of the spec's own preflight checks."""
     from clusterforge.stages.steps import run_extra
 
