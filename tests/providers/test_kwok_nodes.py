@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from clusterforge.errors import InvalidInput
@@ -114,6 +114,8 @@ def test_allocatable_is_capacity_minus_a_reservation(name: str) -> None:
 
 
 @given(st.text(max_size=60))
+@example("dev-1\n")
+@example("a" * 41)
 def test_cluster_names_are_dns_labels(name: str) -> None:
     valid = re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name) is not None and len(name) <= 40
     if valid:

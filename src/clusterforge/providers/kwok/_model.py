@@ -34,7 +34,7 @@ _EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 def validate_cluster_name(name: str) -> str:
     """A cluster name must be a DNS-1123 label of at most 40 characters."""
-    if not _DNS_LABEL.match(name) or len(name) > _CLUSTER_NAME_MAX:
+    if not _DNS_LABEL.fullmatch(name) or len(name) > _CLUSTER_NAME_MAX:
         raise InvalidInput(
             f"invalid cluster name {name!r}: use lower-case letters, digits and '-', "
             f"starting and ending with a letter or digit, at most {_CLUSTER_NAME_MAX} "
@@ -45,7 +45,7 @@ def validate_cluster_name(name: str) -> str:
 
 def validate_label_key(key: str, where: str) -> None:
     prefix, _, name = key.rpartition("/")
-    if not _LABEL_NAME.match(name) or (prefix and not _LABEL_PREFIX.match(prefix)):
+    if not _LABEL_NAME.fullmatch(name) or (prefix and not _LABEL_PREFIX.fullmatch(prefix)):
         raise InvalidInput(
             f"{where}: {key!r} is not a valid label key ([prefix/]name, name of at most "
             "63 letters, digits, '-', '_' or '.')"
@@ -53,7 +53,7 @@ def validate_label_key(key: str, where: str) -> None:
 
 
 def validate_label_value(value: str, where: str) -> None:
-    if not _LABEL_VALUE.match(value):
+    if not _LABEL_VALUE.fullmatch(value):
         raise InvalidInput(
             f"{where}: {value!r} is not a valid label value (at most 63 letters, digits, "
             "'-', '_' or '.', starting and ending with a letter or digit)"
@@ -95,7 +95,7 @@ class NodeGroup:
     zones: tuple[str, ...] = DEFAULT_ZONES
 
     def __post_init__(self) -> None:
-        if not _DNS_LABEL.match(self.name) or len(self.name) > 50:
+        if not _DNS_LABEL.fullmatch(self.name) or len(self.name) > 50:
             raise InvalidInput(
                 f"invalid node group name {self.name!r}: use a DNS-1123 label "
                 "(lower-case letters, digits, '-') of at most 50 characters"
