@@ -11,6 +11,8 @@ Everything else (get, list, watch, logs, stop, retry) is the wrapped engine's.
 On start the queue takes in every workflow left ``Pending``/``Running`` by a
 server (or engine) that died, so a restart loses nothing it had accepted.
 When a workflow ends the queue reports it to ``on_finished`` (the metrics).
+With ``workers=0`` the server only accepts: workflows stay ``Pending`` until
+a server with workers (or ``clusterforge resume``) runs them.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class QueuedEngine:
     ) -> None:
         self.local = engine
         self.store: Store = engine.store
-        self.workers = max(1, workers)
+        self.workers = max(0, workers)  # 0: accept and store only; nothing runs here
         self.on_finished = on_finished
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []

@@ -14,7 +14,7 @@ public reads           CLUSTERFORGE_PUBLIC_READS       off
 rate limit             CLUSTERFORGE_RATE_LIMIT         ``50/s`` per token
 body limit             CLUSTERFORGE_MAX_BODY           ``1MiB``
 sensor directories     CLUSTERFORGE_SENSOR_DIRS        none
-concurrent workflows   CLUSTERFORGE_WORKERS            4
+concurrent workflows   CLUSTERFORGE_WORKERS            4 (0: accept only)
 =====================  ==============================  ==================
 
 Tokens are secrets: a token file holds one per line (``#`` comments allowed)

@@ -43,7 +43,8 @@ def serve(
         typer.Option(help="Directory (or file) of Argo Events Sensor YAML (repeatable)"),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Workflows run at once; more wait Pending [4]")
+        int | None,
+        typer.Option(min=0, help="Workflows run at once; more wait Pending; 0 = accept only [4]"),
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
 ) -> None:
