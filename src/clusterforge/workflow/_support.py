@@ -1,0 +1,238 @@
+"""What the local engine does with each Argo field — one table, kept honest by a test.
+
+The local engine runs steps as host subprocesses, so much of Argo's pod
+plumbing (volumes, node selection, service accounts, sidecars) has nothing to
+act on, and a few features (artifacts, memoization, synchronization) are not
+built yet. The design rule is that such a field is never silently ignored:
+:func:`unsupported_fields` turns every field of :data:`LOCAL_SUPPORT` that a
+template sets into a lint warning with this table's text.
+
+Keys are ``<where>.<field>``, with ``where`` one of ``spec`` (the workflow
+spec), ``template``, ``dag``, ``task`` (a DAG task), ``step``, ``container``
+(a container or script template's container), ``script``, ``env``,
+``inputs``, ``outputs``, ``parameter``, ``valueFrom``, ``retryStrategy``,
+``backoff``, ``sequence``. :data:`HONOURED` lists the fields the engine does
+act on; ``tests/workflow/test_support.py`` checks that every field Hera's
+models define in those places is in exactly one of the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+
+from pydantic import BaseModel
+
+__all__ = ["HONOURED", "LOCAL_SUPPORT", "TEMPLATE_TYPES_NOT_RUN", "unsupported_fields"]
+
+_HOST = "ignored: steps run as processes on this host, not in pods"
+_NO_VOLUMES = "ignored: steps use the host file system; no volumes are mounted locally"
+_ARTIFACTS = "not yet supported locally: artifacts are not stored or fetched"
+_NOT_RUN = "not run by the local engine: a node calling this template ends in Error"
+
+LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
+    {
+        # -- the workflow spec --------------------------------------------------
+        "spec.affinity": _HOST,
+        "spec.archiveLogs": "ignored: logs are always kept in the local store",
+        "spec.artifactGC": _ARTIFACTS,
+        "spec.artifactRepositoryRef": _ARTIFACTS,
+        "spec.automountServiceAccountToken": _HOST,
+        "spec.dnsConfig": "ignored: steps use the host's DNS",
+        "spec.dnsPolicy": "ignored: steps use the host's DNS",
+        "spec.executor": _HOST,
+        "spec.hooks": "not supported locally: lifecycle hooks do not run",
+        "spec.hostAliases": "ignored: steps use the host's /etc/hosts",
+        "spec.hostNetwork": "ignored: steps always use the host network",
+        "spec.imagePullSecrets": "ignored: images are recorded, never pulled",
+        "spec.metrics": "ignored: no Prometheus metrics are emitted for workflows",
+        "spec.nodeSelector": _HOST,
+        "spec.podDisruptionBudget": _HOST,
+        "spec.podGC": _HOST,
+        "spec.podMetadata": _HOST,
+        "spec.podPriorityClassName": _HOST,
+        "spec.podSpecPatch": _HOST,
+        "spec.priority": "ignored: workflows are not queued by priority locally",
+        "spec.retryStrategy": "not applied locally: give retryStrategy on each template",
+        "spec.schedulerName": _HOST,
+        "spec.securityContext": "ignored: steps run as the user running clusterforge",
+        "spec.serviceAccountName": _HOST,
+        "spec.shutdown": "ignored in a manifest: stop a running workflow with `clusterforge stop`",
+        "spec.suspend": "not supported locally: the workflow starts at once",
+        "spec.synchronization": "not supported locally: no semaphores or mutexes are taken",
+        "spec.templateDefaults": "not applied locally: set those fields on each template",
+        "spec.tolerations": _HOST,
+        "spec.ttlStrategy": "ignored: finished workflows stay in the local store until deleted",
+        "spec.volumeClaimGC": _NO_VOLUMES,
+        "spec.volumeClaimTemplates": _NO_VOLUMES,
+        "spec.volumes": _NO_VOLUMES,
+        "spec.workflowMetadata": "ignored: labels and annotations are not added locally",
+        # -- a template -----------------------------------------------------------
+        "template.affinity": _HOST,
+        "template.annotations": _HOST,
+        "template.archiveLocation": _ARTIFACTS,
+        "template.automountServiceAccountToken": _HOST,
+        "template.containerSet": _NOT_RUN,
+        "template.daemon": "not supported locally: a daemon step is run (and waited for) "
+        "like any other step",
+        "template.data": _NOT_RUN,
+        "template.executor": _HOST,
+        "template.failFast": "not applied locally: use dag.failFast",
+        "template.hostAliases": "ignored: steps use the host's /etc/hosts",
+        "template.http": _NOT_RUN,
+        "template.initContainers": "not run locally: only the main container's command runs",
+        "template.memoize": "not supported locally: the step runs every time",
+        "template.metadata": _HOST,
+        "template.metrics": "ignored: no Prometheus metrics are emitted for templates",
+        "template.nodeSelector": _HOST,
+        "template.plugin": _NOT_RUN,
+        "template.podSpecPatch": _HOST,
+        "template.priorityClassName": _HOST,
+        "template.resource": _NOT_RUN,
+        "template.schedulerName": _HOST,
+        "template.securityContext": "ignored: steps run as the user running clusterforge",
+        "template.serviceAccountName": _HOST,
+        "template.sidecars": "not run locally: only the main container's command runs",
+        "template.suspend": _NOT_RUN + " (there is no `resume` locally)",
+        "template.synchronization": "not supported locally: no semaphores or mutexes are taken",
+        "template.timeout": "not enforced locally: use activeDeadlineSeconds",
+        "template.tolerations": _HOST,
+        "template.volumes": _NO_VOLUMES,
+        # -- DAG tasks and steps ----------------------------------------------------
+        "task.hooks": "not supported locally: lifecycle hooks do not run",
+        "task.onExit": "not run locally: only the workflow's spec.onExit runs",
+        "step.hooks": "not supported locally: lifecycle hooks do not run",
+        "step.onExit": "not run locally: only the workflow's spec.onExit runs",
+        # -- a container or script ----------------------------------------------------
+        "container.envFrom": "not supported locally: those variables are not set",
+        "container.imagePullPolicy": "ignored: images are recorded, never pulled",
+        "container.lifecycle": "not run locally: postStart/preStop hooks do not run",
+        "container.livenessProbe": "ignored: probes do not run locally",
+        "container.ports": "ignored: steps use the host network",
+        "container.readinessProbe": "ignored: probes do not run locally",
+        "container.resizePolicy": _HOST,
+        "container.resources": "not enforced locally: no CPU or memory limits are applied",
+        "container.restartPolicy": _HOST,
+        "container.securityContext": "ignored: steps run as the user running clusterforge",
+        "container.startupProbe": "ignored: probes do not run locally",
+        "container.stdin": "ignored: steps get no standard input",
+        "container.stdinOnce": "ignored: steps get no standard input",
+        "container.terminationMessagePath": _HOST,
+        "container.terminationMessagePolicy": _HOST,
+        "container.tty": "ignored: steps get no terminal",
+        "container.volumeDevices": _NO_VOLUMES,
+        "container.volumeMounts": _NO_VOLUMES,
+        "env.valueFrom": "not supported locally: the variable is not set",
+        # -- inputs, outputs, parameters ---------------------------------------------
+        "inputs.artifacts": _ARTIFACTS,
+        "outputs.artifacts": _ARTIFACTS,
+        "valueFrom.configMapKeyRef": "not supported locally: there is no ConfigMap to read",
+        "valueFrom.event": "not supported locally: there is no event to read",
+        "valueFrom.jqFilter": "not supported locally (resource templates only)",
+        "valueFrom.jsonPath": "not supported locally (resource templates only)",
+        "valueFrom.supplied": "not supported locally: there is no `resume` to supply it",
+        "retryStrategy.affinity": _HOST,
+    }
+)
+
+HONOURED: frozenset[str] = frozenset(
+    {
+        "spec.activeDeadlineSeconds",
+        "spec.arguments",
+        "spec.entrypoint",
+        "spec.onExit",
+        "spec.parallelism",
+        "spec.templates",
+        "spec.workflowTemplateRef",
+        "template.activeDeadlineSeconds",
+        "template.container",
+        "template.dag",
+        "template.inputs",
+        "template.name",
+        "template.outputs",
+        "template.parallelism",
+        "template.retryStrategy",
+        "template.script",
+        "template.steps",
+        "dag.failFast",
+        "dag.target",
+        "dag.tasks",
+        *(
+            f"{where}.{name}"
+            for where in ("task", "step")
+            for name in (
+                "arguments",
+                "continueOn",
+                "inline",
+                "name",
+                "template",
+                "templateRef",
+                "when",
+                "withItems",
+                "withParam",
+                "withSequence",
+            )
+        ),
+        "task.dependencies",
+        "task.depends",
+        "container.args",
+        "container.command",
+        "container.env",
+        "container.image",
+        "container.name",
+        "container.workingDir",
+        "script.source",
+        "env.name",
+        "env.value",
+        "inputs.parameters",
+        "outputs.parameters",
+        "outputs.result",
+        "outputs.exitCode",
+        "parameter.default",
+        "parameter.description",
+        "parameter.enum",
+        "parameter.globalName",
+        "parameter.name",
+        "parameter.value",
+        "parameter.valueFrom",
+        "valueFrom.default",
+        "valueFrom.expression",
+        "valueFrom.parameter",
+        "valueFrom.path",
+        "retryStrategy.backoff",
+        "retryStrategy.expression",
+        "retryStrategy.limit",
+        "retryStrategy.retryPolicy",
+        "backoff.cap",
+        "backoff.duration",
+        "backoff.factor",
+        "backoff.maxDuration",
+        "sequence.count",
+        "sequence.end",
+        "sequence.format",
+        "sequence.start",
+    }
+)
+
+# Template types Argo runs that the local engine does not (see LOCAL_SUPPORT).
+TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
+    "containerSet",
+    "data",
+    "http",
+    "plugin",
+    "resource",
+    "suspend",
+)
+
+
+def unsupported_fields(where: str, model: BaseModel | None) -> Iterator[tuple[str, str]]:
+    """``(field, what the engine does)`` for each field of ``model`` the table lists."""
+    if model is None:
+        return
+    fields = type(model).model_fields
+    for name in sorted(model.model_fields_set):
+        info = fields.get(name)
+        alias = (info.alias if info is not None else None) or name
+        text = LOCAL_SUPPORT.get(f"{where}.{alias}")
+        if text is not None and getattr(model, name) is not None:
+            yield alias, text
