@@ -195,7 +195,17 @@ def _helm_template(
             path = Path(tmp) / f"values-{index}.yaml"
             path.write_text(values_file_text(values), encoding="utf-8")
             argv += ["--values", str(path)]
-        done = run(argv, timeout=_PULL_TIMEOUT)
+        done = run(
+            argv,
+            timeout=_PULL_TIMEOUT,
+            on_timeout=(
+                f"{what}: downloading chart {remote} took more than {_PULL_TIMEOUT:g}s; this "
+                "machine may not reach the chart's source — vendor the chart and give its "
+                "local path as chart.path"
+                if remote is not None
+                else None
+            ),
+        )
     if done.ok:
         return done.stdout
     reason = first_error_line(done.stderr)

@@ -50,8 +50,12 @@ def run(
     stdin: str | None = None,
     timeout: float = 300.0,
     env: Mapping[str, str] | None = None,
+    on_timeout: str | None = None,
 ) -> Completed:
-    """Run ``argv`` to completion; a missing program or a timeout is an OperationFailed."""
+    """Run ``argv`` to completion; a missing program or a timeout is an OperationFailed.
+
+    ``on_timeout`` replaces the default timeout message (which blames the cluster).
+    """
     args = tuple(argv)
     try:
         proc = subprocess.run(
@@ -66,6 +70,8 @@ def run(
     except FileNotFoundError as err:
         raise OperationFailed(f"cannot run {args[0]}: {err.strerror}") from err
     except subprocess.TimeoutExpired as err:
+        if on_timeout is not None:
+            raise OperationFailed(on_timeout) from err
         raise OperationFailed(
             f"`{_show(args)}` did not finish within {timeout:g}s; "
             "check that the cluster answers (kubectl get nodes) and retry"
