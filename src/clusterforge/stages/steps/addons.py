@@ -13,7 +13,7 @@ from clusterforge.spec import addon
 from clusterforge.stages.steps.context import StepContext
 
 
-def _catalog_values(ctx: StepContext, name: str, values: dict[str, Any]) -> dict[str, Any]:
+def catalog_values(ctx: StepContext, name: str, values: dict[str, Any]) -> dict[str, Any]:
     """Values the cluster itself decides (e.g. the autoscaler's node groups)."""
     if name == "cluster-autoscaler" and "nodeGroups" not in values:
         values = {
@@ -31,7 +31,7 @@ def install_catalog(ctx: StepContext, name: str) -> str:
 
     enabled = addon(ctx.spec, name)
     settings = enabled.settings
-    values = _catalog_values(ctx, name, dict(settings.values or {}))
+    values = catalog_values(ctx, name, dict(settings.values or {}))
     result = addons.install(
         name,
         kubeconfig=ctx.kubeconfig(),

@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from clusterforge.errors import InvalidInput, OperationFailed
 from clusterforge.spec import NODE_GROUP_LABEL, addon
+from clusterforge.stages.steps.addons import catalog_values
 from clusterforge.stages.steps.context import StepContext
 
 
@@ -126,11 +127,13 @@ def _sentences(
 
 
 def _addon(ctx: StepContext, name: str) -> tuple[bool, str, list[dict[str, Any]]]:
-    from clusterforge.addons import CATALOG
+    from clusterforge.addons import CATALOG, checks
 
     entry = CATALOG[name]
-    extra = list(addon(ctx.spec, name).settings.checks)
-    return _sentences(ctx, [*entry.sentences, *extra], entry.namespace)
+    settings = addon(ctx.spec, name).settings
+    values = catalog_values(ctx, name, dict(settings.values or {}))
+    sentences = [*checks(name, values), *settings.checks]
+    return _sentences(ctx, sentences, entry.namespace)
 
 
 def _user_addons(ctx: StepContext) -> tuple[bool, str, list[dict[str, Any]]]:
