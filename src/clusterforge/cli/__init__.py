@@ -18,6 +18,7 @@ from clusterforge.errors import UserError
 _COMMAND_MODULES: tuple[str, ...] = (
     "clusterforge.cli.build",
     "clusterforge.cli.workflows",
+    "clusterforge.cli.lint",
     "clusterforge.cli.spec",
     "clusterforge.cli.detik",
     "clusterforge.cli.tools",

@@ -8,9 +8,9 @@ reads those files into Hera's generated models (:func:`load_documents`,
 ``workflowTemplateRef``), and checks a workflow completely — names,
 references, the DAG graph, expressions, parameters and what the local engine
 cannot honour — before its first step (:func:`check`,
-:func:`check_or_raise`). Every finding is a :class:`Problem` naming file,
-line, template/task and field; errors travel together in one
-:class:`WorkflowInvalid`.
+:func:`check_or_raise`; :func:`lint` for whole directories). Every finding
+is a :class:`Problem` naming file, line, template/task and field; errors
+travel together in one :class:`WorkflowInvalid`.
 
 The expression languages (``{{…}}`` tags, ``when``, ``depends``) live in
 :mod:`clusterforge.workflow.expressions`; their checking API is re-exported
@@ -31,6 +31,7 @@ from clusterforge.workflow.expressions import (
 from ._checks import check, check_or_raise
 from ._documents import API_VERSION, KINDS, AnyWorkflow, Document, load_documents, load_text
 from ._library import TemplateLibrary, default_template_dirs, effective_spec
+from ._lint import LintReport, lint
 from ._problems import Problem, Severity, WorkflowInvalid
 from ._support import LOCAL_SUPPORT
 
@@ -41,6 +42,7 @@ __all__ = [
     "AnyWorkflow",
     "Document",
     "ExpressionError",
+    "LintReport",
     "Problem",
     "Severity",
     "TemplateLibrary",
@@ -52,6 +54,7 @@ __all__ = [
     "depends_from_dependencies",
     "effective_spec",
     "expression_references",
+    "lint",
     "load_documents",
     "load_text",
     "parse_depends",

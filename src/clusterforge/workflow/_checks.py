@@ -89,7 +89,7 @@ def check(
             checker.add(
                 owner, owner.title, f"spec.{name}", text, severity="warning", path=f"spec.{name}"
             )
-    _arguments(checker, doc, spec, given, must_run)
+    _arguments(checker, doc, spec, given, must_run, lint=lint)
     _entrypoint(checker, doc, context, spec, given, must_run)
     if spec.on_exit:
         _named_template(checker, doc, context, spec.on_exit, "spec.onExit")
@@ -166,6 +166,8 @@ def _arguments(
     spec: m.WorkflowSpec,
     given: Mapping[str, str],
     must_run: bool,
+    *,
+    lint: bool,
 ) -> None:
     params = (spec.arguments.parameters if spec.arguments else None) or []
     base = "spec.arguments.parameters"
@@ -228,7 +230,7 @@ def _arguments(
                     path=path,
                 )
     declared = {p.name for p in params}
-    for name in given:
+    for name in () if lint else given:  # lint shares one set of -p values across documents
         if name not in declared:
             checker.add(
                 doc,

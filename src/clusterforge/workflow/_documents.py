@@ -336,7 +336,10 @@ def _unknown_problem(
         message = f"unknown field {key!r} in a template (template types: {_TEMPLATE_TYPES})"
     else:
         message = f"unknown field {key!r}"
-    hint = f"did you mean {suggestion!r}?" if suggestion else _allowed_hint(allowed)
+    if suggestion:
+        hint = f"did you mean {suggestion!r}?"
+    else:
+        hint = "remove it, or fix its name" if is_template else _allowed_hint(allowed)
     return document.problem("", where, message, hint, path=where)
 
 
