@@ -44,7 +44,7 @@ spec:
       command: [sh]
       source: |
         echo "slow starting"
-        sleep 3
+        sleep 8
         echo slow >> {runs}
 """
 
