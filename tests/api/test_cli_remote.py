@@ -36,7 +36,7 @@ def test_cli_drives_a_remote_workflow(client: httpx.Client, server: Server, tmp_
 
     follow = _cli(server, tmp_path, "logs", wid, "-f")
     assert follow.returncode == 0, follow.stderr
-    assert "main: first try fails" in follow.stdout
+    assert f"{wid}: first try fails" in follow.stdout
 
     got = _cli(server, tmp_path, "get", wid, "-o", "json")
     assert got.returncode == 0, got.stderr
@@ -54,8 +54,8 @@ def test_cli_drives_a_remote_workflow(client: httpx.Client, server: Server, tmp_
     retried = _cli(server, tmp_path, "retry", wid)
     assert retried.returncode == 0, retried.stderr
     assert server.wait_done(client, wid)["status"]["phase"] == "Succeeded"
-    logs = _cli(server, tmp_path, "logs", wid, "main")
-    assert "main: second time lucky" in logs.stdout
+    logs = _cli(server, tmp_path, "logs", wid, wid)
+    assert f"{wid}: second time lucky" in logs.stdout
 
     slow = client.post("/api/v1/events/test/slow", json={}).json()["id"]
     deadline = time.monotonic() + 30

@@ -144,6 +144,8 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
         (b'{"a": 1, "a": 2}', "key 'a' appears twice"),
         (b"\xff\xfe", "not UTF-8"),
         (b"[" * 100 + b"]" * 100, "nested deeper than 64"),
+        (b'{"a": NaN}', "NaN is not a JSON value"),
+        (b'{"a": -Infinity}', "-Infinity is not a JSON value"),
     ],
 )
 def test_bad_json_is_400(client: httpx.Client, server: Server, body: bytes, message: str) -> None:
@@ -261,7 +263,7 @@ def test_a_two_event_sensor_waits_then_starts(client: httpx.Client, server: Serv
     second = client.post("/api/v1/events/pair/right", json={"v": "R"})
     [build] = second.json()["builds"]
     assert server.wait_done(client, build["id"])["status"]["phase"] == "Succeeded"
-    assert "main: L R" in client.get(build["urls"]["logs"]).text
+    assert client.get(build["urls"]["logs"]).text == f"{build['id']}: L R\n"
 
 
 def test_sensors_are_listed(client: httpx.Client) -> None:

@@ -31,6 +31,10 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _no_constants(name: str) -> Any:
+    raise ApiError(400, "invalid_json", f"{name} is not a JSON value; JSON numbers are finite")
+
+
 def _depth_ok(value: Any) -> bool:
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
@@ -55,7 +59,7 @@ def decode_json(raw: bytes, *, empty: Any = ...) -> Any:
     except UnicodeDecodeError:
         raise ApiError(400, "invalid_json", "the request body is not UTF-8 text") from None
     try:
-        value = json.loads(text, object_pairs_hook=_unique)
+        value = json.loads(text, object_pairs_hook=_unique, parse_constant=_no_constants)
     except json.JSONDecodeError as err:
         raise ApiError(
             400,

@@ -1,0 +1,227 @@
+"""Event API throughput: accepted triggers per second, latency, and nothing lost.
+
+A real ``clusterforge serve`` in its own process on a loopback port, driven
+by 64 keep-alive connections for 30 s from this process. Two runs, same
+server, same moment:
+
+* baseline — ``GET /healthz``: what the HTTP stack alone answers (the floor);
+* triggers — ``POST /api/v1/events/bench/trigger`` with a small JSON payload:
+  token check, rate limiter, body limit, JSON decoding, a sensor's filter and
+  parameter mapping, the workflow checked and stored as ``Pending`` with its
+  run queued (one worker runs them meanwhile; accepted is not the same as
+  run).
+
+Afterwards every 202's build id is looked up in the state database, and the
+number of stored bench workflows is compared with the number of 202s: the
+``lost`` count must be 0. The client is a minimal asyncio HTTP/1.1 client so
+the measurement is the server's, not a client library's.
+
+Writes ``bench/results/api.json``.
+Usage: ``python bench/api.py [--seconds 30] [--connections 64] [--workers 1]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+TOKEN = secrets.token_urlsafe(24)  # a fresh token per run
+SENSOR = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Sensor
+metadata: {name: bench}
+spec:
+  dependencies:
+  - name: hit
+    eventSourceName: bench
+    eventName: trigger
+    filters:
+      data:
+      - {path: body.kind, type: string, value: ["^bench$"]}
+  triggers:
+  - template:
+      name: run
+      argoWorkflow:
+        source:
+          resource:
+            apiVersion: argoproj.io/v1alpha1
+            kind: Workflow
+            metadata: {generateName: bench-}
+            spec:
+              entrypoint: main
+              arguments: {parameters: [{name: n}]}
+              templates:
+              - name: main
+                container: {image: alpine, command: ['true', '{{workflow.parameters.n}}']}
+        parameters:
+        - src: {dependencyName: hit, dataKey: body.n}
+          dest: spec.arguments.parameters.0.value
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _request(method: str, path: str, body: bytes = b"") -> bytes:
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _connection(
+    port: int, deadline: float, make: Any, latencies: list[float], answers: list[tuple[int, bytes]]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        counter = 0
+        while time.perf_counter() < deadline:  # bounded by the deadline
+            counter += 1
+            start = time.perf_counter()
+            writer.write(make(counter))
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value.strip())
+            body = await reader.readexactly(length)
+            latencies.append(time.perf_counter() - start)
+            answers.append((int(status_line.split()[1]), body))
+    finally:
+        writer.close()
+
+
+async def _drive(port: int, seconds: float, connections: int, make: Any) -> dict[str, Any]:
+    latencies: list[float] = []
+    answers: list[tuple[int, bytes]] = []
+    start = time.perf_counter()
+    deadline = start + seconds
+    await asyncio.gather(
+        *(_connection(port, deadline, make, latencies, answers) for _ in range(connections))
+    )
+    elapsed = time.perf_counter() - start
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+    codes: dict[int, int] = {}
+    for code, _body in answers:
+        codes[code] = codes.get(code, 0) + 1
+    return {
+        "requests": len(answers),
+        "seconds": round(elapsed, 2),
+        "per_second": round(len(answers) / elapsed, 1),
+        "p50_ms": round(pct(0.50), 2),
+        "p99_ms": round(pct(0.99), 2),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else 0,
+        "status": codes,
+        "_answers": answers,
+    }
+
+
+def _trigger(n: int) -> bytes:
+    body = json.dumps({"kind": "bench", "n": n}).encode()
+    return _request("POST", "/api/v1/events/bench/trigger", body)
+
+
+def _health(_n: int) -> bytes:
+    return _request("GET", "/healthz")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--baseline-seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=1, help="workflows the server runs at once")
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="api-bench-", dir=Path.cwd()))
+    (scratch / "sensors").mkdir()
+    (scratch / "sensors" / "bench.yaml").write_text(SENSOR)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CLUSTERFORGE_HOME": str(scratch / "home"),
+        "CLUSTERFORGE_TOKENS": TOKEN,
+    }
+    command = [
+        sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(port),
+        "--rate-limit", "0", "--workers", str(args.workers), "--log-level", "warning",
+        "--sensor-dir", str(scratch / "sensors"),
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the server did not start") from None
+                time.sleep(0.2)
+        warm = asyncio.run(_drive(port, 2.0, 8, _trigger))  # warm-up, in the lost check too
+        baseline = asyncio.run(_drive(port, args.baseline_seconds, args.connections, _health))
+        triggers = asyncio.run(_drive(port, args.seconds, args.connections, _trigger))
+    finally:
+        server.terminate()
+        server.wait(30)
+
+    from clusterforge.store import Store
+
+    store = Store(scratch / "home" / "state.db")
+    accepted = [json.loads(body)["id"] for code, body in triggers.pop("_answers") if code == 202]
+    warmed = [json.loads(body)["id"] for code, body in warm.pop("_answers") if code == 202]
+    baseline.pop("_answers")
+    missing = [wid for wid in accepted + warmed if store.get_workflow(wid) is None]
+    stored = len(store.list_workflows(labels={"clusterforge.dev/sensor": "bench"}))
+    result = {
+        "command": " ".join(["python", "bench/api.py", *sys.argv[1:]]),
+        "connections": args.connections,
+        "cpus": os.cpu_count(),
+        "baseline_healthz": baseline,
+        "triggers": triggers,
+        "accepted": len(accepted),
+        "accepted_with_warmup": len(accepted) + len(warmed),
+        "stored_bench_workflows": stored,
+        "lost": len(missing) + max(0, len(accepted) + len(warmed) - stored),
+        "ratio_to_baseline": round(triggers["per_second"] / baseline["per_second"], 3),
+        "goal": {
+            "per_second>=1000": triggers["per_second"] >= 1000,
+            "p99_ms<50": triggers["p99_ms"] < 50,
+        },
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "api.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    import shutil
+
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
