@@ -36,6 +36,16 @@ def ensure(name: str, node_groups: Sequence[NodeGroup]) -> ClusterInfo:
     return kwok.create_cluster(name, node_groups, exist_ok=True)
 
 
+def ensure_control_plane(name: str) -> ClusterInfo:
+    """The pipeline's control-plane step: start it if needed; nodes are left alone."""
+    return kwok.ensure_control_plane(name)
+
+
+def apply_node_group(name: str, group: NodeGroup) -> list[str]:
+    """The pipeline's node-group step: converge one group; other groups untouched."""
+    return kwok.apply_node_group(name, group)
+
+
 def delete(name: str, *, missing_ok: bool = False) -> None:
     """Stop the cluster's processes and remove its directory."""
     kwok.delete_cluster(name, missing_ok=missing_ok)
@@ -63,9 +73,11 @@ __all__ = [
     "ClusterInfo",
     "NodeGroup",
     "Taint",
+    "apply_node_group",
     "create",
     "delete",
     "ensure",
+    "ensure_control_plane",
     "get",
     "instance_types",
     "kubeconfig_path",

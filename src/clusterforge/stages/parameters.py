@@ -18,7 +18,9 @@ WORKER_IMAGE = "clusterforge/worker:0.1.0"
 PREFLIGHT_RETRIES = 2
 
 
-def build_parameters(spec: ClusterSpec, *, artifacts_dir: Path, rerun: bool = False) -> dict[str, str]:
+def build_parameters(
+    spec: ClusterSpec, *, artifacts_dir: Path, rerun: bool = False
+) -> dict[str, str]:
     """All parameters of the ``cluster-build`` workflow (and of every stage) for a spec."""
     params = to_parameters(spec)
     params.update(

@@ -145,7 +145,9 @@ class Pipeline:
         """The cluster's last spec, with a partial spec merged on top."""
         known = self.store.kv_get(_CLUSTERS, cluster)
         if known is None:
-            raise NotFound(f"cluster {cluster!r} is not known; build it first (see `clusterforge clusters`)")
+            raise NotFound(
+                f"cluster {cluster!r} is not known; build it first (see `clusterforge clusters`)"
+            )
         doc = known["spec"]
         if overrides:
             doc = _deep_merge(doc, overrides)

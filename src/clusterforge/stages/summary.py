@@ -12,10 +12,16 @@ def build_summary(pipeline: Pipeline, build_id: str) -> list[str]:
     """Result, failed nodes, validation summary, and how to reach the cluster."""
     record = pipeline.get_build(build_id)
     view = pipeline.engine.get(build_id)
-    lines = [f"build {record.id}: {view.phase}" + (f" — {view.record.message}" if view.record.message else "")]
+    lines = [
+        f"build {record.id}: {view.phase}"
+        + (f" — {view.record.message}" if view.record.message else "")
+    ]
     for node in view.nodes.values():
         if node.type == "Pod" and node.phase in ("Failed", "Error"):
-            lines.append(f"  ✖ {node.display_name}: {node.message}  (clusterforge logs {record.id} {node.id})")
+            lines.append(
+                f"  ✖ {node.display_name}: {node.message}"
+                f"  (clusterforge logs {record.id} {node.id})"
+            )
     summary = Path(record.artifacts_dir) / "validation" / "summary.json"
     if summary.is_file():
         data = json.loads(summary.read_text())

@@ -42,9 +42,11 @@ from clusterforge.providers.kwok._kwokctl import (
     write_configuration,
 )
 from clusterforge.providers.kwok._model import (
+    DEFAULT_ZONES,
     ClusterInfo,
     ClusterState,
     NodeGroup,
+    Taint,
     validate_cluster_name,
 )
 from clusterforge.providers.kwok._nodes import NODEGROUP_LABEL, render_nodes
@@ -106,6 +108,43 @@ def create_cluster(
     _wait_for_service_account(kwokctl.kubectl, kubeconfig, timeout)
     _apply_nodes(kwokctl.kubectl, kubeconfig, node_groups, wait=True, timeout=timeout)
     return get_cluster(name)
+
+
+def ensure_control_plane(name: str, *, timeout: float = 180.0) -> ClusterInfo:
+    """Create the cluster if it is absent, start it if stopped; never touch its Nodes.
+
+    The pipeline's control-plane step: running it again on a built cluster
+    changes nothing, and node groups are converged separately, one each.
+    """
+    validate_cluster_name(name)
+    kwokctl = Kwokctl()
+    directory = cluster_dir(name)
+    with _create_lock():
+        if (directory / "kwok.yaml").is_file():
+            _ensure_started(kwokctl, name, directory, timeout)
+        else:
+            _create(kwokctl, name, directory, None, timeout)
+            _write_metadata(directory, ())
+    _wait_for_service_account(kwokctl.kubectl, directory / "kubeconfig.yaml", timeout)
+    return get_cluster(name)
+
+
+def apply_node_group(
+    name: str, group: NodeGroup, *, wait: bool = True, timeout: float = 120.0
+) -> list[str]:
+    """Converge one node group's Nodes (create, resize, relabel); other groups untouched."""
+    directory = _existing(name)
+    kwokctl = Kwokctl()
+    names = _apply_nodes(
+        kwokctl.kubectl,
+        directory / "kubeconfig.yaml",
+        [group],
+        wait=wait,
+        timeout=timeout,
+        only_group=group.name,
+    )
+    _merge_metadata(directory, group)
+    return names
 
 
 def apply_node_groups(
@@ -290,9 +329,11 @@ def _apply_nodes(
     *,
     wait: bool,
     timeout: float,
+    only_group: str | None = None,
 ) -> list[str]:
     nodes = render_nodes(node_groups)
     desired = {node["metadata"]["name"]: node for node in nodes}
+    selector = f"{NODEGROUP_LABEL}={only_group}" if only_group else NODEGROUP_LABEL
     if nodes:
         document = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": nodes})
         _kubectl(
@@ -306,7 +347,7 @@ def _apply_nodes(
             "-",
             input=document,
         )
-    listed = _kubectl(kubectl, kubeconfig, "get", "nodes", "-l", NODEGROUP_LABEL, "-o", "json")
+    listed = _kubectl(kubectl, kubeconfig, "get", "nodes", "-l", selector, "-o", "json")
     current = {item["metadata"]["name"]: item for item in json.loads(listed.stdout)["items"]}
     obsolete = sorted(set(current) - set(desired))
     if obsolete:
@@ -472,6 +513,30 @@ def _write_metadata(directory: Path, node_groups: Sequence[NodeGroup]) -> None:
         ],
     }
     (directory / _METADATA).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def _merge_metadata(directory: Path, group: NodeGroup) -> None:
+    """Record one node group's shape next to the others already recorded."""
+    path = directory / _METADATA
+    try:
+        known = json.loads(path.read_text(encoding="utf-8")).get("node_groups", [])
+    except (OSError, ValueError):
+        known = []
+    groups = [
+        NodeGroup(
+            g["name"],
+            instance_type=g["instance_type"],
+            count=g["count"],
+            labels=g.get("labels", {}),
+            taints=tuple(
+                Taint(t["key"], t.get("value", ""), t["effect"]) for t in g.get("taints", [])
+            ),
+            zones=tuple(g.get("zones", DEFAULT_ZONES)),
+        )
+        for g in known
+        if g.get("name") != group.name
+    ]
+    _write_metadata(directory, sorted([*groups, group], key=lambda g: g.name))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from clusterforge import paths
 from clusterforge.errors import InvalidInput, OperationFailed
-from clusterforge.stages.steps.context import StepContext
 from clusterforge.spec import duration_seconds
+from clusterforge.stages.steps.context import StepContext
 
 # A kwok cluster listens on a handful of loopback ports (etcd peer/client,
 # apiserver, controller-manager, scheduler, kwok controller, metrics).
@@ -26,8 +26,16 @@ PORTS_PER_CLUSTER = 8
 def _tools(ctx: StepContext) -> str:
     from clusterforge.tools import Toolchain
 
-    required = {"kubectl", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd",
-                "kwok", "kwokctl", "helm"}
+    required = {
+        "kubectl",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "etcd",
+        "kwok",
+        "kwokctl",
+        "helm",
+    }
     problems, lines = [], []
     for status in Toolchain().status():
         if status.name not in required:
@@ -155,7 +163,9 @@ def run_extra(ctx: StepContext, name: str) -> int:
                     f"spec.preflight.checks[{name}].command: {check.command[0]!r} not found"
                 ) from err
             except subprocess.TimeoutExpired as err:
-                raise OperationFailed(f"preflight check {name!r} timed out after {timeout:g}s") from err
+                raise OperationFailed(
+                    f"preflight check {name!r} timed out after {timeout:g}s"
+                ) from err
             return done.returncode
     names = [c.name for c in ctx.spec.spec.preflight.checks]
     raise InvalidInput(f"spec.preflight.checks has no check {name!r}; it has: {names}")

@@ -61,14 +61,19 @@ def _api(ctx: StepContext) -> tuple[bool, str]:
     done = _kubectl(ctx, "get", "--raw", "/readyz")
     if done.returncode == 0 and done.stdout.strip() == "ok":
         return True, "the API server answers /readyz: ok"
-    return False, f"the API server did not answer /readyz: {done.stderr.strip() or done.stdout.strip()}"
+    return (
+        False,
+        f"the API server did not answer /readyz: {done.stderr.strip() or done.stdout.strip()}",
+    )
 
 
 def _nodes(ctx: StepContext) -> tuple[bool, str]:
     nodes = _json(ctx, "get", "nodes")["items"]
     problems, counts = [], []
     for group in ctx.spec.spec.node_groups:
-        members = [n for n in nodes if n["metadata"].get("labels", {}).get(NODE_GROUP_LABEL) == group.name]
+        members = [
+            n for n in nodes if n["metadata"].get("labels", {}).get(NODE_GROUP_LABEL) == group.name
+        ]
         ready = [
             n
             for n in members
@@ -79,7 +84,9 @@ def _nodes(ctx: StepContext) -> tuple[bool, str]:
         ]
         counts.append(f"{group.name} {len(ready)}/{group.desired}")
         if len(ready) != group.desired:
-            problems.append(f"node group {group.name}: {len(ready)} Ready of {group.desired} wanted")
+            problems.append(
+                f"node group {group.name}: {len(ready)} Ready of {group.desired} wanted"
+            )
         for node in members:
             labels = node["metadata"].get("labels", {})
             for key, value in group.labels.items():
@@ -163,7 +170,9 @@ def _bats(ctx: StepContext, path: str) -> tuple[bool, str]:
         "DETIK_LIBRARY": str(library_path()),
         "PATH": f"{bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    done = subprocess.run([bats, "--tap", path], env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [bats, "--tap", path], env=env, capture_output=True, text=True, check=False
+    )
     print(done.stdout)
     if done.returncode != 0:
         failing = [line for line in done.stdout.splitlines() if line.startswith("not ok")]
@@ -215,7 +224,8 @@ def _junit(results: list[CheckResult]) -> str:
             cases.append(head + "/>")
         else:
             cases.append(
-                f"{head}>\n    <failure message={quoteattr(r.message)}>{escape(r.message)}</failure>\n"
+                f"{head}>\n    <failure message={quoteattr(r.message)}>"
+                f"{escape(r.message)}</failure>\n"
                 "  </testcase>"
             )
     return (
@@ -239,7 +249,10 @@ def _linters(ctx: StepContext, out: Path) -> list[str]:
     notes = []
     for tool, argv in (
         ("popeye", ["popeye", "--kubeconfig", str(ctx.kubeconfig()), "-o", "json"]),
-        ("polaris", ["polaris", "audit", "--kubeconfig", str(ctx.kubeconfig()), "--format", "json"]),
+        (
+            "polaris",
+            ["polaris", "audit", "--kubeconfig", str(ctx.kubeconfig()), "--format", "json"],
+        ),
     ):
         if shutil.which(tool) is None:
             notes.append(f"{tool}: skipped (not on PATH)")
@@ -257,9 +270,7 @@ def report(ctx: StepContext) -> bool:
     out = ctx.artifacts / "validation"
     checks_dir = out / "checks"
     checks_dir.mkdir(parents=True, exist_ok=True)
-    results = [
-        CheckResult(**json.loads(p.read_text())) for p in sorted(checks_dir.glob("*.json"))
-    ]
+    results = [CheckResult(**json.loads(p.read_text())) for p in sorted(checks_dir.glob("*.json"))]
     notes = _linters(ctx, out)
     (out / "junit.xml").write_text(_junit(results))
     (out / "results.tap").write_text(_tap(results))
