@@ -281,6 +281,7 @@ def _document(raw: RawDocument, kind: str, source: Path) -> tuple[Document | Non
                         "",
                         where,
                         issue.message,
+                        issue.hint,
                         line=nearest_line(raw.lines, where, raw.line),
                     )
                 )

@@ -70,6 +70,7 @@ class TypeIssue:
 
     path: Path
     message: str
+    hint: str = ""
 
 
 # -- type helpers ------------------------------------------------------------------
@@ -176,7 +177,7 @@ def translate_errors(errors: list[ErrorDetails], model: type[BaseModel]) -> list
         path, annotation = _resolve(error["loc"], model)
         if path in issues:
             continue
-        issues[path] = TypeIssue(path, _message(error, annotation))
+        issues[path] = TypeIssue(path, _message(error, annotation), _hint(error, annotation))
     return list(issues.values())
 
 
@@ -223,6 +224,21 @@ def _message(error: ErrorDetails, annotation: Any) -> str:
     if kind.endswith(("_type", "_parsing", "_from_float")) or kind in ("model_attributes_type",):
         return f"expected {_expected(annotation)}, got {_describe(error['input'])}"
     return f"{error['msg']} (got {_describe(error['input'])})"
+
+
+def _hint(error: ErrorDetails, annotation: Any) -> str:
+    if error["type"] == "missing":
+        return "add it"
+    expected, value = _expected(annotation), error["input"]
+    if isinstance(value, str) and expected in ("an integer", "a number", "true or false"):
+        return "write it without quotes"
+    if isinstance(value, (int, float, bool)) and expected == "a string":
+        return "put it in quotes"
+    if expected == "a list":
+        return "write a list, e.g. [a, b] or one '- item' per line"
+    if expected == "a mapping":
+        return "write a mapping of 'key: value' lines"
+    return f"give {expected} here"
 
 
 def _expected(annotation: Any) -> str:
