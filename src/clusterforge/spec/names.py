@@ -2,7 +2,7 @@
 
 A cluster's name becomes a kwokctl cluster, a directory, label values, workflow
 names and (on AWS) CloudFormation stack and EKS names; a node group's name
-becomes node names and the ``clusterforge.dev/node-group`` label; an add-on's
+becomes node names and the ``clusterforge.dev/nodegroup`` label; an add-on's
 name becomes a task name and a Helm release. Validating them here, with the
 strictest rule any of those places imposes, means no later step has to quote,
 escape or truncate them — and a name can never carry a shell metacharacter.

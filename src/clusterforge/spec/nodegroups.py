@@ -33,7 +33,7 @@ from clusterforge.spec.instance_types import INSTANCE_TYPES
 from clusterforge.spec.names import LabelKey, LabelValue, NodeGroupName
 
 #: Label clusterforge puts on every node: the name of its node group.
-NODE_GROUP_LABEL = "clusterforge.dev/node-group"
+NODE_GROUP_LABEL = "clusterforge.dev/nodegroup"
 #: Node labels clusterforge sets from other fields; a group's ``labels`` may not set them.
 RESERVED_NODE_LABELS: tuple[str, ...] = (
     NODE_GROUP_LABEL,

@@ -3,11 +3,36 @@
 A spec becomes workflow parameters; the shipped stage library (``templates/``)
 runs them — preflight, control plane → node groups, add-ons, validation — as
 one master workflow or one stage at a time. Step commands (``clusterforge step
-…``) are implemented here too: they are the only code that calls providers,
-add-on installs and DETIK checks.
+…``, in :mod:`clusterforge.stages.steps`) are implemented here too: they are
+the only code that calls providers, add-on installs and DETIK checks.
+
+The pipeline's names are loaded on first use: a step process imports
+``clusterforge.stages.steps`` once per workflow step and must not pay for the
+engine and the Argo models it never touches.
 """
 
-from clusterforge.stages.pipeline import STAGES, BuildRecord, ClusterSummary, Pipeline
-from clusterforge.stages.summary import build_summary
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from clusterforge.stages.pipeline import STAGES, BuildRecord, ClusterSummary, Pipeline
+    from clusterforge.stages.summary import build_summary
+
+_LAZY = {
+    "STAGES": "clusterforge.stages.pipeline",
+    "BuildRecord": "clusterforge.stages.pipeline",
+    "ClusterSummary": "clusterforge.stages.pipeline",
+    "Pipeline": "clusterforge.stages.pipeline",
+    "build_summary": "clusterforge.stages.summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["STAGES", "BuildRecord", "ClusterSummary", "Pipeline", "build_summary"]

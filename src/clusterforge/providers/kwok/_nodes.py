@@ -18,8 +18,11 @@ from typing import Any
 from clusterforge.errors import InvalidInput
 from clusterforge.providers.kwok._instances import instance_type
 from clusterforge.providers.kwok._model import NodeGroup
+from clusterforge.spec.nodegroups import NODE_GROUP_LABEL
 
-NODEGROUP_LABEL = "clusterforge.dev/nodegroup"
+# One label names a node's group everywhere (spec, provider, validation), like
+# EKS's eks.amazonaws.com/nodegroup.
+NODEGROUP_LABEL = NODE_GROUP_LABEL
 FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 REGION = "local-1"
 
