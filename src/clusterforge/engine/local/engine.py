@@ -140,7 +140,7 @@ class LocalEngine:
         manifest["kind"] = "Workflow"
         manifest["spec"] = spec
         meta = manifest.get("metadata", {})
-        name = submission.name or meta.get("name") if target.kind == "Workflow" else None
+        name = submission.name or (meta.get("name") if target.kind == "Workflow" else None)
         if not name:
             base = meta.get("generateName") or f"{meta.get('name', 'workflow')}-"
             name = base + "".join(secrets.choice(_ALNUM) for _ in range(5))
