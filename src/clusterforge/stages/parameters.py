@@ -23,11 +23,13 @@ def build_parameters(
 ) -> dict[str, str]:
     """All parameters of the ``cluster-build`` workflow (and of every stage) for a spec."""
     params = to_parameters(spec)
+    # One retry budget for the preflight template: the largest any check asks for.
+    limits = [check.retries.limit for check in spec.spec.preflight.checks]
     params.update(
         {
             "artifacts-dir": str(artifacts_dir),
             "rerun": "true" if rerun else "false",
-            "preflight-retries": str(PREFLIGHT_RETRIES),
+            "preflight-retries": str(max([PREFLIGHT_RETRIES, *limits])),
             "worker-image": WORKER_IMAGE,
         }
     )
