@@ -134,12 +134,8 @@ def test_conformance_workflows_check_clean_with_their_parameters() -> None:
         expect = yaml.safe_load(path.with_name(path.stem + ".expect.yaml").read_text())
         params = {k: str(v) for k, v in (expect.get("parameters") or {}).items()}
         (doc,) = load_text(path.read_text(), source=str(path))
-        errors = [p for p in check(doc, library, params) if p.is_error]
-        mixed = "mixes dependencies with depends"
-        # diamond.yaml mixed the two until the conformance suite followed Argo's rule.
-        shown = "\n".join(map(str, errors))
-        assert all(mixed in p.message for p in errors), shown
-        assert not errors or path.stem == "diamond", shown
+        problems = check(doc, library, params)
+        assert problems == [], "\n".join(map(str, problems))
 
 
 # -- the error object and its text ----------------------------------------------------

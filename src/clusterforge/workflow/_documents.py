@@ -288,7 +288,9 @@ def _document(raw: RawDocument, kind: str, source: Path) -> tuple[Document | Non
     if model is None:
         return None, fatal
     meta = model.metadata
-    name = (meta.name or meta.generate_name or "") if meta is not None else ""
+    name = ""
+    if meta is not None:
+        name = meta.name or (meta.generate_name if kind == "Workflow" else None) or ""
     if not name:
         return None, [
             Problem(
@@ -304,14 +306,15 @@ def _document(raw: RawDocument, kind: str, source: Path) -> tuple[Document | Non
     document = Document(kind, name, source, model, raw.index, raw.line, raw.lines)
     notes = [_unknown_problem(document, u.path, u.key, u.suggestion(), u.allowed) for u in unknown]
     notes += [
-        document.problem(
+        Problem(
+            str(source),
             "",
             path,
             "duplicate key (only the last value would be used)",
             "remove one of them",
-            path=path,
+            line=line,
         )
-        for path, _line_no in raw.duplicates
+        for path, line in raw.duplicates
     ]
     if notes:
         document = Document(kind, name, source, model, raw.index, raw.line, raw.lines, tuple(notes))
