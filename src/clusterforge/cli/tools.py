@@ -36,7 +36,10 @@ def install(
         typer.Argument(help="Tools to install (default: all).", show_default=False),
     ] = None,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=1, help="Tools obtained in parallel.")
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Builds in parallel (tools of one Go source build in turn)."
+        ),
     ] = 2,
 ) -> None:
     """Find, download or build the pinned tools, and record how each was obtained."""

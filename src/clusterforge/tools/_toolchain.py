@@ -193,7 +193,7 @@ class Toolchain:
         jobs: int = 2,
         report: Reporter = _quiet,
     ) -> list[Outcome]:
-        """Obtain every named tool (all when none are named), ``jobs`` at a time.
+        """Obtain every named tool (all when none are named), ``jobs`` lanes at a time.
 
         An optional tool whose last attempt failed is not retried unless named:
         its failure is deterministic (e.g. a module that cannot be built) and a
@@ -220,10 +220,23 @@ class Toolchain:
                     )
             return self.obtain(spec.name, report)
 
+        # Tools built from the same source run one after another in one lane:
+        # two concurrent `go build`s of kube-apiserver and kubectl would both
+        # compile the same shared packages (the build cache only helps once one
+        # of them has finished a package). Different sources share little, so
+        # lanes run in parallel.
+        lanes: dict[str, list[ToolSpec]] = {}
+        for spec in specs:
+            lanes.setdefault(spec.build.source if spec.build else spec.name, []).append(spec)
+
+        def run_lane(lane: list[ToolSpec]) -> list[Outcome]:
+            return [work(spec) for spec in lane]
+
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            outcomes = list(pool.map(work, specs))
+            done = [outcome for lane in pool.map(run_lane, lanes.values()) for outcome in lane]
         self.link_bin()
-        return outcomes
+        by_name = {outcome.name: outcome for outcome in done}
+        return [by_name[spec.name] for spec in specs]
 
     def obtain(self, name: str, report: Reporter = _quiet) -> Outcome:
         """Find or fetch or build one tool, recording how."""
