@@ -42,8 +42,12 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Luigi is the engine benchmark's peer; it is installed for the bench only.
 bench: setup
+	$(BIN)/python -c 'import luigi' 2>/dev/null || $(BIN)/pip install --quiet 'luigi>=3.5'
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/build.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
