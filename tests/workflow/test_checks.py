@@ -265,7 +265,8 @@ spec:
     (doc,) = load_text(workflow, source="hi.yaml")
     (problem,) = check(doc, TemplateLibrary([template]))
     assert problem.source == "greeter.yaml"
-    assert problem.location == "WorkflowTemplate 'greeter' › template 'hello'"
+    assert problem.location == "template 'hello'"
+    assert problem.line == 13
     assert "Workflow 'hi-' declares no parameter 'greeting'" in problem.message
 
 

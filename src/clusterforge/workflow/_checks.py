@@ -80,7 +80,7 @@ def check(
             return unique([*doc.problems, *problems])
         context = base
         spec = effective_spec(doc, library)
-    checker = TemplateChecker(doc, library, _globals(doc, spec, context, library, given, lint))
+    checker = TemplateChecker(library, _globals(doc, spec, context, library, given, lint))
     checker.problems.extend(problems)
     checker.note_document(doc)
     must_run = doc.kind == "Workflow" or not lint

@@ -154,7 +154,6 @@ def _is_tagged(text: str) -> bool:
 class TemplateChecker:
     """Checks templates (and what they call) for one document's run."""
 
-    root: Document
     library: TemplateLibrary
     globals: Globals
     problems: list[Problem] = field(default_factory=list)
@@ -185,11 +184,11 @@ class TemplateChecker:
             self.problems.extend(doc.problems)
 
     def site(self, doc: Document, index: int) -> Site:
+        # A library template is named the same way from every caller (its file and line
+        # say where it is), so lint reports a problem in it once, not once per caller.
         template = (doc.spec.templates or [])[index]
-        prefix = "" if doc is self.root else f"{doc.title} › "
-        return Site(
-            doc, template, f"spec.templates[{index}]", f"{prefix}template '{template.name}'"
-        )
+        named = f"template '{template.name}'" if template.name else f"templates[{index}]"
+        return Site(doc, template, f"spec.templates[{index}]", named)
 
     def site_named(self, doc: Document, name: str) -> Site | None:
         index = template_names(doc.spec.templates or []).get(name)
@@ -203,7 +202,9 @@ class TemplateChecker:
         self._done.add(site.key)
         self.note_document(site.doc)
         tmpl, loc = site.template, site.location
-        if tmpl.name is not None and not _FIELD_NAME.fullmatch(tmpl.name):
+        if tmpl.name is None and not site.location.endswith("inline template"):
+            self.add(site, loc, "name", "a template needs a name", "add name: …", path=site.path)
+        elif tmpl.name is not None and not _FIELD_NAME.fullmatch(tmpl.name):
             self.add(
                 site,
                 loc,
@@ -239,18 +240,11 @@ class TemplateChecker:
         scope = self.template_scope(site)
         if tmpl.dag is not None:
             self._dag(site, tmpl.dag, scope)
-            self._references(
-                site, loc, scope, _dump(tmpl), site.path, skip=frozenset({"name", "dag"})
-            )
-            data = _dump(tmpl.dag)
-            data.pop("tasks", None)
-            self._references(
-                site,
-                loc,
-                replace(scope, node_kind="tasks", nodes=self._nodes_of_dag(site)),
-                data,
-                _join(site.path, "dag"),
-            )
+            # The template's own fields (outputs, target) may read every task of the DAG.
+            dag_scope = replace(scope, node_kind="tasks", nodes=self._nodes_of_dag(site))
+            data = _dump(tmpl)
+            data["dag"].pop("tasks", None)
+            self._references(site, loc, dag_scope, data, site.path, skip=frozenset({"name"}))
         elif tmpl.steps is not None:
             nodes = self._steps(site, tmpl.steps, scope)
             outputs_scope = replace(scope, node_kind="steps", nodes=nodes)
