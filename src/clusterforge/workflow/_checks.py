@@ -30,8 +30,9 @@ from hera.workflows import models as m
 from ._documents import Document
 from ._library import TemplateLibrary, effective_spec
 from ._problems import Problem, WorkflowInvalid, errors_of, unique
+from ._sites import Site, template_names
 from ._support import unsupported_fields
-from ._template_checks import Site, TemplateChecker, template_names
+from ._template_checks import TemplateChecker
 from ._variables import Globals
 
 __all__ = ["check", "check_or_raise"]
