@@ -133,6 +133,13 @@ class LocalEngine:
             f"{p.source}: {p.location}: {p.field}: {p.message}"
             for p in check_or_raise(target, library, submission.arguments)
         ]
+        iso = process.isolation()
+        if not iso.private_tmp:
+            self.warnings.append(
+                f"steps will NOT get a private /tmp ({iso.reason}): parallel steps writing "
+                "the same /tmp path can collide; each step's TMPDIR points at its own "
+                "directory instead. Run as root with util-linux `unshare` for isolation."
+            )
         spec = effective_spec(target, library).model_dump(
             by_alias=True, exclude_none=True, mode="json"
         )

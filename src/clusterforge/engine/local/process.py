@@ -46,7 +46,13 @@ class Isolation:
 
 @functools.cache
 def isolation() -> Isolation:
-    """Probe once whether a private mount namespace can be created here."""
+    """Probe once whether a private mount namespace can be created here.
+
+    ``CLUSTERFORGE_ISOLATION=none`` turns isolation off on purpose (the engine
+    then warns on every submit, like when it is unavailable).
+    """
+    if os.environ.get("CLUSTERFORGE_ISOLATION") == "none":
+        return Isolation(False, "CLUSTERFORGE_ISOLATION=none")
     unshare = shutil.which("unshare")
     if unshare is None:
         return Isolation(False, "the 'unshare' command is not installed (util-linux)")
