@@ -15,15 +15,11 @@ whose outputs are certain to exist when it runs.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = ["ancestors", "find_cycles"]
 
 Graph = Mapping[str, Iterable[str]]
-
-
-def _successors(graph: Graph, node: str) -> list[str]:
-    return sorted(set(graph.get(node, ())))
 
 
 def find_cycles(graph: Graph) -> list[list[str]]:
@@ -32,17 +28,18 @@ def find_cycles(graph: Graph) -> list[list[str]]:
     ``graph`` maps a task to the tasks it depends on; names it mentions that
     are not keys are leaves.
     """
+    adjacency = {node: sorted(set(deps)) for node, deps in graph.items()}
     cycles: list[list[str]] = []
-    for component in _components(graph):
+    for component in _components(adjacency):
         members = set(component)
         start = min(component)
-        if len(component) == 1 and start not in set(graph.get(start, ())):
+        if len(component) == 1 and start not in adjacency.get(start, ()):
             continue
-        cycles.append(_cycle_through(graph, start, members))
+        cycles.append(_cycle_through(adjacency, start, members))
     return sorted(cycles)
 
 
-def _components(graph: Graph) -> list[list[str]]:
+def _components(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
     """Strongly connected components (Tarjan), iteratively."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -62,7 +59,7 @@ def _components(graph: Graph) -> list[list[str]]:
                 counter += 1
                 stack.append(node)
                 on_stack.add(node)
-            successors = _successors(graph, node)
+            successors = graph.get(node, ())
             recurse = False
             for i in range(position, len(successors)):
                 nxt = successors[i]
@@ -90,20 +87,20 @@ def _components(graph: Graph) -> list[list[str]]:
     return components
 
 
-def _cycle_through(graph: Graph, start: str, members: set[str]) -> list[str]:
+def _cycle_through(graph: Mapping[str, Sequence[str]], start: str, members: set[str]) -> list[str]:
     """The shortest path ``start → … → start`` inside one component (breadth first)."""
     parent: dict[str, str] = {}
     queue = deque([start])
     while queue:
         node = queue.popleft()
-        for nxt in _successors(graph, node):
+        for nxt in graph.get(node, ()):
             if nxt not in members:
                 continue
             if nxt == start:
                 path = [node]
                 while path[-1] != start:
                     path.append(parent[path[-1]])
-                return [start, *reversed(path[:-1]), start] if node != start else [start, start]
+                return [start, *reversed(path[:-1]), start]
             if nxt not in parent:
                 parent[nxt] = node
                 queue.append(nxt)

@@ -66,6 +66,7 @@ def check_dag(checker: TemplateChecker, site: Site, dag: m.DAGTemplate, scope: S
         checker.add(site, loc, "dag.tasks", "a DAG needs at least one task", "add tasks", path=base)
         return
     names = [t.name for t in tasks]
+    known = set(names)
     uses_depends = [t.name for t in tasks if t.depends]
     uses_dependencies = any(t.dependencies for t in tasks)
     seen: set[str] = set()
@@ -119,7 +120,7 @@ def check_dag(checker: TemplateChecker, site: Site, dag: m.DAGTemplate, scope: S
                 "say it in depends instead, e.g. depends: 'a.Succeeded || a.Failed'",
                 path=f"{path}.continueOn",
             )
-        task_dependencies(checker, site, task, tloc, path, names)
+        task_dependencies(checker, site, task, tloc, path, names, known)
     graph = dag_graph(dag)
     for cycle in find_cycles({k: {d for d in v if d in graph} for k, v in graph.items()}):
         first = cycle[0]
@@ -170,10 +171,17 @@ def check_dag(checker: TemplateChecker, site: Site, dag: m.DAGTemplate, scope: S
 
 
 def task_dependencies(
-    checker: TemplateChecker, site: Site, task: m.DAGTask, tloc: str, path: str, names: list[str]
+    checker: TemplateChecker,
+    site: Site,
+    task: m.DAGTask,
+    tloc: str,
+    path: str,
+    names: list[str],
+    known: set[str],
 ) -> None:
-    known = set(names)
-    others = listing(known - {task.name})
+    def others() -> str:
+        return listing(known - {task.name})
+
     if task.depends:
         try:
             expression = parse_depends(task.depends)
@@ -193,7 +201,7 @@ def task_dependencies(
                         site,
                         tloc,
                         "depends",
-                        f"unknown task {dep!r} (tasks in this DAG: {others})",
+                        f"unknown task {dep!r} (tasks in this DAG: {others()})",
                         closest(dep, names) or "fix the name or add the task",
                         path=f"{path}.depends",
                     )
@@ -203,7 +211,7 @@ def task_dependencies(
                 site,
                 tloc,
                 "dependencies",
-                f"unknown task {dep!r} (tasks in this DAG: {others})",
+                f"unknown task {dep!r} (tasks in this DAG: {others()})",
                 closest(dep, names) or "fix the name or add the task",
                 path=f"{path}.dependencies",
             )

@@ -64,6 +64,7 @@ class TemplateChecker:
     problems: list[Problem] = field(default_factory=list)
     _done: set[tuple[str, int, str]] = field(default_factory=set)
     _docs: set[tuple[str, int]] = field(default_factory=set)
+    _names: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
 
     # -- recording ---------------------------------------------------------------
 
@@ -96,7 +97,11 @@ class TemplateChecker:
         return Site(doc, template, f"spec.templates[{index}]", named)
 
     def site_named(self, doc: Document, name: str) -> Site | None:
-        index = template_names(doc.spec.templates or []).get(name)
+        key = (str(doc.source), doc.index)
+        names = self._names.get(key)
+        if names is None:
+            names = self._names[key] = template_names(doc.spec.templates or [])
+        index = names.get(name)
         return None if index is None else self.site(doc, index)
 
     # -- a template --------------------------------------------------------------
