@@ -128,8 +128,11 @@ async def _drive(port: int, seconds: float, connections: int, make: Any) -> dict
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
     codes: dict[int, int] = {}
-    for code, _body in answers:
+    samples: dict[int, str] = {}
+    for code, body in answers:
         codes[code] = codes.get(code, 0) + 1
+        if code >= 400:
+            samples.setdefault(code, body.decode("utf-8", "replace")[:300])
     return {
         "requests": len(answers),
         "seconds": round(elapsed, 2),
@@ -138,6 +141,7 @@ async def _drive(port: int, seconds: float, connections: int, make: Any) -> dict
         "p99_ms": round(pct(0.99), 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else 0,
         "status": codes,
+        "error_samples": samples,
         "_answers": answers,
     }
 

@@ -12,17 +12,21 @@ from clusterforge.api.services import Services
 __all__ = ["Reader", "ServicesDep", "Writer", "base_url"]
 
 
-def _services(request: Request) -> Services:
+# async on purpose: FastAPI runs plain ``def`` dependencies in its thread pool, and
+# none of these block, so a thread hop per request would only cost time.
+async def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def _writer(request: Request) -> Caller:
-    return _services(request).guard.write(request)
+async def _writer(request: Request) -> Caller:
+    services: Services = request.app.state.services
+    return services.guard.write(request)
 
 
-def _reader(request: Request) -> Caller:
-    return _services(request).guard.read(request)
+async def _reader(request: Request) -> Caller:
+    services: Services = request.app.state.services
+    return services.guard.read(request)
 
 
 def base_url(request: Request) -> str:
