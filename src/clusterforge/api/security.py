@@ -6,8 +6,8 @@ with ``--public-reads``. A presented token is compared with *every* configured
 token by :func:`hmac.compare_digest`, so neither the comparison nor the number
 of tokens tried depends on how much of a guess was right.
 
-Rate limit: a token bucket per caller (per token; per client address for
-public reads) refills at ``rate`` per second up to ``burst``. An empty bucket
+Rate limit: on the mutating endpoints, a token bucket per token refills at
+``rate`` per second up to ``burst``. An empty bucket
 answers 429 with ``Retry-After`` — the whole seconds until one request is
 allowed again — and nothing behind it runs.
 """
