@@ -144,7 +144,7 @@ def judge(
             )
         return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
     if name.startswith("workflow."):
-        return _workflow(name, scope.globals, expression)
+        return _workflow(name, scope.globals)
     return _node(name, scope, expression, whole_value)
 
 
@@ -248,7 +248,7 @@ _WORKFLOW_NOT_PROVIDED = frozenset(
 )
 
 
-def _workflow(name: str, globals_: Globals, expression: bool) -> Verdict | None:
+def _workflow(name: str, globals_: Globals) -> Verdict | None:
     if name in _WORKFLOW_PROVIDED:
         return None
     if name in _WORKFLOW_NOT_PROVIDED or name.startswith("workflow.creationTimestamp."):
