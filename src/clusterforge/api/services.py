@@ -20,9 +20,10 @@ from clusterforge.api.metrics import Metrics
 from clusterforge.api.runner import QueuedEngine
 from clusterforge.api.security import Guard
 from clusterforge.api.settings import Settings
-from clusterforge.api.triggers import Dispatch, Event, SensorSet
+from clusterforge.api.triggers import Dispatch, Event, Fired, SensorSet
 from clusterforge.engine import Submission, WorkflowView
 from clusterforge.errors import InvalidInput, UserError
+from clusterforge.store import WorkflowRecord
 
 if TYPE_CHECKING:
     from clusterforge.stages import BuildRecord, Pipeline
@@ -35,6 +36,7 @@ LABEL_SENSOR = "clusterforge.dev/sensor"
 LABEL_TRIGGER = "clusterforge.dev/trigger"
 RESERVED_SOURCE = "clusterforge"
 _PENDING_SCOPE = "sensor-pending"
+_NAME_ATTEMPTS = 5
 
 
 class StorePending:
@@ -160,22 +162,45 @@ class Services:
                 "no sensor accepted the event: " + "; ".join(result.rejected),
                 extra={"reasons": result.rejected},
             )
-        records = []
+        prepared = []
         for fired in result.fired:
             labels = {LABEL_SENSOR: fired.sensor, LABEL_TRIGGER: fired.trigger}
             submission = Submission(text=json.dumps(fired.workflow), labels=labels)
+            generated = not fired.workflow.get("metadata", {}).get("name")
+            prepared.append((submission, generated, self._prepare(submission, generated, fired)))
+        views = [self._enqueue(*item) for item in prepared]
+        self.sensors.commit(result)
+        return result, views
+
+    def _prepare(self, submission: Submission, generated: bool, fired: Fired) -> WorkflowRecord:
+        """Check a sensor's workflow; a clash of generated names is retried, as Argo does."""
+        for attempt in range(_NAME_ATTEMPTS):
             try:
-                records.append(self.engine.prepare(submission))
+                return self.engine.prepare(submission)
             except UserError as err:
+                clash = generated and "already exists" in str(err)
+                if clash and attempt + 1 < _NAME_ATTEMPTS:
+                    continue
                 raise ApiError(
                     422,
                     "invalid_workflow",
                     f"sensor {fired.sensor}, trigger {fired.trigger}: the workflow it "
                     f"makes from this event is not valid: {err}",
                 ) from None
-        views = [self.engine.enqueue(record) for record in records]
-        self.sensors.commit(result)
-        return result, views
+        raise AssertionError("unreachable")
+
+    def _enqueue(
+        self, submission: Submission, generated: bool, record: WorkflowRecord
+    ) -> WorkflowView:
+        """Store and queue; a generated name taken meanwhile by another request gets a new one."""
+        for _attempt in range(_NAME_ATTEMPTS):
+            try:
+                return self.engine.enqueue(record)
+            except Exception:
+                if not generated or self.engine.store.get_workflow(record.id) is None:
+                    raise
+                record = self.engine.prepare(submission)  # the name was taken: draw another
+        raise ApiError(409, "conflict", "could not find a free workflow name; try again")
 
     def sensor_list(self) -> list[dict[str, Any]]:
         out = []
