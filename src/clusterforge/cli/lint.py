@@ -23,7 +23,9 @@ def lint_command(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Workflow files or directories (searched for *.yaml, *.yml).", show_default=False
+            metavar="FILE|DIR...",
+            help="Workflow files or directories (searched for *.yaml, *.yml).",
+            show_default=False,
         ),
     ],
     template_dir: Annotated[
