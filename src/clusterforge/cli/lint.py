@@ -23,7 +23,7 @@ def lint_command(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            metavar="FILE|DIR...",
+            metavar="FILE|DIR",
             help="Workflow files or directories (searched for *.yaml, *.yml).",
             show_default=False,
         ),
