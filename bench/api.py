@@ -5,11 +5,17 @@ by 64 keep-alive connections for 30 s from this process. Two runs, same
 server, same moment:
 
 * baseline — ``GET /healthz``: what the HTTP stack alone answers (the floor);
-* triggers — ``POST /api/v1/events/bench/trigger`` with a small JSON payload:
+* triggers — ``POST /api/v1/events/bench/trigger`` with a small JSON payload
+  (closed loop: each connection sends its next request when the answer comes):
   token check, rate limiter, body limit, JSON decoding, a sensor's filter and
   parameter mapping, the workflow checked and stored as ``Pending`` with its
   run queued (one worker runs them meanwhile; accepted is not the same as
   run).
+
+Then 10 s open loop at ``--offered`` triggers/s (default 1,000) spread over the
+same connections, latency counted from each request's scheduled time: with 64
+closed-loop connections the mean latency is 64 / throughput (Little's law), so
+the latency goal is only meaningful at a fixed offered rate.
 
 Afterwards every 202's build id is looked up in the state database, and the
 number of stored bench workflows is compared with the number of 202s: the
@@ -88,14 +94,27 @@ def _request(method: str, path: str, body: bytes = b"") -> bytes:
 
 
 async def _connection(
-    port: int, deadline: float, make: Any, latencies: list[float], answers: list[tuple[int, bytes]]
+    port: int,
+    deadline: float,
+    make: Any,
+    latencies: list[float],
+    answers: list[tuple[int, bytes]],
+    interval: float = 0.0,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         counter = 0
+        scheduled = time.perf_counter()
         while time.perf_counter() < deadline:  # bounded by the deadline
             counter += 1
-            start = time.perf_counter()
+            if interval:
+                # open loop: requests leave on a fixed schedule, and latency counts from
+                # the scheduled time, so a slow server cannot hide its queue
+                scheduled += interval
+                await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+                start = scheduled
+            else:
+                start = time.perf_counter()
             writer.write(make(counter))
             status_line = await reader.readline()
             length = 0
@@ -113,13 +132,19 @@ async def _connection(
         writer.close()
 
 
-async def _drive(port: int, seconds: float, connections: int, make: Any) -> dict[str, Any]:
+async def _drive(
+    port: int, seconds: float, connections: int, make: Any, rate: float = 0.0
+) -> dict[str, Any]:
     latencies: list[float] = []
     answers: list[tuple[int, bytes]] = []
     start = time.perf_counter()
     deadline = start + seconds
+    interval = connections / rate if rate else 0.0
     await asyncio.gather(
-        *(_connection(port, deadline, make, latencies, answers) for _ in range(connections))
+        *(
+            _connection(port, deadline, make, latencies, answers, interval)
+            for _ in range(connections)
+        )
     )
     elapsed = time.perf_counter() - start
     ordered = sorted(latencies)
@@ -161,6 +186,12 @@ def main() -> None:
     parser.add_argument("--baseline-seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1, help="workflows the server runs at once")
+    parser.add_argument(
+        "--offered",
+        type=float,
+        default=1000.0,
+        help="open-loop run: triggers/s offered on the same connections (0: skip)",
+    )
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="api-bench-", dir=Path.cwd()))
@@ -191,6 +222,11 @@ def main() -> None:
         warm = asyncio.run(_drive(port, 2.0, 8, _trigger))  # warm-up, in the lost check too
         baseline = asyncio.run(_drive(port, args.baseline_seconds, args.connections, _health))
         triggers = asyncio.run(_drive(port, args.seconds, args.connections, _trigger))
+        offered = (
+            asyncio.run(_drive(port, 10.0, args.connections, _trigger, args.offered))
+            if args.offered
+            else None
+        )
     finally:
         server.terminate()
         server.wait(30)
@@ -200,6 +236,9 @@ def main() -> None:
     store = Store(scratch / "home" / "state.db")
     accepted = [json.loads(body)["id"] for code, body in triggers.pop("_answers") if code == 202]
     warmed = [json.loads(body)["id"] for code, body in warm.pop("_answers") if code == 202]
+    if offered is not None:
+        warmed += [json.loads(b)["id"] for code, b in offered.pop("_answers") if code == 202]
+        offered["offered_per_second"] = args.offered
     baseline.pop("_answers")
     missing = [wid for wid in accepted + warmed if store.get_workflow(wid) is None]
     stored = len(store.list_workflows(labels={"clusterforge.dev/sensor": "bench"}))
@@ -209,8 +248,10 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "baseline_healthz": baseline,
         "triggers": triggers,
+        "open_loop": offered,
+        "load_average": os.getloadavg(),
         "accepted": len(accepted),
-        "accepted_with_warmup": len(accepted) + len(warmed),
+        "accepted_all_runs": len(accepted) + len(warmed),
         "stored_bench_workflows": stored,
         "lost": len(missing) + max(0, len(accepted) + len(warmed) - stored),
         "ratio_to_baseline": round(triggers["per_second"] / baseline["per_second"], 3),
