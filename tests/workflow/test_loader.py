@@ -92,6 +92,17 @@ def test_a_multi_document_file_keeps_order_index_and_start_line(tmp_path: Path) 
     assert (text + WORKFLOW).splitlines()[docs[1].line - 1] == "apiVersion: argoproj.io/v1alpha1"
 
 
+def test_an_error_in_a_multi_document_file_names_the_document() -> None:
+    text = f"{_template('one')}---\n{_template('two').replace('[echo, bye]', 'echo')}"
+    with pytest.raises(WorkflowInvalid) as caught:
+        load_text(text, source="lib.yaml")
+    (problem,) = caught.value.problems
+    assert problem.location == "document 2"
+    assert str(problem).startswith(
+        "lib.yaml:19: document 2: spec.templates[1].container.command: expected a list"
+    )
+
+
 def test_directories_are_read_recursively_sorted_and_keep_only_argo_documents(
     tmp_path: Path,
 ) -> None:

@@ -188,7 +188,8 @@ def _read_text(text: str, source: Path, *, explicit: bool) -> tuple[list[Documen
         if issues:
             problems.extend(issues)
             continue
-        document, issues = _document(raw, kind, source)
+        where = f"document {raw.index + 1}" if len(raws) > 1 else ""
+        document, issues = _document(raw, kind, source, where)
         problems.extend(issues)
         if document is not None:
             documents.append(document)
@@ -257,7 +258,11 @@ def _kind(raw: RawDocument, source: Path) -> tuple[str | None, list[Problem]]:
     return str(kind), []
 
 
-def _document(raw: RawDocument, kind: str, source: Path) -> tuple[Document | None, list[Problem]]:
+def _document(
+    raw: RawDocument, kind: str, source: Path, where: str
+) -> tuple[Document | None, list[Problem]]:
+    """The document (with its non-fatal problems), or the fatal ones; ``where`` names it
+    in a multi-document file."""
     model_type = _MODELS[kind]
     data, unknown = inspect(raw.data, model_type)
     fatal: list[Problem] = []
@@ -266,7 +271,7 @@ def _document(raw: RawDocument, kind: str, source: Path) -> tuple[Document | Non
     except ValueError:
         text = None
         fatal.append(
-            Problem(str(source), "", "", "a number is not finite (.nan or .inf)", line=raw.line)
+            Problem(str(source), where, "", "a number is not finite (.nan or .inf)", line=raw.line)
         )
     model: AnyWorkflow | None = None
     if text is not None:
@@ -274,15 +279,15 @@ def _document(raw: RawDocument, kind: str, source: Path) -> tuple[Document | Non
             model = model_type.model_validate_json(text, strict=True)
         except pydantic.ValidationError as err:
             for issue in translate_errors(err.errors(), model_type):
-                where = path_text(issue.path)
+                field_path = path_text(issue.path)
                 fatal.append(
                     Problem(
                         str(source),
-                        "",
                         where,
+                        field_path,
                         issue.message,
                         issue.hint,
-                        line=nearest_line(raw.lines, where, raw.line),
+                        line=nearest_line(raw.lines, field_path, raw.line),
                     )
                 )
     if model is None:
@@ -295,7 +300,7 @@ def _document(raw: RawDocument, kind: str, source: Path) -> tuple[Document | Non
         return None, [
             Problem(
                 str(source),
-                "",
+                where,
                 "metadata",
                 f"a {kind} needs metadata.name"
                 + (" or metadata.generateName" if kind == "Workflow" else ""),
@@ -304,11 +309,13 @@ def _document(raw: RawDocument, kind: str, source: Path) -> tuple[Document | Non
             )
         ]
     document = Document(kind, name, source, model, raw.index, raw.line, raw.lines)
-    notes = [_unknown_problem(document, u.path, u.key, u.suggestion(), u.allowed) for u in unknown]
+    notes = [
+        _unknown_problem(document, where, u.path, u.key, u.suggestion(), u.allowed) for u in unknown
+    ]
     notes += [
         Problem(
             str(source),
-            "",
+            where,
             path,
             "duplicate key (only the last value would be used)",
             "remove one of them",
@@ -329,12 +336,13 @@ _TEMPLATE_TYPES = (
 
 def _unknown_problem(
     document: Document,
+    where: str,
     path: tuple[str | int, ...],
     key: str,
     suggestion: str | None,
     allowed: tuple[str, ...],
 ) -> Problem:
-    where = path_text((*path, key))
+    field_path = path_text((*path, key))
     is_template = len(path) == 3 and path[:2] == ("spec", "templates")
     if is_template:
         message = f"unknown field {key!r} in a template (template types: {_TEMPLATE_TYPES})"
@@ -344,7 +352,7 @@ def _unknown_problem(
         hint = f"did you mean {suggestion!r}?"
     else:
         hint = "remove it, or fix its name" if is_template else _allowed_hint(allowed)
-    return document.problem("", where, message, hint, path=where)
+    return document.problem(where, field_path, message, hint, path=field_path)
 
 
 def _allowed_hint(allowed: tuple[str, ...]) -> str:
