@@ -366,3 +366,27 @@ def test_metrics_count_triggers_and_steps(client: httpx.Client, server: Server) 
     assert 'clusterforge_builds{phase="Succeeded"}' in text
     assert "clusterforge_step_duration_seconds_count" in text
     assert 'clusterforge_run_queue{state="queued"}' in text
+
+
+def test_the_server_resumes_what_a_dead_owner_left(tmp_path: Path) -> None:
+    import socket
+
+    from clusterforge.engine import LocalEngine, Submission
+
+    home = tmp_path / "orphans"
+    engine = LocalEngine(home)
+    text = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: orphan}\n"
+        "spec:\n  entrypoint: main\n  templates:\n"
+        "  - {name: main, container: {image: alpine, command: [echo, back]}}\n"
+    )
+    record = engine.prepare(Submission(text=text))
+    record.owner = f"{socket.gethostname()}:1:not-the-start-time"  # a dead engine
+    engine.store.create_workflow(record)
+    revived = start_server(home)
+    try:
+        with revived.client() as c:
+            assert revived.wait_done(c, "orphan")["status"]["phase"] == "Succeeded"
+            assert c.get("/api/v1/builds/orphan/logs").text == "orphan: back\n"
+    finally:
+        stop_server(revived)
