@@ -44,7 +44,9 @@ spec:
       command: [sh]
       source: |
         echo "slow starting"
-        sleep 8
+        # The first attempt waits until the engine is killed (and must itself be
+        # killed by the restarted engine); later attempts finish at once.
+        if [ "{retry_wait}" = "no" ] || [ "{{{{retries}}}}" = "0" ]; then sleep 300; fi
         echo slow >> {runs}
 """
 
@@ -52,7 +54,11 @@ spec:
 def _start(tmp: Path, variant: str, retry: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
     runs = tmp / "runs.txt"
     wf = tmp / "wf.yaml"
-    wf.write_text(WORKFLOW.format(variant=variant, runs=runs, retry=retry))
+    wf.write_text(
+        WORKFLOW.format(
+            variant=variant, runs=runs, retry=retry, retry_wait="yes" if retry else "no"
+        )
+    )
     home = tmp / "home"
     env = {**os.environ, "CLUSTERFORGE_HOME": str(home)}
     proc = subprocess.Popen(
@@ -78,6 +84,14 @@ def _wait_running(home: Path, workflow: str, display: str) -> None:
     raise AssertionError(f"{display} never started running")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def _exists(home: Path, workflow: str) -> bool:
     return LocalEngine(home=home).store.get_workflow(workflow) is not None
 
@@ -89,6 +103,11 @@ def test_sigkill_then_resume_completes_without_rerunning(tmp_path: Path) -> None
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     engine = LocalEngine(home=home)
+    orphan = next(
+        n.pid for n in engine.get("crash-retry").nodes.values() if n.display_name == "slow(0)"
+    )
+    assert orphan is not None
+    assert _alive(orphan)  # the step outlived its engine
     assert engine.get("crash-retry").phase == "Running"
     assert engine.orphans() == ["crash-retry"]
 
@@ -104,6 +123,7 @@ def test_sigkill_then_resume_completes_without_rerunning(tmp_path: Path) -> None
     assert resumed.returncode == 0, resumed.stderr
 
     view = engine.get("crash-retry")
+    assert not _alive(orphan)  # the restarted engine killed the abandoned attempt
     assert view.phase == "Succeeded"
     nodes = {n.display_name: n for n in view.nodes.values()}
     assert nodes["slow(0)"].phase == "Error"

@@ -5,7 +5,7 @@ and outputs, and the event journal live in one WAL-mode database; the engine
 writes, and every reader (CLI, API, UI) goes through :class:`Store`.
 """
 
-from clusterforge.store.db import Store
+from clusterforge.store.db import EventRow, Store, event_of
 from clusterforge.store.records import NodeEvent, NodeRecord, WorkflowRecord
 
-__all__ = ["NodeEvent", "NodeRecord", "Store", "WorkflowRecord"]
+__all__ = ["EventRow", "NodeEvent", "NodeRecord", "Store", "WorkflowRecord", "event_of"]

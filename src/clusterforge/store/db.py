@@ -90,6 +90,28 @@ _WF_JSON = ("manifest", "templates", "arguments", "labels", "outputs")
 _NODE_JSON = ("children", "inputs", "outputs")
 _WF_COLUMNS = tuple(WorkflowRecord.__dataclass_fields__)
 _NODE_COLUMNS = tuple(NodeRecord.__dataclass_fields__)
+_UPSERT_NODE = (
+    f"INSERT INTO nodes ({','.join(_NODE_COLUMNS)}) VALUES ({','.join('?' for _ in _NODE_COLUMNS)})"  # noqa: S608 — our own constants
+    " ON CONFLICT (workflow_id, id) DO UPDATE SET "
+    + ",".join(f"{c}=excluded.{c}" for c in _NODE_COLUMNS if c not in ("workflow_id", "id"))
+)
+
+
+EventRow = tuple[str, str, str, str, str, str, str, float]
+
+
+def event_of(node: NodeRecord) -> EventRow:
+    """The journal row for ``node``'s current phase, stamped now."""
+    return (
+        node.workflow_id,
+        node.id,
+        node.name,
+        node.display_name,
+        node.type,
+        node.phase,
+        node.message,
+        time.time(),
+    )
 
 
 def _dumps(value: Any) -> str:
@@ -206,30 +228,32 @@ class Store:
     # -- nodes ---------------------------------------------------------------
 
     def put_node(self, node: NodeRecord, *, event: bool = True) -> None:
-        """Insert or replace a node; record an event when asked (phase change)."""
-        values = [
-            _dumps(getattr(node, c)) if c in _NODE_JSON else getattr(node, c) for c in _NODE_COLUMNS
+        """Insert or update a node; record an event when asked (phase change)."""
+        self.put_nodes([node], [event_of(node)] if event else [])
+
+    def put_nodes(self, nodes: Iterable[NodeRecord], events: Iterable[EventRow] = ()) -> None:
+        """Write node states and events (in order) in one transaction.
+
+        An update keeps the node's row, and so its place in creation order.
+        """
+        rows = [
+            [
+                _dumps(getattr(node, c)) if c in _NODE_JSON else getattr(node, c)
+                for c in _NODE_COLUMNS
+            ]
+            for node in nodes
         ]
-        marks = ",".join("?" for _ in _NODE_COLUMNS)
+        event_rows = list(events)
+        if not rows and not event_rows:
+            return
         with self._tx() as db:
-            db.execute(
-                f"INSERT OR REPLACE INTO nodes ({','.join(_NODE_COLUMNS)}) VALUES ({marks})",  # noqa: S608 — our own constants
-                values,
-            )
-            if event:
-                db.execute(
+            if rows:
+                db.executemany(_UPSERT_NODE, rows)
+            if event_rows:
+                db.executemany(
                     "INSERT INTO events (workflow_id, node_id, node_name, display_name, type,"
                     " phase, message, at) VALUES (?,?,?,?,?,?,?,?)",
-                    (
-                        node.workflow_id,
-                        node.id,
-                        node.name,
-                        node.display_name,
-                        node.type,
-                        node.phase,
-                        node.message,
-                        time.time(),
-                    ),
+                    event_rows,
                 )
 
     def get_nodes(self, workflow_id: str) -> dict[str, NodeRecord]:

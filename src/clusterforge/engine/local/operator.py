@@ -19,6 +19,7 @@ import contextlib
 import copy
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -31,7 +32,7 @@ from clusterforge.engine.local import process
 from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.naming import item_label, node_id
 from clusterforge.errors import InvalidInput
-from clusterforge.store import NodeRecord, Store, WorkflowRecord
+from clusterforge.store import EventRow, NodeRecord, Store, WorkflowRecord, event_of
 from clusterforge.workflow.expressions import (
     DependsExpression,
     ExpressionError,
@@ -100,20 +101,50 @@ class WorkflowRun:
         parallelism = self.spec.get("parallelism")
         self.wf_semaphore = asyncio.Semaphore(int(parallelism)) if parallelism else None
         self.shutdown: str | None = workflow.shutdown
-        self.processes: dict[str, asyncio.subprocess.Process] = {}
+        self.processes: dict[str, process.StepHandle] = {}
         self.deadline_hit = False
         self._main: asyncio.Future[None] | None = None
+        self.children_of: dict[str, dict[str, None]] = {}
+        self._dirty: dict[str, NodeRecord] = {}
+        self._events: list[EventRow] = []
+        self._flush_scheduled = False
+        self._workflow_vars: dict[str, str] | None = None
 
     # -- node bookkeeping ------------------------------------------------------
 
     def _load(self) -> None:
         self.nodes = self.store.get_nodes(self.wf.id)
         self.by_name = {n.name: n for n in self.nodes.values()}
+        for node in self.nodes.values():
+            if node.parent_id:
+                self.children_of.setdefault(node.parent_id, {})[node.id] = None
 
     def _save(self, node: NodeRecord, *, event: bool = True) -> None:
+        """Record a node change; written with the next flush (see :meth:`_flush`)."""
         self.nodes[node.id] = node
         self.by_name[node.name] = node
-        self.store.put_node(node, event=event)
+        if node.parent_id:
+            self.children_of.setdefault(node.parent_id, {})[node.id] = None
+        self._dirty[node.id] = node
+        if event:
+            self._events.append(event_of(node))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Commit every pending node change and event in one transaction.
+
+        Called once per event-loop turn, and always before a step process
+        starts: nothing observable happens before the state that led to it is
+        durable, so a crash never re-runs a node the store calls Succeeded.
+        """
+        self._flush_scheduled = False
+        if not self._dirty and not self._events:
+            return
+        nodes, events = list(self._dirty.values()), self._events
+        self._dirty, self._events = {}, []
+        self.store.put_nodes(nodes, events)
 
     def _new_node(
         self,
@@ -140,13 +171,13 @@ class WorkflowRun:
             started_at=time.time(),
             finished_at=time.time() if phase in FULFILLED else None,
             # A node recreated by `retry` keeps the succeeded children it had.
-            children=[n.id for n in self.nodes.values() if n.parent_id == nid],
+            children=list(self.children_of.get(nid, {})),
         )
         if ctx.parent_id and ctx.parent_id in self.nodes:
             parent = self.nodes[ctx.parent_id]
             if nid not in parent.children:
                 parent.children.append(nid)
-                self._save(parent, event=False)
+                self._dirty[parent.id] = parent
         self._save(node)
         return node
 
@@ -160,6 +191,12 @@ class WorkflowRun:
     # -- variables -------------------------------------------------------------
 
     def workflow_vars(self) -> dict[str, str]:
+        """The ``workflow.*`` variables (computed once; global outputs invalidate it)."""
+        if self._workflow_vars is None:
+            self._workflow_vars = self._compute_workflow_vars()
+        return self._workflow_vars
+
+    def _compute_workflow_vars(self) -> dict[str, str]:
         wf = self.wf
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wf.created_at))
         values = {
@@ -283,7 +320,7 @@ class WorkflowRun:
         return values
 
     def _vars(self, inputs: Mapping[str, str], ctx: Context) -> dict[str, str]:
-        values = self.workflow_vars()
+        values = dict(self.workflow_vars())
         for key, value in inputs.items():
             values[f"inputs.parameters.{key}"] = value
         values["inputs.parameters"] = json.dumps(
@@ -455,6 +492,7 @@ class WorkflowRun:
             stderr=attempt_dir / "stderr.log",
         )
         node.log_dir = str(attempt_dir)
+        self._flush()
         try:
             proc = await process.launch(step)
         except OSError as err:
@@ -525,6 +563,7 @@ class WorkflowRun:
             params.append({"name": param["name"], "value": value})
             if param.get("globalName"):
                 self.globals[f"workflow.outputs.parameters.{param['globalName']}"] = value
+                self._workflow_vars = None
         return params
 
     # -- DAG -----------------------------------------------------------------------
@@ -551,6 +590,8 @@ class WorkflowRun:
             except ExpressionError as err:
                 return self._finish(node, "Error", f"task {tname!r}: {err}")
         dependents = {d for expr in logic.values() if expr for d in expr.tasks()}
+        # Which tasks' outputs each task mentions: only those go into its scope.
+        refs = {t: _task_references(task, tasks) for t, task in tasks.items()}
         targets = (
             dag["target"].split()
             if dag.get("target")
@@ -626,7 +667,7 @@ class WorkflowRun:
                         message="omitted: depends condition not met",
                     )
                     return
-                scope_vars = {**base_vars, **self._task_vars(name, tasks, results)}
+                scope_vars = {**base_vars, **self._task_vars(name, refs[tname], results)}
                 results[tname] = await self._run_item_or_group(
                     task_name(tname), tname, task, scope_vars, call.scope, dag_ctx
                 )
@@ -678,7 +719,7 @@ class WorkflowRun:
         return self._finish(node, "Error", message)
 
     def _task_vars(
-        self, prefix: str, tasks: Mapping[str, JSON], results: Mapping[str, NodeRecord | None]
+        self, prefix: str, tasks: Iterable[str], results: Mapping[str, NodeRecord | None]
     ) -> dict[str, str]:
         values: dict[str, str] = {}
         for t in tasks:
@@ -739,6 +780,7 @@ class WorkflowRun:
             params.append({"name": param["name"], "value": value})
             if param.get("globalName"):
                 self.globals[f"workflow.outputs.parameters.{param['globalName']}"] = value
+                self._workflow_vars = None
         return {"parameters": params} if params else {}
 
     # -- loops, when, and the call itself ------------------------------------------
@@ -979,6 +1021,7 @@ class WorkflowRun:
             if self.globals
             else {}
         )
+        self._flush()
         self.store.update_workflow(
             wf.id,
             phase=final,
@@ -1089,6 +1132,17 @@ def _legacy_dependencies(names: Iterable[str], tasks: Mapping[str, JSON]) -> Dep
     if not parts:
         return depends_from_dependencies([])
     return parse_depends(" && ".join(parts))
+
+
+_TASK_REF = re.compile(r"tasks(?:\.|\[['\"])([A-Za-z0-9][A-Za-z0-9_-]*)")
+
+
+def _task_references(task: JSON, tasks: Mapping[str, JSON]) -> list[str]:
+    """Task names whose outputs ``task`` refers to (``tasks.X…`` / ``tasks['X']``)."""
+    text = json.dumps(task)
+    if "tasks" not in text:
+        return []
+    return sorted({m for m in _TASK_REF.findall(text) if m in tasks})
 
 
 def _continues_on(task: JSON, phase: str) -> bool:

@@ -85,7 +85,7 @@ def _argv(step: StepProcess) -> list[str]:
     iso = isolation()
     if not iso.private_tmp:
         return step.argv
-    unshare = shutil.which("unshare") or "unshare"
+    unshare = _which("unshare", os.environ.get("PATH", os.defpath)) or "unshare"
     return [
         unshare,
         "--mount",
@@ -102,7 +102,52 @@ def _argv(step: StepProcess) -> list[str]:
     ]
 
 
-async def launch(step: StepProcess) -> asyncio.subprocess.Process:
+@functools.lru_cache(maxsize=4096)
+def _which(program: str, path: str) -> str | None:
+    return shutil.which(program, path=path)
+
+
+class StepHandle:
+    """A running step: its pid, and an awaitable exit that costs no thread.
+
+    Waiting uses a pidfd registered with the event loop (Linux ≥ 5.3), so a
+    thousand running steps need no watcher threads; elsewhere it falls back to
+    waiting in a worker thread.
+    """
+
+    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
+        self.popen = popen
+        self.pid = popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.popen.returncode
+
+    async def wait(self) -> int:
+        code = self.popen.poll()
+        if code is not None:
+            return code
+        try:
+            fd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):
+            return await asyncio.to_thread(self.popen.wait)
+        loop = asyncio.get_running_loop()
+        exited: asyncio.Future[None] = loop.create_future()
+
+        def ready() -> None:
+            if not exited.done():
+                exited.set_result(None)
+
+        loop.add_reader(fd, ready)
+        try:
+            await exited
+        finally:
+            loop.remove_reader(fd)
+            os.close(fd)
+        return self.popen.wait()
+
+
+async def launch(step: StepProcess) -> StepHandle:
     """Start the step in its own session (so the whole group can be signalled).
 
     Raises ``OSError`` when the command cannot be started (not found, not
@@ -114,13 +159,17 @@ async def launch(step: StepProcess) -> asyncio.subprocess.Process:
     if not step.argv:
         raise FileNotFoundError("the template has no command")
     program = step.argv[0]
+    if "/" in program and not program.startswith("/"):
+        program = str(step.cwd / program)
     if "/" in program:
-        program = str(step.cwd / program) if not program.startswith("/") else program
-    if shutil.which(program, path=env.get("PATH", os.defpath)) is None:
+        found = os.access(program, os.X_OK)
+    else:
+        found = _which(program, env.get("PATH", os.defpath)) is not None
+    if not found:
         raise FileNotFoundError(f"executable file not found in $PATH: {step.argv[0]!r}")
     with step.stdout.open("wb") as out, step.stderr.open("wb") as err:
-        return await asyncio.create_subprocess_exec(
-            *_argv(step),
+        popen = subprocess.Popen(
+            _argv(step),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
@@ -128,6 +177,7 @@ async def launch(step: StepProcess) -> asyncio.subprocess.Process:
             env=env,
             start_new_session=True,
         )
+    return StepHandle(popen)
 
 
 def kill_group(pid: int, sig: int = signal.SIGTERM) -> bool:
@@ -141,7 +191,7 @@ def kill_group(pid: int, sig: int = signal.SIGTERM) -> bool:
     return True
 
 
-async def terminate(proc: asyncio.subprocess.Process, grace: float = 5.0) -> None:
+async def terminate(proc: StepHandle, grace: float = 5.0) -> None:
     """SIGTERM the step's group, then SIGKILL after ``grace`` seconds."""
     if proc.returncode is not None:
         return
