@@ -82,7 +82,8 @@ def luigi_run(tasks: int, parallelism: int) -> float | None:
     except ImportError:
         return None
     true = shutil.which("true") or "/bin/true"
-    done: set[str] = set()
+    # Luigi's workers are separate processes: completion is a marker file each.
+    done = Path(tempfile.mkdtemp(prefix="cf-bench-luigi-", dir=Path.home()))
 
     class Step(luigi.Task):  # type: ignore[misc]
         name = luigi.Parameter()
@@ -92,11 +93,11 @@ def luigi_run(tasks: int, parallelism: int) -> float | None:
             return [Step(name=a, after=deps_of(a)) for a in self.after]
 
         def complete(self) -> bool:
-            return str(self.name) in done
+            return (done / str(self.name)).exists()
 
         def run(self) -> None:
             subprocess.run([true], check=True)
-            done.add(str(self.name))
+            (done / str(self.name)).touch()
 
     def deps_of(name: str) -> list[str]:
         if name == "root":
@@ -113,6 +114,7 @@ def luigi_run(tasks: int, parallelism: int) -> float | None:
         log_level="ERROR",
     )
     elapsed = time.perf_counter() - start
+    shutil.rmtree(done, ignore_errors=True)
     return elapsed if ok else None
 
 
