@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,62 @@ def tool_path() -> Path:
     if missing:
         pytest.fail(f"tools missing: {', '.join(missing)}; run `clusterforge tools install`")
     return toolchain.link_bin()
+
+
+class KwokCluster:
+    """A running kwok cluster shared by a test session (one per xdist worker)."""
+
+    def __init__(self, name: str, home: Path, kubeconfig: Path, kubectl: Path) -> None:
+        self.name = name
+        self.home = home
+        self.kubeconfig = kubeconfig
+        self.kubectl = kubectl
+
+
+@pytest.fixture(scope="session")
+def kwok_cluster(
+    tmp_path_factory: pytest.TempPathFactory, tool_path: Path
+) -> Iterator[KwokCluster]:
+    """A real cluster: 4 fake nodes, a general group and a tainted system group.
+
+    Created once per session worker in its own data directory, deleted at the
+    end (no process or port is left behind).
+    """
+    from clusterforge.providers import kwok
+    from clusterforge.tools import resolve
+
+    home = tmp_path_factory.mktemp("kwok-home")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    name = f"shared-{worker}"
+    groups = [
+        kwok.NodeGroup("general", instance_type="m5.large", count=2),
+        kwok.NodeGroup(
+            "system",
+            instance_type="m5.xlarge",
+            count=2,
+            labels={"tier": "system"},
+            taints=(kwok.Taint("node-role.kubernetes.io/system", "", "NoSchedule"),),
+        ),
+    ]
+    previous = os.environ.get("CLUSTERFORGE_HOME")
+    os.environ["CLUSTERFORGE_HOME"] = str(home)
+    try:
+        kwok.create_cluster(name, groups)
+        kubeconfig = kwok.kubeconfig_path(name)
+    finally:
+        _restore("CLUSTERFORGE_HOME", previous)
+    try:
+        yield KwokCluster(name, home, kubeconfig, resolve("kubectl"))
+    finally:
+        os.environ["CLUSTERFORGE_HOME"] = str(home)
+        try:
+            kwok.delete_cluster(name, missing_ok=True)
+        finally:
+            _restore("CLUSTERFORGE_HOME", previous)
+
+
+def _restore(key: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = value
