@@ -197,17 +197,20 @@ class Store:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[WorkflowRecord]:
-        sql = "SELECT * FROM workflows"
-        args: list[Any] = []
+        """Workflows newest first, filtered and paginated in SQL."""
+        where, args = [], []
         if phase:
-            sql += " WHERE phase=?"
+            where.append("phase=?")
             args.append(phase)
-        sql += " ORDER BY created_at DESC, id DESC"
-        rows = [_workflow(r) for r in self._conn().execute(sql, args)]
-        if labels:
-            rows = [r for r in rows if all(r.labels.get(k) == v for k, v in labels.items())]
-        end = None if limit is None else offset + limit
-        return rows[offset:end]
+        for key, value in (labels or {}).items():
+            where.append("json_extract(labels, ?)=?")
+            args.extend([f'$."{key}"', value])
+        sql = "SELECT * FROM workflows"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+        args.extend([-1 if limit is None else limit, offset])
+        return [_workflow(r) for r in self._conn().execute(sql, args)]
 
     def claim_workflow(self, workflow_id: str, owner: str, *, unless_alive: Iterable[str]) -> bool:
         """Atomically take ownership unless a live owner (one of ``unless_alive``) holds it."""

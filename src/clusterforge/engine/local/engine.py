@@ -14,6 +14,7 @@ later process claims the workflow and continues from the stored tree.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import queue
@@ -25,7 +26,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,32 @@ def owner_alive(owner: str | None) -> bool:
     return process.process_start_time(int(pid)) == start
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """A checked, snapshotted submission, minus what varies per run."""
+
+    kind: str
+    manifest_json: str
+    templates_json: str
+    warnings: tuple[str, ...]
+    enums: dict[str, list[str]]
+
+
+def _fingerprint(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """What the given files and directories hold, as far as a cache needs to know."""
+    out = []
+    for path in paths:
+        files = sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                stat = file.stat()
+            except OSError:
+                out.append((str(file), -1, -1))
+                continue
+            out.append((str(file), stat.st_mtime_ns, stat.st_size))
+    return tuple(out)
+
+
 class LocalEngine:
     """Runs Argo-dialect workflows as host subprocesses; implements ``Engine``."""
 
@@ -78,6 +106,8 @@ class LocalEngine:
         self.owner = _owner_id()
         self.warnings: list[str] = []
         self._done: dict[str, threading.Event] = {}
+        self._compiled: dict[tuple[Any, ...], _Compiled] = {}
+        self._compile_lock = threading.Lock()
         self._queue: queue.Queue[str] | None = None
         if max_running:
             self._queue = queue.Queue()
@@ -100,7 +130,56 @@ class LocalEngine:
     # -- submit ------------------------------------------------------------------
 
     def prepare(self, submission: Submission) -> WorkflowRecord:
-        """Load, check and snapshot a submission; raises on any error, stores nothing."""
+        """Load, check and snapshot a submission; raises on any error, stores nothing.
+
+        The expensive part — parsing the documents into Argo models, checking the
+        whole workflow, snapshotting referenced templates — is cached per
+        document set (file contents by mtime, inline text, template name) and
+        per set of argument names, so a server accepting many builds of the
+        same template pays it once.
+        """
+        compiled = self._compile(submission)
+        self.warnings = list(compiled.warnings)
+        for param, allowed in compiled.enums.items():
+            value = submission.arguments.get(param)
+            if value is not None and value not in allowed:
+                raise InvalidInput(
+                    f"spec.arguments.parameters: {param}={value!r} is not one of {allowed}"
+                )
+        manifest = json.loads(compiled.manifest_json)
+        meta = manifest.get("metadata", {})
+        name = submission.name or (meta.get("name") if compiled.kind == "Workflow" else None)
+        if not name:
+            base = meta.get("generateName") or f"{meta.get('name', 'workflow')}-"
+            name = base + "".join(secrets.choice(_ALNUM) for _ in range(5))
+        if self.store.get_workflow(name) is not None:
+            raise InvalidInput(
+                f"metadata.name: workflow {name!r} already exists; use generateName or another name"
+            )
+        return WorkflowRecord(
+            id=name,
+            name=name,
+            namespace=meta.get("namespace") or "default",
+            uid=str(uuid.uuid4()),
+            manifest=manifest,
+            templates=json.loads(compiled.templates_json),
+            arguments=dict(submission.arguments),
+            labels={**meta.get("labels", {}), **dict(submission.labels)},
+            created_at=time.time(),
+        )
+
+    def _compile(self, submission: Submission) -> _Compiled:
+        key = (
+            _fingerprint(submission.files),
+            submission.text,
+            submission.workflow_template,
+            _fingerprint([*default_template_dirs(), *submission.template_dirs]),
+            frozenset(submission.arguments),
+        )
+        with self._compile_lock:
+            cached = self._compiled.get(key)
+        if cached is not None:
+            return cached
         docs: list[Document] = []
         if submission.files:
             docs.extend(load_documents(submission.files))
@@ -129,13 +208,10 @@ class LocalEngine:
             raise InvalidInput(
                 "nothing to run: give a file with one Workflow (or a single WorkflowTemplate)"
             )
-        self.warnings = [
-            f"{p.source}: {p.location}: {p.field}: {p.message}"
-            for p in check_or_raise(target, library, submission.arguments)
-        ]
+        warnings = [str(p) for p in check_or_raise(target, library, submission.arguments)]
         iso = process.isolation()
         if not iso.private_tmp:
-            self.warnings.append(
+            warnings.append(
                 f"steps will NOT get a private /tmp ({iso.reason}): parallel steps writing "
                 "the same /tmp path can collide; each step's TMPDIR points at its own "
                 "directory instead. Run as root with util-linux `unshare` for isolation."
@@ -146,28 +222,25 @@ class LocalEngine:
         manifest = target.model.model_dump(by_alias=True, exclude_none=True, mode="json")
         manifest["kind"] = "Workflow"
         manifest["spec"] = spec
-        meta = manifest.get("metadata", {})
-        name = submission.name or (meta.get("name") if target.kind == "Workflow" else None)
-        if not name:
-            base = meta.get("generateName") or f"{meta.get('name', 'workflow')}-"
-            name = base + "".join(secrets.choice(_ALNUM) for _ in range(5))
-        if self.store.get_workflow(name) is not None:
-            raise InvalidInput(
-                f"metadata.name: workflow {name!r} already exists; use generateName or another name"
-            )
         templates: dict[str, Any] = {}
         self._collect_refs(spec.get("templates", []), library, templates)
-        return WorkflowRecord(
-            id=name,
-            name=name,
-            namespace=meta.get("namespace") or "default",
-            uid=str(uuid.uuid4()),
-            manifest=manifest,
-            templates=templates,
-            arguments=dict(submission.arguments),
-            labels={**meta.get("labels", {}), **dict(submission.labels)},
-            created_at=time.time(),
+        enums = {
+            p["name"]: [str(e) for e in p["enum"]]
+            for p in spec.get("arguments", {}).get("parameters", []) or []
+            if p.get("enum")
+        }
+        compiled = _Compiled(
+            kind=target.kind,
+            manifest_json=json.dumps(manifest),
+            templates_json=json.dumps(templates),
+            warnings=tuple(warnings),
+            enums=enums,
         )
+        with self._compile_lock:
+            if len(self._compiled) >= 64:
+                self._compiled.pop(next(iter(self._compiled)))
+            self._compiled[key] = compiled
+        return compiled
 
     def _collect_refs(
         self, templates: list[dict[str, Any]], library: TemplateLibrary, out: dict[str, Any]
