@@ -99,6 +99,10 @@ _UPSERT_NODE = (
 
 EventRow = tuple[str, str, str, str, str, str, str, float]
 
+# One write lock per database file per process (several Store objects may share a file).
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
 
 def event_of(node: NodeRecord) -> EventRow:
     """The journal row for ``node``'s current phase, stamped now."""
@@ -125,6 +129,8 @@ class Store:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        with _LOCKS_GUARD:
+            self._write_lock = _WRITE_LOCKS.setdefault(str(path.resolve()), threading.Lock())
         self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
 
     # -- connection handling -------------------------------------------------
@@ -146,13 +152,17 @@ class Store:
         if db.in_transaction:  # nested: the outer transaction commits
             yield db
             return
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        # Threads of one process queue on a lock instead of on SQLite's busy
+        # handler, which sleeps in steps of milliseconds and would make a busy
+        # server's writes slow; other processes still meet the busy timeout.
+        with self._write_lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -198,7 +208,8 @@ class Store:
         offset: int = 0,
     ) -> list[WorkflowRecord]:
         """Workflows newest first, filtered and paginated in SQL."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if phase:
             where.append("phase=?")
             args.append(phase)
