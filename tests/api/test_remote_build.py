@@ -100,6 +100,24 @@ def test_a_build_over_http_end_to_end(served: tuple[str, dict[str, str]], tmp_pa
         assert remote.returncode == 0, remote.stderr
         assert json.loads(remote.stdout)["status"]["phase"] == "Succeeded"
 
+        # The pipeline commands drive the server the same way: a stage and the fleet.
+        remote_env = {**env, "CLUSTERFORGE_SERVER": url, "CLUSTERFORGE_TOKEN": TOKEN,
+                      "CLUSTERFORGE_HOME": str(tmp_path / "nothing-local")}  # fmt: skip
+        spec_file = tmp_path / "api-e2e.yaml"
+        spec_file.write_text(yaml.safe_dump(spec))
+        staged = subprocess.run(
+            [*CLI, "stage", "addons", str(spec_file)], env=remote_env,
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert staged.returncode == 0, staged.stdout[-2000:] + staged.stderr[-2000:]
+        assert "Succeeded" in staged.stdout
+        fleet_cli = subprocess.run(
+            [*CLI, "clusters"], env=remote_env, capture_output=True, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+        assert "api-e2e" in fleet_cli.stdout
+        assert not (tmp_path / "nothing-local" / "state.db").exists()  # nothing ran locally
+
         down = client.delete("/api/v1/clusters/api-e2e").json()
         assert down["stage"] == "destroy"
         assert _follow(client, down) == "Succeeded"

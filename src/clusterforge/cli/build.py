@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from clusterforge.cli.app import app
+from clusterforge.cli.workflows import ServerOpt
 
 if TYPE_CHECKING:
+    from clusterforge.cli.remote import RemoteEngine
     from clusterforge.engine import LocalEngine, PlannedNode
     from clusterforge.stages import BuildRecord, Pipeline
 
@@ -27,6 +29,38 @@ def _pipeline() -> tuple[LocalEngine, Pipeline]:
 
     engine = LocalEngine()
     return engine, Pipeline(engine)
+
+
+def _remote_finish(server: str | None, answer: dict[str, object]) -> None:
+    """Follow a build started on a server, and exit with its result."""
+    from typing import cast
+
+    from rich.console import Console
+
+    from clusterforge.cli.remote import from_env
+    from clusterforge.cli.tree import render
+    from clusterforge.cli.workflows import follow_live
+
+    remote = from_env(server)
+    assert remote is not None
+    build_id = str(answer["id"])
+    typer.echo(
+        f"build {build_id} accepted by {remote.server} for cluster {answer.get('cluster')}",
+        err=True,
+    )
+    view = follow_live(cast("LocalEngine", remote), build_id)
+    Console().print(render(view))
+    typer.echo(
+        f"build {build_id}: {view.phase}"
+        + (f" — {view.record.message}" if view.record.message else "")
+    )
+    raise typer.Exit(0 if view.phase == "Succeeded" else 1)
+
+
+def _remote(server: str | None) -> RemoteEngine | None:
+    from clusterforge.cli.remote import from_env
+
+    return from_env(server)
 
 
 def _finish(engine: LocalEngine, pipeline: Pipeline, record: BuildRecord) -> None:
@@ -48,11 +82,14 @@ def _finish(engine: LocalEngine, pipeline: Pipeline, record: BuildRecord) -> Non
 
 
 @app.command()
-def build(spec: SpecArg) -> None:
+def build(spec: SpecArg, server: ServerOpt = None) -> None:
     """Build a tested cluster: preflight → control plane → node groups → add-ons → validation."""
     from clusterforge.spec import load_spec
 
     cluster = load_spec(spec)
+    remote = _remote(server)
+    if remote is not None:
+        _remote_finish(server, remote.build(spec))
     engine, pipeline = _pipeline()
     record = pipeline.build(cluster)
     typer.echo(f"build {record.id} started for cluster {record.cluster}", err=True)
@@ -63,11 +100,15 @@ def build(spec: SpecArg) -> None:
 def stage(
     name: Annotated[str, typer.Argument(help="preflight, core, addons or validate")],
     spec: SpecArg,
+    server: ServerOpt = None,
 ) -> None:
     """Run one stage against the cluster named in the spec."""
     from clusterforge.spec import load_spec
 
     cluster = load_spec(spec)
+    remote = _remote(server)
+    if remote is not None:
+        _remote_finish(server, remote.stage(cluster.name, name))
     engine, pipeline = _pipeline()
     record = pipeline.start(cluster, {"core": "core"}.get(name, name))
     typer.echo(f"stage {record.stage} ({record.id}) started for {record.cluster}", err=True)
@@ -75,11 +116,14 @@ def stage(
 
 
 @app.command()
-def destroy(spec: SpecArg) -> None:
+def destroy(spec: SpecArg, server: ServerOpt = None) -> None:
     """Tear down the cluster named in the spec (the teardown workflow)."""
     from clusterforge.spec import load_spec
 
     cluster = load_spec(spec)
+    remote = _remote(server)
+    if remote is not None:
+        _remote_finish(server, remote.destroy(cluster.name))
     engine, pipeline = _pipeline()
     record = pipeline.start(cluster, "destroy")
     _finish(engine, pipeline, record)
@@ -114,14 +158,21 @@ def plan(
 
 
 @app.command()
-def clusters() -> None:
+def clusters(server: ServerOpt = None) -> None:
     """The fleet: every cluster, its last build and its last validation."""
+    from types import SimpleNamespace
+
     from rich.console import Console
     from rich.table import Table
 
-    _engine, pipeline = _pipeline()
+    remote = _remote(server)
+    if remote is not None:
+        fleet = [SimpleNamespace(**c) for c in remote.clusters()]
+    else:
+        _engine, pipeline = _pipeline()
+        fleet = pipeline.clusters()  # type: ignore[assignment]
     table = Table("NAME", "PROVIDER", "VERSION", "NODE GROUPS", "LAST BUILD", "PHASE", "VALIDATION")
-    for c in pipeline.clusters():
+    for c in fleet:
         table.add_row(
             c.name,
             c.provider,
