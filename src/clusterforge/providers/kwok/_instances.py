@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clusterforge.errors import InvalidInput
+from clusterforge.spec.instance_types import INSTANCE_TYPES as SPEC_INSTANCE_TYPES
 
 
 @dataclass(frozen=True)
@@ -65,26 +66,11 @@ def _reserved_millicores(cores: int) -> int:
     return round(reserved)
 
 
-_GIB = 1024
-
+# The instance-type table is the spec's (one table for the whole project);
+# this module adds what a fake node advertises for each type.
 INSTANCE_TYPES: dict[str, InstanceType] = {
-    item.name: item
-    for item in (
-        InstanceType("t3.medium", 2, 4 * _GIB, 17),
-        InstanceType("t3.large", 2, 8 * _GIB, 35),
-        InstanceType("m5.large", 2, 8 * _GIB, 29),
-        InstanceType("m5.xlarge", 4, 16 * _GIB, 58),
-        InstanceType("m5.2xlarge", 8, 32 * _GIB, 58),
-        InstanceType("m5.4xlarge", 16, 64 * _GIB, 234),
-        InstanceType("c5.large", 2, 4 * _GIB, 29),
-        InstanceType("c5.xlarge", 4, 8 * _GIB, 58),
-        InstanceType("c5.2xlarge", 8, 16 * _GIB, 58),
-        InstanceType("c5.4xlarge", 16, 32 * _GIB, 234),
-        InstanceType("r5.large", 2, 16 * _GIB, 29),
-        InstanceType("r5.xlarge", 4, 32 * _GIB, 58),
-        InstanceType("r5.2xlarge", 8, 64 * _GIB, 58),
-        InstanceType("r5.4xlarge", 16, 128 * _GIB, 234),
-    )
+    name: InstanceType(name, spec_type.cpu, spec_type.memory_mib, spec_type.pods)
+    for name, spec_type in SPEC_INSTANCE_TYPES.items()
 }
 
 
