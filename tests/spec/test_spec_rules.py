@@ -235,7 +235,7 @@ CASES: list[tuple[str, Callable[[], Doc], str, str]] = [
         "instance-type",
         group(instanceType="m9.huge"),
         "spec.nodeGroups[0].instanceType: ",
-        "'m9.huge' is not a known instance type; allowed: c5.2xlarge, c5.large",
+        "'m9.huge' is not a known instance type; allowed: c5.2xlarge, c5.4xlarge, c5.large",
     ),
     ("desired-negative", group(desired=-1), "spec.nodeGroups[0].desired: ", "least allowed is 0"),
     ("desired-string", group(desired="2"), "spec.nodeGroups[0].desired: ", "write a whole number"),
