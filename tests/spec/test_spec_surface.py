@@ -33,7 +33,7 @@ def test_instance_type_table() -> None:
     expected = {
         f"{family}.{size}"
         for family in ("m5", "c5", "r5")
-        for size in ("large", "xlarge", "2xlarge")
+        for size in ("large", "xlarge", "2xlarge", "4xlarge")
     } | {"t3.medium", "t3.large"}
     assert set(INSTANCE_TYPES) == expected
     assert INSTANCE_TYPES["m5.large"] == InstanceType(cpu=2, memory_mib=8192, pods=29)
