@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import queue
-import secrets
 import socket
 import string
 import subprocess
@@ -151,7 +150,7 @@ class LocalEngine:
         name = submission.name or (meta.get("name") if compiled.kind == "Workflow" else None)
         if not name:
             base = meta.get("generateName") or f"{meta.get('name', 'workflow')}-"
-            name = base + "".join(secrets.choice(_ALNUM) for _ in range(5))
+            name = base + "".join(_ALNUM[b % len(_ALNUM)] for b in os.urandom(5))
         if self.store.get_workflow(name) is not None:
             raise InvalidInput(
                 f"metadata.name: workflow {name!r} already exists; use generateName or another name"
