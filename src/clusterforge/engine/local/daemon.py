@@ -15,7 +15,7 @@ def main(argv: list[str]) -> int:
     engine = LocalEngine()
     for workflow_id in argv:
         if engine.store.claim_workflow(
-            workflow_id, engine.owner, unless_alive=engine._live_owners(workflow_id)
+            workflow_id, engine.owner, unless_alive=engine.live_owners(workflow_id)
         ):
             engine.run_blocking(workflow_id)
     return 0

@@ -277,7 +277,7 @@ class LocalEngine:
     def start(self, workflow_id: str) -> None:
         """Run a workflow in a background thread of this process."""
         if not self.store.claim_workflow(
-            workflow_id, self.owner, unless_alive=self._live_owners(workflow_id)
+            workflow_id, self.owner, unless_alive=self.live_owners(workflow_id)
         ):
             return
         self._done[workflow_id] = threading.Event()
@@ -319,7 +319,7 @@ class LocalEngine:
                 start_new_session=True,
             )
 
-    def _live_owners(self, workflow_id: str) -> list[str]:
+    def live_owners(self, workflow_id: str) -> list[str]:
         record = self.store.get_workflow(workflow_id)
         if record is None or not record.owner:
             return []
