@@ -7,6 +7,7 @@ bare number means seconds.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from clusterforge.errors import InvalidInput
 
@@ -32,3 +33,17 @@ def parse_duration(value: object, *, field: str) -> float:
             "'500ms', '30s', '2m', '1h30m'"
         )
     return total
+
+
+def backoff_delay(backoff: dict[str, Any], retry_number: int) -> float:
+    """Seconds to wait before retry ``retry_number`` (1-based): duration * factor^(n-1), capped."""
+    if not backoff or backoff.get("duration") in (None, ""):
+        return 0.0
+    base = parse_duration(backoff["duration"], field="retryStrategy.backoff.duration")
+    factor_raw = backoff.get("factor")
+    factor = float(str(factor_raw)) if factor_raw not in (None, "") else 1.0
+    delay = base * factor ** (retry_number - 1)
+    cap = backoff.get("cap")
+    if cap:
+        delay = min(delay, parse_duration(cap, field="retryStrategy.backoff.cap"))
+    return delay

@@ -19,24 +19,34 @@ import contextlib
 import copy
 import json
 import os
-import re
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clusterforge import paths
 from clusterforge.engine.local import process
-from clusterforge.engine.local.durations import parse_duration
+from clusterforge.engine.local.dag_rules import (
+    DagStates,
+    continues_on,
+    legacy_dependencies,
+    task_references,
+)
+from clusterforge.engine.local.durations import backoff_delay, parse_duration
 from clusterforge.engine.local.naming import item_label, node_id
-from clusterforge.errors import InvalidInput
+from clusterforge.engine.local.values import (
+    host_path,
+    iso_time,
+    item_variables,
+    parameter_text,
+    read_result,
+    step_path,
+    substitute_tree,
+)
 from clusterforge.store import EventRow, NodeRecord, Store, WorkflowRecord, event_of
 from clusterforge.workflow.expressions import (
     DependsExpression,
     ExpressionError,
-    depends_from_dependencies,
     evaluate_when,
     parse_depends,
     substitute,
@@ -47,7 +57,6 @@ JSON = dict[str, Any]
 FULFILLED = frozenset({"Succeeded", "Failed", "Error", "Skipped", "Omitted"})
 COMPLETED = frozenset({"Succeeded", "Failed", "Error"})
 FAILED = frozenset({"Failed", "Error"})
-RESULT_LIMIT = 256 * 1024
 STOP_MESSAGE = "Stopped with strategy 'Stop'"
 TERMINATE_MESSAGE = "Stopped with strategy 'Terminate'"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
@@ -220,7 +229,7 @@ class WorkflowRun:
         for param in self.spec.get("arguments", {}).get("parameters", []) or []:
             value = param.get("value", param.get("default"))
             if value is not None:
-                params[param["name"]] = _text(value)
+                params[param["name"]] = parameter_text(value)
         params.update(self.wf.arguments)
         return params
 
@@ -272,7 +281,7 @@ class WorkflowRun:
         if retry_attempt is None and tmpl.get("retryStrategy"):
             return await self._run_retry(name, display, call, inputs, ctx)
         deadline = tmpl.get("activeDeadlineSeconds")
-        timeout = float(_text(deadline)) if deadline not in (None, "") else None
+        timeout = float(parameter_text(deadline)) if deadline not in (None, "") else None
         if "dag" in tmpl:
             runner: Callable[[], Awaitable[NodeRecord]] = lambda: self._run_dag(  # noqa: E731
                 name, display, call, inputs, ctx
@@ -304,17 +313,18 @@ class WorkflowRun:
             if pname in arguments:
                 value: str | None = arguments[pname]
             elif param.get("value") is not None:
-                value = _text(param["value"])
+                value = parameter_text(param["value"])
             elif param.get("default") is not None:
-                value = _text(param["default"])
+                value = parameter_text(param["default"])
             else:
                 value = None
             if value is None:
                 raise NodeFailure(f"inputs.parameters.{pname} was not supplied")
             enum = param.get("enum")
-            if enum and value not in [_text(e) for e in enum]:
+            if enum and value not in [parameter_text(e) for e in enum]:
                 raise NodeFailure(
-                    f"inputs.parameters.{pname}: {value!r} is not one of {[_text(e) for e in enum]}"
+                    f"inputs.parameters.{pname}: {value!r} is not one of "
+                    f"{[parameter_text(e) for e in enum]}"
                 )
             values[pname] = value
         return values
@@ -342,11 +352,15 @@ class WorkflowRun:
         )
         limit_raw = strategy.get("limit")
         try:
-            limit = int(substitute(_text(limit_raw), values)) if limit_raw is not None else None
+            limit = (
+                int(substitute(parameter_text(limit_raw), values))
+                if limit_raw is not None
+                else None
+            )
         except (ValueError, ExpressionError) as err:
             return self._finish(node, "Error", f"retryStrategy.limit: {err}")
         policy = strategy.get("retryPolicy") or "OnFailure"
-        backoff = _substitute_tree(strategy.get("backoff") or {}, values)
+        backoff = substitute_tree(strategy.get("backoff") or {}, values)
         first_start = node.started_at or time.time()
         child_ctx = Context(node.boundary_id, node.id, ctx.semaphores, ctx.extra_vars)
         while True:
@@ -367,7 +381,7 @@ class WorkflowRun:
                     node.outputs = last.outputs
                     node.exit_code = last.exit_code
                     return self._finish(node, last.phase, last.message or reason)
-                delay = _backoff_delay(backoff, retries_done + 1)
+                delay = backoff_delay(backoff, retries_done + 1)
                 if delay > 0:
                     node.message = f"Backoff for {delay:g} seconds"
                     self._save(node, event=False)
@@ -443,7 +457,7 @@ class WorkflowRun:
         values = self._vars(inputs, ctx)
         kind = "script" if "script" in tmpl else "container"
         try:
-            body = _substitute_tree(copy.deepcopy(tmpl[kind]), values)
+            body = substitute_tree(copy.deepcopy(tmpl[kind]), values)
         except ExpressionError as err:
             return self._finish(node, "Error", str(err))
         node.image = body.get("image")
@@ -477,7 +491,7 @@ class WorkflowRun:
         env["PATH"] = step_path(env.get("PATH", os.defpath))
         for item in body.get("env") or []:
             if "value" in item:
-                env[item["name"]] = _text(item["value"])
+                env[item["name"]] = parameter_text(item["value"])
         cwd = work
         working_dir = body.get("workingDir")
         if working_dir:
@@ -521,7 +535,7 @@ class WorkflowRun:
             self.processes.pop(node.id, None)
         node.exit_code = code
         outputs: JSON = {"exitCode": str(code)}
-        result = _read_result(step.stdout)
+        result = read_result(step.stdout)
         if kind == "script" or result:
             outputs["result"] = result
         try:
@@ -543,7 +557,7 @@ class WorkflowRun:
             path = source.get("path")
             value: str | None = None
             if path:
-                host = _host_path(path, tmp, cwd)
+                host = host_path(path, tmp, cwd)
                 try:
                     value = host.read_text().rstrip("\n") if host.is_file() else None
                 except OSError:
@@ -555,9 +569,9 @@ class WorkflowRun:
                             f"outputs.parameters.{param['name']}: {path}: no such file "
                             "(write it, or give valueFrom.default)"
                         )
-                    value = _text(default)
+                    value = parameter_text(default)
             elif param.get("value") is not None:
-                value = _text(param["value"])
+                value = parameter_text(param["value"])
             if value is None:
                 continue
             params.append({"name": param["name"], "value": value})
@@ -584,14 +598,14 @@ class WorkflowRun:
                 if task.get("depends"):
                     logic[tname] = parse_depends(task["depends"])
                 elif task.get("dependencies"):
-                    logic[tname] = _legacy_dependencies(task["dependencies"], tasks)
+                    logic[tname] = legacy_dependencies(task["dependencies"], tasks)
                 else:
                     logic[tname] = None
             except ExpressionError as err:
                 return self._finish(node, "Error", f"task {tname!r}: {err}")
         dependents = {d for expr in logic.values() if expr for d in expr.tasks()}
         # Which tasks' outputs each task mentions: only those go into its scope.
-        refs = {t: _task_references(task, tasks) for t, task in tasks.items()}
+        refs = {t: task_references(task, tasks) for t, task in tasks.items()}
         targets = (
             dag["target"].split()
             if dag.get("target")
@@ -618,7 +632,7 @@ class WorkflowRun:
                 return []
             return [self.nodes[c].phase for c in rec.children if c in self.nodes]
 
-        states = _States(phase_of, children_phases)
+        states = DagStates(phase_of, children_phases)
 
         def branch_phase(t: str, seen: frozenset[str] = frozenset()) -> str:
             rec = results.get(t)
@@ -639,7 +653,7 @@ class WorkflowRun:
                 return
             for t in targets:
                 bp = branch_phase(t)
-                if bp in FAILED and not _continues_on(tasks[t], bp):
+                if bp in FAILED and not continues_on(tasks[t], bp):
                     stop_scheduling = True
                     return
 
@@ -693,7 +707,7 @@ class WorkflowRun:
         message = ""
         for t in targets:
             bp = branch_phase(t) or ("Failed" if stop_scheduling else "Succeeded")
-            if bp in FAILED and not _continues_on(tasks[t], bp):
+            if bp in FAILED and not continues_on(tasks[t], bp):
                 phase = bp
                 culprit = self._first_failed(name, tasks)
                 message = f"child '{culprit}' failed" if culprit else "a branch failed"
@@ -731,9 +745,9 @@ class WorkflowRun:
     def _node_vars(self, key: str, rec: NodeRecord) -> dict[str, str]:
         values = {f"{key}.status": rec.phase, f"{key}.id": rec.id}
         if rec.started_at:
-            values[f"{key}.startedAt"] = _iso(rec.started_at)
+            values[f"{key}.startedAt"] = iso_time(rec.started_at)
         if rec.finished_at:
-            values[f"{key}.finishedAt"] = _iso(rec.finished_at)
+            values[f"{key}.finishedAt"] = iso_time(rec.finished_at)
         if rec.type == "TaskGroup":
             kids = [self.nodes[c] for c in rec.children if c in self.nodes]
             results = [k.outputs.get("result") for k in kids if "result" in k.outputs]
@@ -772,9 +786,9 @@ class WorkflowRun:
             elif "expression" in source:
                 value = substitute("{{=" + source["expression"] + "}}", values, missing="error")
             elif param.get("value") is not None:
-                value = substitute(_text(param["value"]), values, missing="error")
+                value = substitute(parameter_text(param["value"]), values, missing="error")
             elif source.get("default") is not None:
-                value = _text(source["default"])
+                value = parameter_text(source["default"])
             else:
                 continue
             params.append({"name": param["name"], "value": value})
@@ -809,18 +823,18 @@ class WorkflowRun:
             label = f"{display}({index}:{item_label(item)})"
             child_name = f"{name}({index}:{item_label(item)})"
             item_vars = dict(values)
-            item_vars.update(_item_vars(item))
+            item_vars.update(item_variables(item))
             coros.append(self._run_one(child_name, label, task, item_vars, scope, group_ctx))
         children = await asyncio.gather(*coros)
         phase = "Succeeded"
         for child in children:
-            if child.phase in FAILED and not _continues_on(task, child.phase):
+            if child.phase in FAILED and not continues_on(task, child.phase):
                 phase = child.phase
         return self._finish(group, phase)
 
     def _expand(self, task: JSON, values: Mapping[str, str]) -> list[Any] | None:
         if "withItems" in task and task["withItems"] is not None:
-            return [_substitute_tree(copy.deepcopy(i), values) for i in task["withItems"]]
+            return [substitute_tree(copy.deepcopy(i), values) for i in task["withItems"]]
         if task.get("withParam"):
             raw = substitute(task["withParam"], values, missing="error")
             try:
@@ -864,7 +878,7 @@ class WorkflowRun:
                 )
         template, tscope = self.resolve(task, scope)
         arguments = {
-            p["name"]: substitute(_text(p.get("value", "")), values, missing="error")
+            p["name"]: substitute(parameter_text(p.get("value", "")), values, missing="error")
             for p in (task.get("arguments", {}) or {}).get("parameters", []) or []
             if p.get("value") is not None
         }
@@ -905,7 +919,7 @@ class WorkflowRun:
                 failed = [
                     (s, r)
                     for s, r in zip(group_steps or [], results, strict=True)
-                    if r.phase in FAILED and not _continues_on(s, r.phase)
+                    if r.phase in FAILED and not continues_on(s, r.phase)
                 ]
                 for s, r in zip(group_steps or [], results, strict=True):
                     step_vars.update(self._node_vars(f"steps.{s['name']}", r))
@@ -976,7 +990,7 @@ class WorkflowRun:
             self._main = asyncio.ensure_future(self._run_entry(entry))
             timeout = None
             if deadline not in (None, ""):
-                timeout = max(float(_text(deadline)) - (time.time() - wf.started_at), 0.0)
+                timeout = max(float(parameter_text(deadline)) - (time.time() - wf.started_at), 0.0)
             finished, _ = await asyncio.wait({self._main}, timeout=timeout)
             if not finished:
                 self.deadline_hit = True
@@ -1059,7 +1073,7 @@ class WorkflowRun:
                 "templateName": n.template_name,
                 "phase": n.phase,
                 "podName": n.id,
-                "finishedAt": _iso(n.finished_at) if n.finished_at else "",
+                "finishedAt": iso_time(n.finished_at) if n.finished_at else "",
             }
             for n in self.nodes.values()
             if n.phase in FAILED and n.type == "Pod"
@@ -1093,109 +1107,8 @@ class WorkflowRun:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def step_path(path: str) -> str:
-    """PATH for steps: this installation's own bin directory and the tool cache first.
-
-    On Argo a worker image has ``clusterforge``, kubectl and helm on PATH; on the
-    host the same commands live in the virtualenv and in the tool cache.
-    """
-    first = [str(Path(sys.executable).parent), str(paths.cache_home() / "bin")]
-    rest = [p for p in path.split(os.pathsep) if p and p not in first]
-    return os.pathsep.join(first + rest)
-
-
-class _States:
-    """Adapts the DAG's view of its tasks to the depends evaluator."""
-
-    def __init__(self, phase: Callable[[str], str], children: Callable[[str], list[str]]) -> None:
-        self._phase = phase
-        self._children = children
-
-    def phase(self, task: str) -> str:
-        return self._phase(task)
-
-    def child_phases(self, task: str) -> list[str]:
-        return self._children(task)
-
-
-def _legacy_dependencies(names: Iterable[str], tasks: Mapping[str, JSON]) -> DependsExpression:
-    """``dependencies: [A]`` — run when A succeeded/skipped, or failed with continueOn."""
-    parts = []
-    for dep in names:
-        allowed = [f"{dep}.Succeeded", f"{dep}.Skipped", f"{dep}.Daemoned"]
-        cont = (tasks.get(dep) or {}).get("continueOn") or {}
-        if cont.get("failed"):
-            allowed.append(f"{dep}.Failed")
-        if cont.get("error"):
-            allowed.append(f"{dep}.Errored")
-        parts.append("(" + " || ".join(allowed) + ")")
-    if not parts:
-        return depends_from_dependencies([])
-    return parse_depends(" && ".join(parts))
-
-
-_TASK_REF = re.compile(r"tasks(?:\.|\[['\"])([A-Za-z0-9][A-Za-z0-9_-]*)")
-
-
-def _task_references(task: JSON, tasks: Mapping[str, JSON]) -> list[str]:
-    """Task names whose outputs ``task`` refers to (``tasks.X…`` / ``tasks['X']``)."""
-    text = json.dumps(task)
-    if "tasks" not in text:
-        return []
-    return sorted({m for m in _TASK_REF.findall(text) if m in tasks})
-
-
-def _continues_on(task: JSON, phase: str) -> bool:
-    cont = task.get("continueOn") or {}
-    return bool(
-        (phase == "Failed" and cont.get("failed")) or (phase == "Error" and cont.get("error"))
-    )
-
-
 def _shutdown_message(strategy: str) -> str:
     return TERMINATE_MESSAGE if strategy == "Terminate" else STOP_MESSAGE
-
-
-def _backoff_delay(backoff: JSON, retry_number: int) -> float:
-    if not backoff or backoff.get("duration") in (None, ""):
-        return 0.0
-    base = parse_duration(backoff["duration"], field="retryStrategy.backoff.duration")
-    factor_raw = backoff.get("factor")
-    factor = float(_text(factor_raw)) if factor_raw not in (None, "") else 1.0
-    delay = base * factor ** (retry_number - 1)
-    cap = backoff.get("cap")
-    if cap:
-        delay = min(delay, parse_duration(cap, field="retryStrategy.backoff.cap"))
-    return delay
-
-
-def _text(value: Any) -> str:
-    """A manifest scalar as Argo renders it in a parameter."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
-
-
-def _substitute_tree(value: Any, values: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-        return substitute(value, values) if "{{" in value else value
-    if isinstance(value, list):
-        return [_substitute_tree(v, values) for v in value]
-    if isinstance(value, dict):
-        return {k: _substitute_tree(v, values) for k, v in value.items()}
-    return value
-
-
-def _item_vars(item: Any) -> dict[str, str]:
-    values = {"item": _text(item)}
-    if isinstance(item, dict):
-        for key, val in item.items():
-            values[f"item.{key}"] = _text(val)
-    return values
 
 
 def _sequence(seq: JSON, values: Mapping[str, str]) -> list[str]:
@@ -1203,7 +1116,7 @@ def _sequence(seq: JSON, values: Mapping[str, str]) -> list[str]:
         raw = seq.get(key)
         if raw in (None, ""):
             return None
-        text = substitute(_text(raw), values, missing="error")
+        text = substitute(parameter_text(raw), values, missing="error")
         try:
             return int(text)
         except ValueError as err:
@@ -1228,26 +1141,4 @@ def _sequence(seq: JSON, values: Mapping[str, str]) -> list[str]:
     return [str(n) for n in numbers]
 
 
-def _host_path(path: str, tmp: Path, cwd: Path) -> Path:
-    """Where a step's output path is on the host (its /tmp is a per-attempt dir)."""
-    if path == "/tmp" or path.startswith("/tmp/"):  # noqa: S108 — mapped to the private tmp
-        return tmp / path[len("/tmp/") :] if path != "/tmp" else tmp  # noqa: S108
-    if not path.startswith("/"):
-        return cwd / path
-    return Path(path)
-
-
-def _read_result(stdout: Path) -> str:
-    try:
-        with stdout.open("rb") as handle:
-            data = handle.read(RESULT_LIMIT)
-    except OSError:
-        return ""
-    return data.decode("utf-8", errors="replace").rstrip("\n")
-
-
-def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
-__all__ = ["InvalidInput", "WorkflowRun"]
+__all__ = ["NodeFailure", "WorkflowRun"]

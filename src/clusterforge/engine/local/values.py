@@ -1,0 +1,85 @@
+"""How values move in and out of steps: parameter text, substitution, loop items, outputs.
+
+Argo renders every parameter as a string; these helpers do the same for
+manifest scalars, substitute ``{{…}}`` tags through nested template bodies,
+expose a loop item as ``item`` / ``item.field``, map a step's output paths
+(its ``/tmp`` is a per-attempt directory) back to the host, and build the
+PATH steps see.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from clusterforge import paths
+from clusterforge.workflow.expressions import substitute
+
+RESULT_LIMIT = 256 * 1024
+
+
+def step_path(path: str) -> str:
+    """PATH for steps: this installation's own bin directory and the tool cache first.
+
+    On Argo a worker image has ``clusterforge``, kubectl and helm on PATH; on the
+    host the same commands live in the virtualenv and in the tool cache.
+    """
+    first = [str(Path(sys.executable).parent), str(paths.cache_home() / "bin")]
+    rest = [p for p in path.split(os.pathsep) if p and p not in first]
+    return os.pathsep.join(first + rest)
+
+
+def parameter_text(value: Any) -> str:
+    """A manifest scalar as Argo renders it in a parameter."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def substitute_tree(value: Any, values: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return substitute(value, values) if "{{" in value else value
+    if isinstance(value, list):
+        return [substitute_tree(v, values) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute_tree(v, values) for k, v in value.items()}
+    return value
+
+
+def item_variables(item: Any) -> dict[str, str]:
+    values = {"item": parameter_text(item)}
+    if isinstance(item, dict):
+        for key, val in item.items():
+            values[f"item.{key}"] = parameter_text(val)
+    return values
+
+
+def host_path(path: str, tmp: Path, cwd: Path) -> Path:
+    """Where a step's output path is on the host (its /tmp is a per-attempt dir)."""
+    if path == "/tmp" or path.startswith("/tmp/"):  # noqa: S108 — mapped to the private tmp
+        return tmp / path[len("/tmp/") :] if path != "/tmp" else tmp  # noqa: S108
+    if not path.startswith("/"):
+        return cwd / path
+    return Path(path)
+
+
+def read_result(stdout: Path) -> str:
+    try:
+        with stdout.open("rb") as handle:
+            data = handle.read(RESULT_LIMIT)
+    except OSError:
+        return ""
+    return data.decode("utf-8", errors="replace").rstrip("\n")
+
+
+def iso_time(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
