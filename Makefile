@@ -13,19 +13,19 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup venv system-packages tools test test-fast lint bench clean
 
-setup: venv system-packages tools
+setup: system-packages venv tools
 
 venv: $(BIN)/.installed
-$(BIN)/.installed: pyproject.toml constraints.txt
+$(BIN)/.installed: pyproject.toml constraints.txt setup.py src/clusterforge/engine/local/_spawn.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
 # Debian packages the tests use for real: bats (DETIK .bats files), chromium
-# (UI tests). Installed only when missing, so a warm setup takes seconds.
+# (UI tests), gcc for the engine's step launcher (before the venv builds it). Installed only when missing, so a warm setup takes seconds.
 system-packages:
-	@scripts/install-system-packages
+	@PYTHON=$(PYTHON) scripts/install-system-packages
 
 tools: venv
 	$(CF) tools install

@@ -199,6 +199,14 @@ class Store:
         row = self._conn().execute("SELECT * FROM workflows WHERE id=?", (workflow_id,)).fetchone()
         return _workflow(row) if row else None
 
+    def shutdown_requested(self, workflow_id: str) -> str | None:
+        """The stop/terminate strategy asked for, if any — without decoding the
+        workflow's snapshot (a running engine polls this several times a second)."""
+        row = self._conn().execute(
+            "SELECT shutdown FROM workflows WHERE id=?", (workflow_id,)
+        ).fetchone()
+        return row[0] if row and row[0] else None
+
     def list_workflows(
         self,
         *,

@@ -118,6 +118,8 @@ class WorkflowRun:
         self._events: list[EventRow] = []
         self._flush_scheduled = False
         self._workflow_vars: dict[str, str] | None = None
+        self._base_env: dict[str, str] | None = None
+        self._attempt_dirs: set[str] | None = None
 
     # -- node bookkeeping ------------------------------------------------------
 
@@ -473,30 +475,21 @@ class WorkflowRun:
     async def _start_and_wait(
         self, node: NodeRecord, kind: str, body: JSON, tmpl: JSON, timeout: float | None
     ) -> NodeRecord:
-        attempt_dir = self.run_dir / node.id
-        suffix = 1
-        while attempt_dir.exists():  # an earlier attempt of a retried workflow keeps its logs
-            attempt_dir = self.run_dir / f"{node.id}.{suffix}"
-            suffix += 1
+        attempt_dir = self._new_attempt_dir(node.id)
         work = attempt_dir / "work"
         tmp = attempt_dir / "tmp"
-        work.mkdir(parents=True, exist_ok=True)
-        tmp.mkdir(exist_ok=True)
+        make_dirs = [attempt_dir, work, tmp]
         argv = [str(a) for a in (body.get("command") or []) + (body.get("args") or [])]
+        script: tuple[Path, str] | None = None
         if kind == "script":
-            script = attempt_dir / "script"
-            script.write_text(body.get("source", ""))
-            argv = [*[str(a) for a in body.get("command") or ["sh"]], str(script)]
-        env = dict(os.environ)
-        env["PATH"] = step_path(env.get("PATH", os.defpath))
-        for item in body.get("env") or []:
-            if "value" in item:
-                env[item["name"]] = parameter_text(item["value"])
+            script = (attempt_dir / "script", body.get("source", ""))
+            argv = [*[str(a) for a in body.get("command") or ["sh"]], str(script[0])]
+        env = self._step_env(body.get("env") or [])
         cwd = work
         working_dir = body.get("workingDir")
         if working_dir:
             cwd = Path(working_dir) if Path(working_dir).is_absolute() else work / working_dir
-            cwd.mkdir(parents=True, exist_ok=True)
+            make_dirs.append(cwd)
         step = process.StepProcess(
             argv=argv,
             env=env,
@@ -504,13 +497,17 @@ class WorkflowRun:
             tmp_dir=tmp,
             stdout=attempt_dir / "stdout.log",
             stderr=attempt_dir / "stderr.log",
+            make_dirs=tuple(make_dirs),
+            script=script,
         )
         node.log_dir = str(attempt_dir)
         self._flush()
         try:
             proc = await process.launch(step)
         except OSError as err:
-            step.stderr.write_text(f"{err}\n")
+            with contextlib.suppress(OSError):
+                step.stderr.parent.mkdir(parents=True, exist_ok=True)
+                step.stderr.write_text(f"{err}\n")
             return self._finish(node, "Error", f"failed to start: {err}")
         node.pid = proc.pid
         node.phase = "Running"
@@ -549,6 +546,35 @@ class WorkflowRun:
         if code == 0:
             return self._finish(node, "Succeeded")
         return self._finish(node, "Failed", f"Error (exit code {code})")
+
+    def _new_attempt_dir(self, node_id: str) -> Path:
+        """A fresh directory name for one attempt (made by the launch); an
+        earlier attempt of a retried workflow keeps its own, and its logs."""
+        if self._attempt_dirs is None:
+            try:
+                self._attempt_dirs = set(os.listdir(self.run_dir))
+            except FileNotFoundError:
+                self._attempt_dirs = set()
+        name, suffix = node_id, 0
+        while name in self._attempt_dirs:
+            suffix += 1
+            name = f"{node_id}.{suffix}"
+        self._attempt_dirs.add(name)
+        return self.run_dir / name
+
+    def _step_env(self, template_env: list[JSON]) -> dict[str, str]:
+        """The engine's environment with the step PATH, plus the template's ``env``."""
+        if self._base_env is None:
+            base = dict(os.environ)
+            base["PATH"] = step_path(base.get("PATH", os.defpath))
+            self._base_env = base
+        if not template_env:
+            return self._base_env
+        env = dict(self._base_env)
+        for item in template_env:
+            if "value" in item:
+                env[item["name"]] = parameter_text(item["value"])
+        return env
 
     def _output_parameters(self, tmpl: JSON, work: Path, tmp: Path, cwd: Path) -> list[JSON]:
         params: list[JSON] = []
@@ -1096,9 +1122,9 @@ class WorkflowRun:
         """Poll the store for a stop/terminate request from another process."""
         while True:
             await asyncio.sleep(0.25)
-            record = self.store.get_workflow(self.wf.id)
-            if record is not None and record.shutdown and not self.shutdown:
-                self.shutdown = record.shutdown
+            requested = self.store.shutdown_requested(self.wf.id)
+            if requested and not self.shutdown:
+                self.shutdown = requested
                 if self._main is not None:
                     self._main.cancel()
             self.store.update_workflow(self.wf.id, heartbeat=time.time())

@@ -2,14 +2,19 @@
 
 On Argo each step is a pod with its own filesystem; two parallel steps that
 write ``/tmp/out`` never see each other. Locally we keep that promise with a
-Linux mount namespace: ``unshare --mount`` gives the step its own mount table,
-in which a per-attempt directory is bind-mounted over ``/tmp``. When the step
-ends, what it left in its ``/tmp`` is still in that directory, so output
-parameters read from ``/tmp/...`` paths work as on Argo.
+Linux mount namespace: the step gets its own mount table, in which a
+per-attempt directory is bind-mounted over ``/tmp``. When the step ends, what
+it left in its ``/tmp`` is still in that directory, so output parameters read
+from ``/tmp/...`` paths work as on Argo.
 
-The step's own argv is passed as positional parameters to a fixed ``sh``
-script (``"$@"``), never spliced into it, so a value such as
-``fluent bit; rm -rf /`` stays data.
+Two launchers give the same isolation:
+
+* the ``_spawn`` C extension (built by ``make setup``): one ``vfork`` + ``exec``
+  per step, the namespace and mounts made by the child itself — the fast path;
+* without it (no C compiler at install time): ``unshare --mount`` running a
+  fixed ``sh`` script that bind-mounts /tmp and execs the step, three extra
+  program executions per step. The step's argv is passed as positional
+  parameters (``"$@"``), never spliced, so ``fluent bit; rm -rf /`` stays data.
 
 Where namespaces are unavailable (not root, no unshare), steps still run but
 share the host's /tmp; :func:`isolation` reports that so the engine can say so
@@ -19,14 +24,28 @@ loudly instead of silently sharing.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+
+
+def _load_spawn() -> ModuleType | None:
+    try:
+        from clusterforge.engine.local import _spawn
+    except ImportError:
+        return None
+    return _spawn
+
+
+_SPAWN = _load_spawn()
 
 # $1 = private tmp dir, $2 = working dir, then the step's argv.
 _WRAPPER = (
@@ -53,6 +72,8 @@ def isolation() -> Isolation:
     """
     if os.environ.get("CLUSTERFORGE_ISOLATION") == "none":
         return Isolation(False, "CLUSTERFORGE_ISOLATION=none")
+    if _fast_launcher():
+        return _probe_spawn()
     unshare = shutil.which("unshare")
     if unshare is None:
         return Isolation(False, "the 'unshare' command is not installed (util-linux)")
@@ -69,9 +90,39 @@ def isolation() -> Isolation:
     return Isolation(True, "mount namespace with a private /tmp per step")
 
 
+def _fast_launcher() -> bool:
+    """Whether steps start through the C extension (``CLUSTERFORGE_LAUNCHER=sh`` forces
+    the portable ``unshare`` + ``sh`` path, which the tests exercise too)."""
+    return _SPAWN is not None and os.environ.get("CLUSTERFORGE_LAUNCHER") != "sh"
+
+
+def _probe_spawn() -> Isolation:
+    assert _SPAWN is not None
+    true = shutil.which("true") or "/bin/true"
+    with tempfile.TemporaryDirectory(prefix="clusterforge-probe-") as scratch:
+        private = Path(scratch, "tmp")
+        private.mkdir()
+        log = os.fsencode(Path(scratch, "log"))
+        try:
+            pid = _SPAWN.spawn(
+                os.fsencode(true), [b"true"], [], b"/", log, log, os.fsencode(private)
+            )
+        except OSError as err:
+            return Isolation(False, f"no private mount namespace: {err.strerror}")
+        _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        return Isolation(False, "no private mount namespace: the probe step failed")
+    return Isolation(True, "mount namespace with a private /tmp per step")
+
+
 @dataclass(frozen=True)
 class StepProcess:
-    """Everything needed to launch one attempt."""
+    """Everything needed to launch one attempt.
+
+    The attempt's directories (and its script file) are made by the launch
+    itself, off the event loop: on a busy host with mount namespaces coming
+    and going, a ``mkdir`` can take a third of a millisecond.
+    """
 
     argv: list[str]
     env: dict[str, str]
@@ -79,6 +130,10 @@ class StepProcess:
     tmp_dir: Path
     stdout: Path
     stderr: Path
+    make_dirs: tuple[Path, ...] = ()
+    """Created in order before the start; each parent must exist or come earlier."""
+    script: tuple[Path, str] | None = None
+    """A script template's source, written to this path before the start."""
 
 
 def _argv(step: StepProcess) -> list[str]:
@@ -112,25 +167,37 @@ class StepHandle:
 
     Waiting uses a pidfd registered with the event loop (Linux ≥ 5.3), so a
     thousand running steps need no watcher threads; elsewhere it falls back to
-    waiting in a worker thread.
+    waiting in a worker thread. The step is our child, so we reap it ourselves.
     """
 
-    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
-        self.popen = popen
-        self.pid = popen.pid
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
 
-    @property
-    def returncode(self) -> int | None:
-        return self.popen.returncode
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return None
+            if pid == self.pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def _reap(self) -> int:
+        if self.returncode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
 
     async def wait(self) -> int:
-        code = self.popen.poll()
-        if code is not None:
-            return code
+        if self.poll() is not None:
+            assert self.returncode is not None
+            return self.returncode
         try:
             fd = os.pidfd_open(self.pid)
         except (AttributeError, OSError):
-            return await asyncio.to_thread(self.popen.wait)
+            return await asyncio.to_thread(self._reap)
         loop = asyncio.get_running_loop()
         exited: asyncio.Future[None] = loop.create_future()
 
@@ -144,29 +211,53 @@ class StepHandle:
         finally:
             loop.remove_reader(fd)
             os.close(fd)
-        return self.popen.wait()
+        return self._reap()
 
 
-async def launch(step: StepProcess) -> StepHandle:
+def launch_sync(step: StepProcess) -> StepHandle:
     """Start the step in its own session (so the whole group can be signalled).
 
     Raises ``OSError`` when the command cannot be started (not found, not
-    executable); the caller turns that into an Error node.
+    executable, log or working directory unusable); the caller turns that into
+    an Error node.
     """
-    env = dict(step.env)
-    if not isolation().private_tmp:
-        env["TMPDIR"] = str(step.tmp_dir)
+    for directory in step.make_dirs:
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(directory, exist_ok=True)
+    if step.script is not None:
+        path, source = step.script
+        path.write_text(source)
+    isolated = isolation().private_tmp
+    env = step.env
+    if not isolated:
+        env = {**env, "TMPDIR": str(step.tmp_dir)}
     if not step.argv:
         raise FileNotFoundError("the template has no command")
     program = step.argv[0]
     if "/" in program and not program.startswith("/"):
         program = str(step.cwd / program)
     if "/" in program:
-        found = os.access(program, os.X_OK)
+        executable: str | None = program if os.access(program, os.X_OK) else None
     else:
-        found = _which(program, env.get("PATH", os.defpath)) is not None
-    if not found:
+        executable = _which(program, env.get("PATH", os.defpath))
+    if executable is None:
         raise FileNotFoundError(f"executable file not found in $PATH: {step.argv[0]!r}")
+    if _fast_launcher():
+        assert _SPAWN is not None
+        pid: int = _SPAWN.spawn(
+            os.fsencode(executable),
+            [os.fsencode(arg) for arg in step.argv],
+            [f"{key}={value}".encode("utf-8", "surrogateescape") for key, value in env.items()],
+            os.fsencode(step.cwd),
+            os.fsencode(step.stdout),
+            os.fsencode(step.stderr),
+            os.fsencode(step.tmp_dir) if isolated else None,
+        )
+        return StepHandle(pid)
     with step.stdout.open("wb") as out, step.stderr.open("wb") as err:
         popen = subprocess.Popen(
             _argv(step),
@@ -177,7 +268,35 @@ async def launch(step: StepProcess) -> StepHandle:
             env=env,
             start_new_session=True,
         )
-    return StepHandle(popen)
+    # The handle reaps the child itself; Popen must not try to as well.
+    popen.returncode = 0
+    return StepHandle(popen.pid)
+
+
+@functools.cache
+def _launcher() -> concurrent.futures.ThreadPoolExecutor:
+    # Launching blocks its thread until the step execs (vfork), and making the
+    # attempt's directories can wait on the kernel's mount locks while other
+    # steps' namespaces come and go; a few threads keep that off the event loop.
+    return concurrent.futures.ThreadPoolExecutor(
+        max_workers=4, thread_name_prefix="clusterforge-launch"
+    )
+
+
+async def launch(step: StepProcess) -> StepHandle:
+    """:func:`launch_sync` in a launcher thread, so the event loop keeps running.
+
+    If the caller is cancelled while the launch is under way, the step that
+    started anyway is terminated before the cancellation goes on: no process
+    is ever left running untracked.
+    """
+    started = asyncio.get_running_loop().run_in_executor(_launcher(), launch_sync, step)
+    try:
+        return await asyncio.shield(started)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await terminate(await started)
+        raise
 
 
 def kill_group(pid: int, sig: int = signal.SIGTERM) -> bool:

@@ -1,0 +1,9 @@
+def spawn(
+    executable: bytes,
+    argv: list[bytes],
+    envp: list[bytes],
+    cwd: bytes,
+    stdout: bytes,
+    stderr: bytes,
+    private_tmp: bytes | None,
+) -> int: ...
