@@ -183,9 +183,14 @@ spec:
     container: {image: alpine, command: [sh, -c, 'echo "$TMPDIR"']}
 """
     )
-    result = cf({**env, "CLUSTERFORGE_ISOLATION": "none"}, "run", str(wf), "--wait", "-o", "json")
+    scratch = tmp_path / "scratch"
+    result = cf(
+        {**env, "CLUSTERFORGE_ISOLATION": "none", "CLUSTERFORGE_SCRATCH": str(scratch)},
+        *("run", str(wf), "--wait", "-o", "json"),
+    )
     assert result.returncode == 0, result.stderr
     assert "will NOT get a private /tmp" in result.stderr
     out = json.loads(result.stdout)["status"]["nodes"]
     tmpdir = next(iter(out.values()))["outputs"]["result"]
-    assert tmpdir.startswith(str(tmp_path / "home"))
+    assert tmpdir.startswith(f"{scratch}/tmpdir-one-"), tmpdir
+    assert tmpdir.endswith("/tmp")

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from clusterforge.store.checkpoint import checkpointer
 from clusterforge.store.records import NodeEvent, NodeRecord, WorkflowRecord
 
 _SCHEMA = """
@@ -129,8 +130,10 @@ class Store:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        resolved = str(path.resolve())
         with _LOCKS_GUARD:
-            self._write_lock = _WRITE_LOCKS.setdefault(str(path.resolve()), threading.Lock())
+            self._write_lock = _WRITE_LOCKS.setdefault(resolved, threading.Lock())
+        self._checkpointer = checkpointer(resolved)
         self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
 
     # -- connection handling -------------------------------------------------
@@ -142,6 +145,7 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # see store/checkpoint.py
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
         return conn
@@ -163,6 +167,7 @@ class Store:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+        self._checkpointer.wrote()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -279,11 +284,29 @@ class Store:
                 )
 
     def get_nodes(self, workflow_id: str) -> dict[str, NodeRecord]:
-        """All nodes of a workflow by node id, in creation order."""
+        """All nodes of a workflow by node id, in creation order.
+
+        A node's ``children`` are its stored list plus every node naming it as
+        ``parent_id``, in creation order: the engine does not rewrite a DAG's
+        row (with its thousand children) each time a child is added, only
+        when the DAG itself changes.
+        """
         rows = self._conn().execute(
             "SELECT * FROM nodes WHERE workflow_id=? ORDER BY rowid", (workflow_id,)
         )
-        return {r["id"]: _node(r) for r in rows}
+        nodes = {r["id"]: _node(r) for r in rows}
+        known: dict[str, set[str]] = {}
+        for node in nodes.values():
+            parent = nodes.get(node.parent_id) if node.parent_id else None
+            if parent is None:
+                continue
+            listed = known.get(parent.id)
+            if listed is None:
+                listed = known[parent.id] = set(parent.children)
+            if node.id not in listed:
+                listed.add(node.id)
+                parent.children.append(node.id)
+        return nodes
 
     def delete_nodes(self, workflow_id: str, node_ids: Iterable[str]) -> None:
         with self._tx() as db:

@@ -6,7 +6,7 @@
  * costs three extra program executions per step, and Python's own
  * subprocess cannot run code between fork and exec without a Python-level
  * preexec_fn (slow, and unsafe with threads).  Here the child does the few
- * system calls a step needs -- setsid, open its log files, chdir, unshare,
+ * system calls a step needs -- setsid, attach its log files, chdir, unshare,
  * two mounts -- and execs the step directly, like posix_spawn would.
  *
  * The child shares the parent's memory until it execs (vfork), so it only
@@ -47,8 +47,8 @@ static const char *const stage_text[] = {
     "",
     "cannot start a new session",
     "cannot open /dev/null for stdin",
-    "cannot open the stdout log",
-    "cannot open the stderr log",
+    "cannot attach the stdout log",
+    "cannot attach the stderr log",
     "cannot enter the working directory",
     "cannot create a mount namespace for a private /tmp",
     "cannot make the step's mounts private",
@@ -61,8 +61,8 @@ struct request {
     char *const *argv;
     char *const *envp;
     const char *cwd;
-    const char *stdout_path;
-    const char *stderr_path;
+    int stdout_fd;
+    int stderr_fd;
     const char *private_tmp; /* NULL: no mount namespace */
     sigset_t caller_mask;
     volatile int failed_errno;
@@ -76,18 +76,12 @@ static void __attribute__((noreturn)) fail(struct request *req, enum stage stage
     _exit(127);
 }
 
-/* Open `path` and make it file descriptor `target`, inheritable by exec. */
-static int open_as(const char *path, int flags, int target)
+/* Make `fd` file descriptor `target`, inheritable by exec. */
+static int install(int fd, int target)
 {
-    int fd = open(path, flags | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -1;
     if (fd == target)
         return fcntl(fd, F_SETFD, 0);
-    if (dup2(fd, target) < 0)
-        return -1;
-    close(fd);
-    return 0;
+    return dup2(fd, target) < 0 ? -1 : 0;
 }
 
 static void __attribute__((noreturn)) child(struct request *req)
@@ -110,11 +104,12 @@ static void __attribute__((noreturn)) child(struct request *req)
     }
     if (setsid() < 0)
         fail(req, STAGE_SESSION);
-    if (open_as("/dev/null", O_RDONLY, 0) < 0)
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || install(null, 0) < 0)
         fail(req, STAGE_STDIN);
-    if (open_as(req->stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 1) < 0)
+    if (install(req->stdout_fd, 1) < 0)
         fail(req, STAGE_STDOUT);
-    if (open_as(req->stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 2) < 0)
+    if (install(req->stderr_fd, 2) < 0)
         fail(req, STAGE_STDERR);
     /* Before the mount: a working directory under /tmp stays the host's. */
     if (chdir(req->cwd) < 0)
@@ -157,20 +152,25 @@ static char **c_strings(PyObject *items, const char *what)
 }
 
 PyDoc_STRVAR(spawn_doc,
-"spawn(executable, argv, envp, cwd, stdout, stderr, private_tmp) -> pid\n\n"
+"spawn(executable, argv, envp, cwd, stdout_fd, stderr_fd, private_tmp) -> pid\n\n"
 "Start a step in its own session with stdin from /dev/null and stdout/stderr\n"
-"truncated into the given files.  When private_tmp is not None the step runs\n"
-"in a new mount namespace with that directory bind-mounted over /tmp.\n"
-"All paths and strings are bytes.  Raises OSError naming what failed; the\n"
-"caller reaps the returned pid.");
+"on the given file descriptors (which must be >= 3).  When private_tmp is not\n"
+"None the step runs in a new mount namespace with that directory\n"
+"bind-mounted over /tmp.  All paths and strings are bytes.  Raises OSError\n"
+"naming what failed; the caller reaps the returned pid.");
 
 static PyObject *spawn(PyObject *self, PyObject *args)
 {
-    const char *executable, *cwd, *stdout_path, *stderr_path, *private_tmp = NULL;
+    const char *executable, *cwd, *private_tmp = NULL;
+    int stdout_fd, stderr_fd;
     PyObject *argv_in, *envp_in, *tmp_in;
-    if (!PyArg_ParseTuple(args, "yOOyyyO", &executable, &argv_in, &envp_in, &cwd,
-                          &stdout_path, &stderr_path, &tmp_in))
+    if (!PyArg_ParseTuple(args, "yOOyiiO", &executable, &argv_in, &envp_in, &cwd,
+                          &stdout_fd, &stderr_fd, &tmp_in))
         return NULL;
+    if (stdout_fd < 3 || stderr_fd < 3) {
+        PyErr_SetString(PyExc_ValueError, "stdout_fd and stderr_fd must be >= 3");
+        return NULL;
+    }
     if (tmp_in != Py_None) {
         if (!PyBytes_Check(tmp_in)) {
             PyErr_SetString(PyExc_TypeError, "private_tmp must be bytes or None");
@@ -206,8 +206,8 @@ static PyObject *spawn(PyObject *self, PyObject *args)
         .argv = argv,
         .envp = envp,
         .cwd = cwd,
-        .stdout_path = stdout_path,
-        .stderr_path = stderr_path,
+        .stdout_fd = stdout_fd,
+        .stderr_fd = stderr_fd,
         .private_tmp = private_tmp,
         .failed_errno = 0,
         .failed_stage = STAGE_NONE,

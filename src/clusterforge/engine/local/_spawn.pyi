@@ -3,7 +3,7 @@ def spawn(
     argv: list[bytes],
     envp: list[bytes],
     cwd: bytes,
-    stdout: bytes,
-    stderr: bytes,
+    stdout_fd: int,
+    stderr_fd: int,
     private_tmp: bytes | None,
 ) -> int: ...

@@ -102,6 +102,7 @@ class LocalEngine:
         self.home = home or paths.data_home()
         self.store = Store(self.home / "state.db")
         self.runs = self.home / "runs"
+        self.scratch = paths.scratch_home()
         self.owner = _owner_id()
         self.warnings: list[str] = []
         self._done: dict[str, threading.Event] = {}
@@ -302,7 +303,7 @@ class LocalEngine:
             raise NotFound(f"workflow {workflow_id!r} not found")
         run_dir = self.runs / workflow_id
         run_dir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(WorkflowRun(self.store, record, run_dir).run())
+        asyncio.run(WorkflowRun(self.store, record, run_dir, self.scratch).run())
         return self.get(workflow_id)
 
     def spawn(self, workflow_id: str) -> None:

@@ -15,10 +15,14 @@ Templates are kept as the JSON dicts that were snapshotted at submit time;
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import copy
+import functools
+import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from clusterforge.engine.local import process
+from clusterforge.engine.local import scratch as scratch_files
 from clusterforge.engine.local.dag_rules import (
     DagStates,
     continues_on,
@@ -35,11 +40,12 @@ from clusterforge.engine.local.dag_rules import (
 from clusterforge.engine.local.durations import backoff_delay, parse_duration
 from clusterforge.engine.local.naming import item_label, node_id
 from clusterforge.engine.local.values import (
+    RESULT_LIMIT,
     host_path,
     iso_time,
     item_variables,
     parameter_text,
-    read_result,
+    result_text,
     step_path,
     substitute_tree,
 )
@@ -98,10 +104,24 @@ class Context:
 class WorkflowRun:
     """Runs (or resumes) one workflow to completion."""
 
-    def __init__(self, store: Store, workflow: WorkflowRecord, run_dir: Path) -> None:
+    def __init__(
+        self,
+        store: Store,
+        workflow: WorkflowRecord,
+        run_dir: Path,
+        scratch_root: Path | None = None,
+    ) -> None:
         self.store = store
         self.wf = workflow
         self.run_dir = run_dir
+        # Steps' working dirs and private /tmp: under scratch_root (memory-backed
+        # by default, see paths.scratch_home) while the workflow runs, removed
+        # when it ends; logs stay in run_dir. Without a scratch root, both live
+        # in the attempt's run directory and stay.
+        # One scratch root serves every engine home on the machine: the run
+        # directory's hash keeps two homes' workflows of the same name apart.
+        home_key = hashlib.sha256(os.fsencode(run_dir.absolute())).hexdigest()[:10]
+        self.scratch_dir = scratch_root / f"{workflow.id}-{home_key}" if scratch_root else run_dir
         self.spec: JSON = workflow.manifest.get("spec", {})
         self.root_scope = Scope("", {t["name"]: t for t in self.spec.get("templates", [])})
         self.nodes: dict[str, NodeRecord] = {}
@@ -117,9 +137,11 @@ class WorkflowRun:
         self._dirty: dict[str, NodeRecord] = {}
         self._events: list[EventRow] = []
         self._flush_scheduled = False
+        self._durable_waiter: asyncio.Future[None] | None = None
         self._workflow_vars: dict[str, str] | None = None
         self._base_env: dict[str, str] | None = None
         self._attempt_dirs: set[str] | None = None
+        self._copies: set[asyncio.Future[None]] = set()
 
     # -- node bookkeeping ------------------------------------------------------
 
@@ -151,11 +173,31 @@ class WorkflowRun:
         durable, so a crash never re-runs a node the store calls Succeeded.
         """
         self._flush_scheduled = False
-        if not self._dirty and not self._events:
-            return
-        nodes, events = list(self._dirty.values()), self._events
-        self._dirty, self._events = {}, []
-        self.store.put_nodes(nodes, events)
+        waiter, self._durable_waiter = self._durable_waiter, None
+        try:
+            if self._dirty or self._events:
+                nodes, events = list(self._dirty.values()), self._events
+                self._dirty, self._events = {}, []
+                self.store.put_nodes(nodes, events)
+        except BaseException as err:
+            if waiter is not None and not waiter.done():
+                waiter.set_exception(err)
+            raise
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _durable(self) -> None:
+        """Wait until every change recorded so far is committed.
+
+        Steps about to start in the same event-loop turn share one commit
+        (a fan-out of a thousand tasks is not a thousand transactions).
+        """
+        if self._durable_waiter is None:
+            self._durable_waiter = asyncio.get_running_loop().create_future()
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                asyncio.get_running_loop().call_soon(self._flush)
+        await asyncio.shield(self._durable_waiter)
 
     def _new_node(
         self,
@@ -187,8 +229,9 @@ class WorkflowRun:
         if ctx.parent_id and ctx.parent_id in self.nodes:
             parent = self.nodes[ctx.parent_id]
             if nid not in parent.children:
+                # Not marked dirty: the store derives children from parent_id
+                # (see Store.get_nodes), the parent's row is written when it changes.
                 parent.children.append(nid)
-                self._dirty[parent.id] = parent
         self._save(node)
         return node
 
@@ -476,13 +519,14 @@ class WorkflowRun:
         self, node: NodeRecord, kind: str, body: JSON, tmpl: JSON, timeout: float | None
     ) -> NodeRecord:
         attempt_dir = self._new_attempt_dir(node.id)
-        work = attempt_dir / "work"
-        tmp = attempt_dir / "tmp"
-        make_dirs = [attempt_dir, work, tmp]
+        scratch = self.scratch_dir / attempt_dir.name
+        work = scratch / "work"
+        tmp = scratch / "tmp"
+        make_dirs = [scratch, work, tmp]
         argv = [str(a) for a in (body.get("command") or []) + (body.get("args") or [])]
         script: tuple[Path, str] | None = None
         if kind == "script":
-            script = (attempt_dir / "script", body.get("source", ""))
+            script = (scratch / "script", body.get("source", ""))
             argv = [*[str(a) for a in body.get("command") or ["sh"]], str(script[0])]
         env = self._step_env(body.get("env") or [])
         cwd = work
@@ -495,15 +539,34 @@ class WorkflowRun:
             env=env,
             cwd=cwd,
             tmp_dir=tmp,
-            stdout=attempt_dir / "stdout.log",
-            stderr=attempt_dir / "stderr.log",
+            stdout=scratch / "stdout.log",
+            stderr=scratch / "stderr.log",
             make_dirs=tuple(make_dirs),
             script=script,
         )
-        node.log_dir = str(attempt_dir)
-        self._flush()
+        node.log_dir = str(scratch)
         try:
+            return await self._attempt(node, kind, tmpl, step, work, timeout)
+        finally:
+            self._keep_logs(node, scratch, attempt_dir)
+
+    async def _attempt(
+        self,
+        node: NodeRecord,
+        kind: str,
+        tmpl: JSON,
+        step: process.StepProcess,
+        work: Path,
+        timeout: float | None,
+    ) -> NodeRecord:
+        """Start one attempt once its state is durable, wait for it, collect outputs."""
+        tmp, cwd = step.tmp_dir, step.cwd
+        try:
+            await self._durable()
             proc = await process.launch(step)
+        except asyncio.CancelledError:
+            self._finish(node, "Failed", self._cancel_reason())
+            raise
         except OSError as err:
             with contextlib.suppress(OSError):
                 step.stderr.parent.mkdir(parents=True, exist_ok=True)
@@ -521,10 +584,12 @@ class WorkflowRun:
                 code = await asyncio.wait_for(proc.wait(), timeout)
         except TimeoutError:
             await process.terminate(proc)
+            proc.close()
             node.exit_code = proc.returncode
             return self._finish(node, "Failed", f"{DEADLINE_MESSAGE} ({timeout:g}s)")
         except asyncio.CancelledError:
             await process.terminate(proc)
+            proc.close()
             node.exit_code = proc.returncode
             self._finish(node, "Failed", self._cancel_reason())
             raise
@@ -532,7 +597,8 @@ class WorkflowRun:
             self.processes.pop(node.id, None)
         node.exit_code = code
         outputs: JSON = {"exitCode": str(code)}
-        result = read_result(step.stdout)
+        result = result_text(proc.read_stdout(RESULT_LIMIT))
+        proc.close()
         if kind == "script" or result:
             outputs["result"] = result
         try:
@@ -546,6 +612,40 @@ class WorkflowRun:
         if code == 0:
             return self._finish(node, "Succeeded")
         return self._finish(node, "Failed", f"Error (exit code {code})")
+
+    def _keep_logs(self, node: NodeRecord, scratch: Path, dest: Path) -> None:
+        """Move the node's logs to disk (see scratch.py) once its attempt is over."""
+        if scratch == dest:
+            return
+        if not scratch_files.worth_keeping(scratch):
+            node.log_dir = str(dest)  # nothing there: readers find no file, as for an empty log
+            self._save(node, event=False)
+            return
+        copy = asyncio.get_running_loop().run_in_executor(
+            _log_keeper(), scratch_files.keep, scratch, dest
+        )
+
+        def moved(done: asyncio.Future[None]) -> None:
+            self._copies.discard(done)
+            if done.cancelled() or done.exception() is not None:
+                return  # the logs stay readable in scratch until the workflow ends
+            node.log_dir = str(dest)
+            self._save(node, event=False)
+
+        self._copies.add(copy)
+        copy.add_done_callback(moved)
+
+    def _keep_orphaned_logs(self) -> None:
+        """Logs a dead engine left in scratch go to disk before scratch is removed."""
+        if self.scratch_dir == self.run_dir:
+            return
+        prefix = str(self.scratch_dir) + os.sep
+        for node in self.nodes.values():
+            if node.log_dir and node.log_dir.startswith(prefix):
+                dest = self.run_dir / Path(node.log_dir).name
+                scratch_files.keep(Path(node.log_dir), dest)
+                node.log_dir = str(dest)
+                self._save(node, event=False)
 
     def _new_attempt_dir(self, node_id: str) -> Path:
         """A fresh directory name for one attempt (made by the launch); an
@@ -1003,6 +1103,7 @@ class WorkflowRun:
         """Run the workflow (resuming whatever the store already holds) to its end."""
         self._load()
         self.interrupted_attempts()
+        self._keep_orphaned_logs()
         wf = self.wf
         if wf.started_at is None:
             wf.started_at = time.time()
@@ -1061,7 +1162,12 @@ class WorkflowRun:
             if self.globals
             else {}
         )
+        while self._copies:  # every log on disk before the workflow is done
+            await asyncio.gather(*list(self._copies), return_exceptions=True)
+            await asyncio.sleep(0)  # let the copies' callbacks record the new log_dir
         self._flush()
+        if self.scratch_dir != self.run_dir:
+            shutil.rmtree(self.scratch_dir, ignore_errors=True)
         self.store.update_workflow(
             wf.id,
             phase=final,
@@ -1131,6 +1237,14 @@ class WorkflowRun:
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+@functools.cache
+def _log_keeper() -> concurrent.futures.ThreadPoolExecutor:
+    # One thread: copies are rare (silent steps leave nothing) and never urgent.
+    return concurrent.futures.ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="clusterforge-logs"
+    )
 
 
 def _shutdown_message(strategy: str) -> str:

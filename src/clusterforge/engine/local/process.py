@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import fcntl
 import functools
 import os
 import shutil
@@ -102,13 +103,15 @@ def _probe_spawn() -> Isolation:
     with tempfile.TemporaryDirectory(prefix="clusterforge-probe-") as scratch:
         private = Path(scratch, "tmp")
         private.mkdir()
-        log = os.fsencode(Path(scratch, "log"))
+        log = _above_stdio(os.open(Path(scratch, "log"), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC))
         try:
             pid = _SPAWN.spawn(
                 os.fsencode(true), [b"true"], [], b"/", log, log, os.fsencode(private)
             )
         except OSError as err:
             return Isolation(False, f"no private mount namespace: {err.strerror}")
+        finally:
+            os.close(log)
         _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         return Isolation(False, "no private mount namespace: the probe step failed")
@@ -170,9 +173,25 @@ class StepHandle:
     waiting in a worker thread. The step is our child, so we reap it ourselves.
     """
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, stdout_fd: int | None = None) -> None:
         self.pid = pid
         self.returncode: int | None = None
+        self._stdout_fd = stdout_fd
+
+    def read_stdout(self, limit: int) -> bytes:
+        """Up to ``limit`` bytes of what the step wrote to stdout (through the
+        descriptor kept open at launch: an empty log costs one ``fstat``)."""
+        fd = self._stdout_fd
+        if fd is None:
+            return b""
+        size = os.fstat(fd).st_size
+        return os.pread(fd, min(size, limit), 0) if size else b""
+
+    def close(self) -> None:
+        """Release the stdout descriptor (the log file stays)."""
+        if self._stdout_fd is not None:
+            os.close(self._stdout_fd)
+            self._stdout_fd = None
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -246,6 +265,23 @@ def launch_sync(step: StepProcess) -> StepHandle:
         executable = _which(program, env.get("PATH", os.defpath))
     if executable is None:
         raise FileNotFoundError(f"executable file not found in $PATH: {step.argv[0]!r}")
+    flags = os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+    out = _above_stdio(os.open(step.stdout, os.O_RDWR | flags, 0o644))
+    try:
+        err = _above_stdio(os.open(step.stderr, os.O_WRONLY | flags, 0o644))
+        try:
+            pid = _start(step, executable, env, out, err, isolated)
+        finally:
+            os.close(err)
+    except BaseException:
+        os.close(out)
+        raise
+    return StepHandle(pid, stdout_fd=out)
+
+
+def _start(
+    step: StepProcess, executable: str, env: dict[str, str], out: int, err: int, isolated: bool
+) -> int:
     if _fast_launcher():
         assert _SPAWN is not None
         pid: int = _SPAWN.spawn(
@@ -253,24 +289,33 @@ def launch_sync(step: StepProcess) -> StepHandle:
             [os.fsencode(arg) for arg in step.argv],
             [f"{key}={value}".encode("utf-8", "surrogateescape") for key, value in env.items()],
             os.fsencode(step.cwd),
-            os.fsencode(step.stdout),
-            os.fsencode(step.stderr),
+            out,
+            err,
             os.fsencode(step.tmp_dir) if isolated else None,
         )
-        return StepHandle(pid)
-    with step.stdout.open("wb") as out, step.stderr.open("wb") as err:
-        popen = subprocess.Popen(
-            _argv(step),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            cwd=step.cwd,
-            env=env,
-            start_new_session=True,
-        )
+        return pid
+    popen = subprocess.Popen(
+        _argv(step),
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=err,
+        cwd=step.cwd,
+        env=env,
+        start_new_session=True,
+    )
     # The handle reaps the child itself; Popen must not try to as well.
     popen.returncode = 0
-    return StepHandle(popen.pid)
+    return popen.pid
+
+
+def _above_stdio(fd: int) -> int:
+    """``fd`` moved to 3 or above (only when the engine runs with 0-2 closed)."""
+    if fd > 2:
+        return fd
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    finally:
+        os.close(fd)
 
 
 @functools.cache
@@ -290,12 +335,16 @@ async def launch(step: StepProcess) -> StepHandle:
     started anyway is terminated before the cancellation goes on: no process
     is ever left running untracked.
     """
+    if os.environ.get("CF_INLINE"):
+        return launch_sync(step)
     started = asyncio.get_running_loop().run_in_executor(_launcher(), launch_sync, step)
     try:
         return await asyncio.shield(started)
     except asyncio.CancelledError:
         with contextlib.suppress(Exception):
-            await terminate(await started)
+            proc = await started
+            await terminate(proc)
+            proc.close()
         raise
 
 

@@ -72,13 +72,9 @@ def host_path(path: str, tmp: Path, cwd: Path) -> Path:
     return Path(path)
 
 
-def read_result(stdout: Path) -> str:
-    try:
-        with stdout.open("rb") as handle:
-            data = handle.read(RESULT_LIMIT)
-    except OSError:
-        return ""
-    return data.decode("utf-8", errors="replace").rstrip("\n")
+def result_text(stdout: bytes) -> str:
+    """``outputs.result``: the step's stdout as text, without the final newlines."""
+    return stdout.decode("utf-8", errors="replace").rstrip("\n")
 
 
 def iso_time(ts: float) -> str:
