@@ -48,11 +48,13 @@ def _load_spawn() -> ModuleType | None:
 
 _SPAWN = _load_spawn()
 
-# $1 = private tmp dir, $2 = working dir, then the step's argv.
+# $1 = private tmp dir, $2 = working dir, then the step's argv. The cd comes
+# first: a working directory under /tmp must stay the host's, not the private one.
 _WRAPPER = (
+    'cd "$2" || exit 126; '
     'mount --bind "$1" /tmp || '
     '{ echo "clusterforge: cannot mount a private /tmp" >&2; exit 126; }; '
-    'cd "$2" || exit 126; shift 2; exec "$@"'
+    'shift 2; exec "$@"'
 )
 
 
@@ -335,8 +337,6 @@ async def launch(step: StepProcess) -> StepHandle:
     started anyway is terminated before the cancellation goes on: no process
     is ever left running untracked.
     """
-    if os.environ.get("CF_INLINE"):
-        return launch_sync(step)
     started = asyncio.get_running_loop().run_in_executor(_launcher(), launch_sync, step)
     try:
         return await asyncio.shield(started)

@@ -1,0 +1,246 @@
+"""How a step is started: both launchers (the C extension and unshare + sh)
+give the same process — private /tmp, own session, stdin from /dev/null,
+default signal handling, no inherited descriptors, argv and env passed as
+data — and a failed start says what failed. Then where an attempt's files
+live: scratch while it runs, logs kept on disk after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from clusterforge import paths
+from clusterforge.engine import LocalEngine, Submission
+from clusterforge.engine.local import process
+
+LAUNCHERS = ["c-extension", "unshare-sh"]
+
+
+@pytest.fixture(params=LAUNCHERS)
+def launcher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    name: str = request.param
+    if name == "unshare-sh":
+        monkeypatch.setenv("CLUSTERFORGE_LAUNCHER", "sh")
+    else:
+        monkeypatch.delenv("CLUSTERFORGE_LAUNCHER", raising=False)
+    return name
+
+
+def _step(tmp_path: Path, argv: list[str], **changes: object) -> process.StepProcess:
+    scratch = tmp_path / "attempt"
+    fields: dict[str, object] = {
+        "argv": argv,
+        "env": {"PATH": os.environ["PATH"]},
+        "cwd": scratch / "work",
+        "tmp_dir": scratch / "tmp",
+        "stdout": scratch / "stdout.log",
+        "stderr": scratch / "stderr.log",
+        "make_dirs": (scratch, scratch / "work", scratch / "tmp"),
+    }
+    fields.update(changes)
+    return process.StepProcess(**fields)  # type: ignore[arg-type]
+
+
+def _run(step: process.StepProcess) -> tuple[int, str, str]:
+    handle = process.launch_sync(step)
+    _, status = os.waitpid(handle.pid, 0)
+    handle.close()
+    return os.waitstatus_to_exitcode(status), step.stdout.read_text(), step.stderr.read_text()
+
+
+def test_the_c_launcher_is_built_and_isolates() -> None:
+    # `make setup` compiles it; without it every step costs three extra execs.
+    assert process._SPAWN is not None, "clusterforge.engine.local._spawn was not built"
+    assert process.isolation().private_tmp, process.isolation().reason
+
+
+def test_private_tmp_is_the_attempts_directory(tmp_path: Path, launcher: str) -> None:
+    marker = f"clusterforge-test-{os.getpid()}-{launcher}"
+    code, out, err = _run(
+        _step(tmp_path, ["sh", "-c", f"echo inside > /tmp/{marker}; ls /tmp; pwd"])
+    )
+    assert code == 0, err
+    assert out.split() == [marker, str(tmp_path / "attempt" / "work")]
+    assert (tmp_path / "attempt" / "tmp" / marker).read_text() == "inside\n"
+    assert not Path("/tmp", marker).exists()
+
+
+def test_the_process_starts_clean(tmp_path: Path, launcher: str) -> None:
+    opened = os.open(os.devnull, os.O_RDONLY)
+    leaked = os.dup2(opened, 57, inheritable=True)  # an fd a careless launcher would pass on
+    os.close(opened)
+    try:
+        # Each probe is exec'd as the step itself (no shell forking in between,
+        # which would block signals for a moment and blur what we inherited).
+        code, signals, err = _run(
+            _step(tmp_path / "a", ["grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"])
+        )
+        assert code == 0, err
+        code, fds, err = _run(_step(tmp_path / "b", ["ls", "/proc/self/fd"]))
+        assert code == 0, err
+        code, session, err = _run(
+            _step(
+                tmp_path / "c",
+                ["sh", "-c", 'echo "$(cut -d" " -f6 /proc/$$/stat) $$ $(readlink /proc/$$/fd/0)"'],
+            )
+        )
+        assert code == 0, err
+    finally:
+        os.close(leaked)
+    masks = dict(line.split(":\t") for line in signals.splitlines())
+    assert int(masks["SigIgn"], 16) == 0  # Python's ignored SIGPIPE/SIGXFSZ back to default
+    assert int(masks["SigBlk"], 16) == 0
+    assert fds.split() == ["0", "1", "2", "3"]  # 3: ls reading the directory; 57 not inherited
+    sid, pid, stdin = session.split()
+    assert sid == pid  # its own session: the whole group can be signalled
+    assert stdin == "/dev/null"
+
+
+def test_argv_and_env_are_data(tmp_path: Path, launcher: str) -> None:
+    hostile = "fluent bit; touch HACKED $(touch HACKED) `touch HACKED`"
+    code, out, err = _run(
+        _step(
+            tmp_path,
+            ["sh", "-c", 'printf "%s|%s" "$1" "$VALUE"', "step", hostile],
+            env={"PATH": os.environ["PATH"], "VALUE": hostile},
+        )
+    )
+    assert code == 0, err
+    assert out == f"{hostile}|{hostile}"
+    assert not (tmp_path / "attempt" / "work" / "HACKED").exists()
+
+
+def test_a_working_dir_under_tmp_stays_the_hosts(tmp_path: Path, launcher: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="clusterforge-cwd-", dir="/tmp") as host:
+        step = _step(tmp_path, ["sh", "-c", "echo written > here; pwd"], cwd=Path(host))
+        code, out, err = _run(step)
+        assert code == 0, err
+        assert out.strip() == host
+        assert Path(host, "here").read_text() == "written\n"
+
+
+def test_a_failed_start_says_what_failed(tmp_path: Path, launcher: str) -> None:
+    with pytest.raises(FileNotFoundError, match="executable file not found"):
+        process.launch_sync(_step(tmp_path, ["no-such-command-anywhere"]))
+    if launcher == "c-extension":  # the sh wrapper reports it as exit 126 instead
+        missing = tmp_path / "gone"
+        with pytest.raises(OSError, match="working directory"):
+            process.launch_sync(_step(tmp_path, ["true"], cwd=missing, make_dirs=()))
+
+
+def test_a_cancelled_launch_leaves_no_process(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    step = _step(tmp_path, ["sh", "-c", f'echo $$ > "{pidfile}"; exec sleep 60'])
+
+    async def cancel_it() -> None:
+        task = asyncio.ensure_future(process.launch(step))
+        await asyncio.sleep(0)  # the launch is under way in its thread
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_it())
+    if pidfile.exists():  # it started: it must have been stopped again
+        pid = int(pidfile.read_text())
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not Path(f"/proc/{pid}").exists()
+
+
+# -- scratch and logs -----------------------------------------------------------------
+
+LOGS = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: logs-kept}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: talk, template: talk}
+      - {name: quiet, template: quiet}
+  - name: talk
+    container: {image: alpine, command: [sh, -c, 'echo to-out; echo to-err >&2; echo x > /tmp/f']}
+  - name: quiet
+    container: {image: alpine, command: ['true']}
+"""
+
+
+@pytest.fixture
+def scratch_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "scratch"
+    monkeypatch.setenv("CLUSTERFORGE_SCRATCH", str(root))
+    return root
+
+
+def test_logs_move_to_disk_and_scratch_goes(tmp_path: Path, scratch_root: Path) -> None:
+    engine = LocalEngine(home=tmp_path / "home")
+    assert engine.scratch == scratch_root
+    view = engine.submit(Submission(text=LOGS))
+    engine.join(view.id, timeout=60)
+    view = engine.get(view.id)
+    assert view.phase == "Succeeded"
+    runs = tmp_path / "home" / "runs" / view.id
+    talk = next(n for n in view.nodes.values() if n.display_name == "talk")
+    quiet = next(n for n in view.nodes.values() if n.display_name == "quiet")
+    assert Path(talk.log_dir or "").parent == runs
+    assert Path(talk.log_dir or "", "stdout.log").read_text() == "to-out\n"
+    assert Path(talk.log_dir or "", "stderr.log").read_text() == "to-err\n"
+    assert Path(quiet.log_dir or "").parent == runs
+    assert not Path(quiet.log_dir or "").exists()  # a silent step leaves no files
+    lines = [(line.display_name, line.stream, line.text) for line in engine.logs(view.id)]
+    assert sorted(lines) == [("talk", "stderr", "to-err"), ("talk", "stdout", "to-out")]
+    assert list(scratch_root.iterdir()) == []  # the workflow's scratch is gone
+
+
+def test_scratch_runs_keeps_everything_in_the_run_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLUSTERFORGE_SCRATCH", "runs")
+    assert paths.scratch_home() is None
+    engine = LocalEngine(home=tmp_path / "home")
+    view = engine.submit(Submission(text=LOGS))
+    engine.join(view.id, timeout=60)
+    view = engine.get(view.id)
+    talk = next(n for n in view.nodes.values() if n.display_name == "talk")
+    attempt = Path(talk.log_dir or "")
+    assert attempt.parent == tmp_path / "home" / "runs" / view.id
+    assert (attempt / "tmp" / "f").read_text() == "x\n"  # kept, next to the logs
+
+
+def test_the_default_scratch_is_private_and_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLUSTERFORGE_SCRATCH", raising=False)
+    root = paths.scratch_home()
+    if root is None:
+        pytest.skip("/dev/shm is not usable here")
+    info = root.lstat()
+    assert info.st_uid == os.getuid()
+    assert info.st_mode & 0o077 == 0
+
+
+def test_steps_of_a_stopped_workflow_are_signalled_as_a_group(tmp_path: Path) -> None:
+    # The session the launcher creates is what `stop` relies on: a step's own
+    # children die with it.
+    child_pid = tmp_path / "child"
+    step = _step(tmp_path, ["sh", "-c", f'sleep 60 & echo $! > "{child_pid}"; wait'])
+    handle = process.launch_sync(step)
+    deadline = time.monotonic() + 10
+    while not child_pid.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    grandchild = int(child_pid.read_text())
+    assert process.kill_group(handle.pid, signal.SIGKILL)
+    os.waitpid(handle.pid, 0)
+    handle.close()
+    while Path(f"/proc/{grandchild}").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not Path(f"/proc/{grandchild}").exists()
