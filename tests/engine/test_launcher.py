@@ -38,11 +38,11 @@ def _step(tmp_path: Path, argv: list[str], **changes: object) -> process.StepPro
     fields: dict[str, object] = {
         "argv": argv,
         "env": {"PATH": os.environ["PATH"]},
-        "cwd": scratch / "work",
-        "tmp_dir": scratch / "tmp",
-        "stdout": scratch / "stdout.log",
-        "stderr": scratch / "stderr.log",
-        "make_dirs": (scratch, scratch / "work", scratch / "tmp"),
+        "cwd": str(scratch / "work"),
+        "tmp_dir": str(scratch / "tmp"),
+        "stdout": str(scratch / "stdout.log"),
+        "stderr": str(scratch / "stderr.log"),
+        "make_dirs": (str(scratch), str(scratch / "work"), str(scratch / "tmp")),
     }
     fields.update(changes)
     return process.StepProcess(**fields)  # type: ignore[arg-type]
@@ -52,7 +52,11 @@ def _run(step: process.StepProcess) -> tuple[int, str, str]:
     handle = process.launch_sync(step)
     _, status = os.waitpid(handle.pid, 0)
     handle.close()
-    return os.waitstatus_to_exitcode(status), step.stdout.read_text(), step.stderr.read_text()
+    return (
+        os.waitstatus_to_exitcode(status),
+        Path(step.stdout).read_text(),
+        Path(step.stderr).read_text(),
+    )
 
 
 def test_the_c_launcher_is_built_and_isolates() -> None:
@@ -119,7 +123,7 @@ def test_argv_and_env_are_data(tmp_path: Path, launcher: str) -> None:
 
 def test_a_working_dir_under_tmp_stays_the_hosts(tmp_path: Path, launcher: str) -> None:
     with tempfile.TemporaryDirectory(prefix="clusterforge-cwd-", dir="/tmp") as host:
-        step = _step(tmp_path, ["sh", "-c", "echo written > here; pwd"], cwd=Path(host))
+        step = _step(tmp_path, ["sh", "-c", "echo written > here; pwd"], cwd=host)
         code, out, err = _run(step)
         assert code == 0, err
         assert out.strip() == host
@@ -132,7 +136,7 @@ def test_a_failed_start_says_what_failed(tmp_path: Path, launcher: str) -> None:
     if launcher == "c-extension":  # the sh wrapper reports it as exit 126 instead
         missing = tmp_path / "gone"
         with pytest.raises(OSError, match="working directory"):
-            process.launch_sync(_step(tmp_path, ["true"], cwd=missing, make_dirs=()))
+            process.launch_sync(_step(tmp_path, ["true"], cwd=str(missing), make_dirs=()))
 
 
 def test_a_cancelled_launch_leaves_no_process(tmp_path: Path) -> None:

@@ -122,6 +122,7 @@ class WorkflowRun:
         # directory's hash keeps two homes' workflows of the same name apart.
         home_key = hashlib.sha256(os.fsencode(run_dir.absolute())).hexdigest()[:10]
         self.scratch_dir = scratch_root / f"{workflow.id}-{home_key}" if scratch_root else run_dir
+        self._scratch_prefix, self._run_prefix = str(self.scratch_dir), str(run_dir)
         self.spec: JSON = workflow.manifest.get("spec", {})
         self.root_scope = Scope("", {t["name"]: t for t in self.spec.get("templates", [])})
         self.nodes: dict[str, NodeRecord] = {}
@@ -518,37 +519,39 @@ class WorkflowRun:
     async def _start_and_wait(
         self, node: NodeRecord, kind: str, body: JSON, tmpl: JSON, timeout: float | None
     ) -> NodeRecord:
-        attempt_dir = self._new_attempt_dir(node.id)
-        scratch = self.scratch_dir / attempt_dir.name
-        work = scratch / "work"
-        tmp = scratch / "tmp"
-        make_dirs = [scratch, work, tmp]
+        # Plain strings, not Paths: this runs once per step and pathlib is slow.
+        name = self._new_attempt_name(node.id)
+        attempt = _AttemptFiles(
+            scratch=f"{self._scratch_prefix}/{name}", dest=f"{self._run_prefix}/{name}"
+        )
+        work = f"{attempt.scratch}/work"
+        make_dirs = [attempt.scratch, work, f"{attempt.scratch}/tmp"]  # noqa: S108 — the private /tmp
         argv = [str(a) for a in (body.get("command") or []) + (body.get("args") or [])]
-        script: tuple[Path, str] | None = None
+        script: tuple[str, str] | None = None
         if kind == "script":
-            script = (scratch / "script", body.get("source", ""))
-            argv = [*[str(a) for a in body.get("command") or ["sh"]], str(script[0])]
+            script = (f"{attempt.scratch}/script", body.get("source", ""))
+            argv = [*[str(a) for a in body.get("command") or ["sh"]], script[0]]
         env = self._step_env(body.get("env") or [])
         cwd = work
         working_dir = body.get("workingDir")
         if working_dir:
-            cwd = Path(working_dir) if Path(working_dir).is_absolute() else work / working_dir
+            cwd = os.path.join(work, working_dir)  # an absolute workingDir replaces work
             make_dirs.append(cwd)
         step = process.StepProcess(
             argv=argv,
             env=env,
             cwd=cwd,
-            tmp_dir=tmp,
-            stdout=scratch / "stdout.log",
-            stderr=scratch / "stderr.log",
+            tmp_dir=make_dirs[2],
+            stdout=f"{attempt.scratch}/stdout.log",
+            stderr=f"{attempt.scratch}/stderr.log",
             make_dirs=tuple(make_dirs),
             script=script,
         )
-        node.log_dir = str(scratch)
+        node.log_dir = attempt.scratch
         try:
-            return await self._attempt(node, kind, tmpl, step, work, timeout)
+            return await self._attempt(node, kind, tmpl, step, attempt, timeout)
         finally:
-            self._keep_logs(node, scratch, attempt_dir)
+            self._keep_logs(node, attempt)
 
     async def _attempt(
         self,
@@ -556,11 +559,11 @@ class WorkflowRun:
         kind: str,
         tmpl: JSON,
         step: process.StepProcess,
-        work: Path,
+        attempt: _AttemptFiles,
         timeout: float | None,
     ) -> NodeRecord:
         """Start one attempt once its state is durable, wait for it, collect outputs."""
-        tmp, cwd = step.tmp_dir, step.cwd
+        attempt.keep = kind == "script"
         try:
             await self._durable()
             proc = await process.launch(step)
@@ -568,9 +571,10 @@ class WorkflowRun:
             self._finish(node, "Failed", self._cancel_reason())
             raise
         except OSError as err:
+            attempt.keep = True
             with contextlib.suppress(OSError):
-                step.stderr.parent.mkdir(parents=True, exist_ok=True)
-                step.stderr.write_text(f"{err}\n")
+                os.makedirs(attempt.scratch, exist_ok=True)
+                Path(step.stderr).write_text(f"{err}\n")
             return self._finish(node, "Error", f"failed to start: {err}")
         node.pid = proc.pid
         node.phase = "Running"
@@ -584,11 +588,13 @@ class WorkflowRun:
                 code = await asyncio.wait_for(proc.wait(), timeout)
         except TimeoutError:
             await process.terminate(proc)
+            attempt.keep = attempt.keep or proc.wrote_output()
             proc.close()
             node.exit_code = proc.returncode
             return self._finish(node, "Failed", f"{DEADLINE_MESSAGE} ({timeout:g}s)")
         except asyncio.CancelledError:
             await process.terminate(proc)
+            attempt.keep = attempt.keep or proc.wrote_output()
             proc.close()
             node.exit_code = proc.returncode
             self._finish(node, "Failed", self._cancel_reason())
@@ -598,11 +604,14 @@ class WorkflowRun:
         node.exit_code = code
         outputs: JSON = {"exitCode": str(code)}
         result = result_text(proc.read_stdout(RESULT_LIMIT))
+        attempt.keep = attempt.keep or proc.wrote_output()
         proc.close()
         if kind == "script" or result:
             outputs["result"] = result
         try:
-            params = self._output_parameters(tmpl, work, tmp, cwd)
+            params = self._output_parameters(
+                tmpl, Path(attempt.scratch, "work"), Path(step.tmp_dir), Path(step.cwd)
+            )
         except NodeFailure as err:
             node.outputs = outputs
             return self._finish(node, "Error", str(err))
@@ -613,23 +622,23 @@ class WorkflowRun:
             return self._finish(node, "Succeeded")
         return self._finish(node, "Failed", f"Error (exit code {code})")
 
-    def _keep_logs(self, node: NodeRecord, scratch: Path, dest: Path) -> None:
+    def _keep_logs(self, node: NodeRecord, attempt: _AttemptFiles) -> None:
         """Move the node's logs to disk (see scratch.py) once its attempt is over."""
-        if scratch == dest:
+        if attempt.scratch == attempt.dest:
             return
-        if not scratch_files.worth_keeping(scratch):
-            node.log_dir = str(dest)  # nothing there: readers find no file, as for an empty log
+        if not attempt.keep:
+            node.log_dir = attempt.dest  # nothing to keep: readers find no file = empty log
             self._save(node, event=False)
             return
         copy = asyncio.get_running_loop().run_in_executor(
-            _log_keeper(), scratch_files.keep, scratch, dest
+            _log_keeper(), scratch_files.keep, Path(attempt.scratch), Path(attempt.dest)
         )
 
         def moved(done: asyncio.Future[None]) -> None:
             self._copies.discard(done)
             if done.cancelled() or done.exception() is not None:
                 return  # the logs stay readable in scratch until the workflow ends
-            node.log_dir = str(dest)
+            node.log_dir = attempt.dest
             self._save(node, event=False)
 
         self._copies.add(copy)
@@ -647,9 +656,9 @@ class WorkflowRun:
                 node.log_dir = str(dest)
                 self._save(node, event=False)
 
-    def _new_attempt_dir(self, node_id: str) -> Path:
-        """A fresh directory name for one attempt (made by the launch); an
-        earlier attempt of a retried workflow keeps its own, and its logs."""
+    def _new_attempt_name(self, node_id: str) -> str:
+        """A fresh name for one attempt's directories; an earlier attempt of a
+        retried workflow keeps its own (and its logs)."""
         if self._attempt_dirs is None:
             try:
                 self._attempt_dirs = set(os.listdir(self.run_dir))
@@ -660,7 +669,7 @@ class WorkflowRun:
             suffix += 1
             name = f"{node_id}.{suffix}"
         self._attempt_dirs.add(name)
-        return self.run_dir / name
+        return name
 
     def _step_env(self, template_env: list[JSON]) -> dict[str, str]:
         """The engine's environment with the step PATH, plus the template's ``env``."""
@@ -1237,6 +1246,16 @@ class WorkflowRun:
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+@dataclass
+class _AttemptFiles:
+    """Where one attempt's files are (scratch) and go (dest), and whether any
+    are worth keeping."""
+
+    scratch: str
+    dest: str
+    keep: bool = True
 
 
 @functools.cache

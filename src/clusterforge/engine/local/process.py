@@ -131,13 +131,13 @@ class StepProcess:
 
     argv: list[str]
     env: dict[str, str]
-    cwd: Path
-    tmp_dir: Path
-    stdout: Path
-    stderr: Path
-    make_dirs: tuple[Path, ...] = ()
+    cwd: str
+    tmp_dir: str
+    stdout: str
+    stderr: str
+    make_dirs: tuple[str, ...] = ()
     """Created in order before the start; each parent must exist or come earlier."""
-    script: tuple[Path, str] | None = None
+    script: tuple[str, str] | None = None
     """A script template's source, written to this path before the start."""
 
 
@@ -156,8 +156,8 @@ def _argv(step: StepProcess) -> list[str]:
         "-c",
         _WRAPPER,
         "clusterforge-step",
-        str(step.tmp_dir),
-        str(step.cwd),
+        step.tmp_dir,
+        step.cwd,
         *step.argv,
     ]
 
@@ -175,10 +175,19 @@ class StepHandle:
     waiting in a worker thread. The step is our child, so we reap it ourselves.
     """
 
-    def __init__(self, pid: int, stdout_fd: int | None = None) -> None:
+    def __init__(
+        self, pid: int, stdout_fd: int | None = None, stderr_fd: int | None = None
+    ) -> None:
         self.pid = pid
         self.returncode: int | None = None
         self._stdout_fd = stdout_fd
+        self._stderr_fd = stderr_fd
+
+    def wrote_output(self) -> bool:
+        """Whether the step wrote anything to stdout or stderr."""
+        return any(
+            fd is not None and os.fstat(fd).st_size for fd in (self._stdout_fd, self._stderr_fd)
+        )
 
     def read_stdout(self, limit: int) -> bytes:
         """Up to ``limit`` bytes of what the step wrote to stdout (through the
@@ -190,10 +199,11 @@ class StepHandle:
         return os.pread(fd, min(size, limit), 0) if size else b""
 
     def close(self) -> None:
-        """Release the stdout descriptor (the log file stays)."""
-        if self._stdout_fd is not None:
-            os.close(self._stdout_fd)
-            self._stdout_fd = None
+        """Release the log descriptors (the log files stay)."""
+        for fd in (self._stdout_fd, self._stderr_fd):
+            if fd is not None:
+                os.close(fd)
+        self._stdout_fd = self._stderr_fd = None
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -251,16 +261,16 @@ def launch_sync(step: StepProcess) -> StepHandle:
             os.makedirs(directory, exist_ok=True)
     if step.script is not None:
         path, source = step.script
-        path.write_text(source)
+        Path(path).write_text(source)
     isolated = isolation().private_tmp
     env = step.env
     if not isolated:
-        env = {**env, "TMPDIR": str(step.tmp_dir)}
+        env = {**env, "TMPDIR": step.tmp_dir}
     if not step.argv:
         raise FileNotFoundError("the template has no command")
     program = step.argv[0]
     if "/" in program and not program.startswith("/"):
-        program = str(step.cwd / program)
+        program = os.path.join(step.cwd, program)
     if "/" in program:
         executable: str | None = program if os.access(program, os.X_OK) else None
     else:
@@ -271,14 +281,16 @@ def launch_sync(step: StepProcess) -> StepHandle:
     out = _above_stdio(os.open(step.stdout, os.O_RDWR | flags, 0o644))
     try:
         err = _above_stdio(os.open(step.stderr, os.O_WRONLY | flags, 0o644))
-        try:
-            pid = _start(step, executable, env, out, err, isolated)
-        finally:
-            os.close(err)
     except BaseException:
         os.close(out)
         raise
-    return StepHandle(pid, stdout_fd=out)
+    try:
+        pid = _start(step, executable, env, out, err, isolated)
+    except BaseException:
+        os.close(out)
+        os.close(err)
+        raise
+    return StepHandle(pid, stdout_fd=out, stderr_fd=err)
 
 
 def _start(

@@ -22,17 +22,6 @@ KEPT = ("stdout.log", "stderr.log", "script")
 """The files of an attempt that outlive it."""
 
 
-def worth_keeping(scratch: Path) -> bool:
-    """Whether the attempt left anything to keep (silent steps leave nothing)."""
-    for name in KEPT:
-        try:
-            if os.stat(scratch / name).st_size:
-                return True
-        except FileNotFoundError:
-            continue
-    return False
-
-
 def keep(scratch: Path, dest: Path) -> None:
     """Copy the attempt's non-empty logs (and script) from ``scratch`` to ``dest``."""
     for name in KEPT:
