@@ -248,3 +248,32 @@ def test_steps_of_a_stopped_workflow_are_signalled_as_a_group(tmp_path: Path) ->
     while Path(f"/proc/{grandchild}").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not Path(f"/proc/{grandchild}").exists()
+
+
+def test_a_restarted_engine_finds_a_step_by_its_marker_not_its_pid(tmp_path: Path) -> None:
+    marker = f"wf-{os.getpid()}/attempt-{time.monotonic_ns()}"
+    env = {"PATH": os.environ["PATH"], process.ATTEMPT_ENV: marker}
+    # the step and a child it started (the child keeps the environment)
+    ours = process.launch_sync(
+        _step(tmp_path / "ours", ["sh", "-c", "sleep 60 & exec sleep 60"], env=env)
+    )
+    stranger = process.launch_sync(_step(tmp_path / "other", ["sleep", "60"]))
+    try:
+        deadline = time.monotonic() + 10
+        while len(process.attempt_processes(marker)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        found = process.attempt_processes(marker)
+        assert ours.pid in found
+        assert len(found) == 2
+        assert stranger.pid not in found
+        assert process.kill_attempt(marker) == 1  # one process group: the step's
+        os.waitpid(ours.pid, 0)
+        while process.attempt_processes(marker) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process.attempt_processes(marker) == []
+        assert stranger.poll() is None  # untouched
+    finally:
+        process.kill_group(stranger.pid, signal.SIGKILL)
+        os.waitpid(stranger.pid, 0)
+        ours.close()
+        stranger.close()

@@ -531,7 +531,10 @@ class WorkflowRun:
         if kind == "script":
             script = (f"{attempt.scratch}/script", body.get("source", ""))
             argv = [*[str(a) for a in body.get("command") or ["sh"]], script[0]]
-        env = self._step_env(body.get("env") or [])
+        env = {
+            **self._step_env(body.get("env") or []),
+            process.ATTEMPT_ENV: f"{self.wf.id}/{name}",
+        }
         cwd = work
         working_dir = body.get("workingDir")
         if working_dir:
@@ -1098,8 +1101,8 @@ class WorkflowRun:
         for node in list(self.nodes.values()):
             if node.type != "Pod" or node.phase in FULFILLED:
                 continue
-            if node.pid:
-                process.kill_group(node.pid, 9)
+            if node.log_dir:  # launched, or about to be: find it by its marker, not its pid
+                process.kill_attempt(f"{self.wf.id}/{Path(node.log_dir).name}")
             self._finish(node, "Error", INTERRUPTED.format(pid=node.pid or "?"))
 
     def _sweep(self, reason: str) -> None:

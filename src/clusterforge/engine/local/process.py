@@ -360,6 +360,45 @@ async def launch(step: StepProcess) -> StepHandle:
         raise
 
 
+ATTEMPT_ENV = "CLUSTERFORGE_ATTEMPT"
+"""Set in every step's environment to ``<workflow id>/<attempt>``: how a
+restarted engine finds what a dead one left running, even where the pid was
+never recorded, and never mistakes a stranger that reused the pid for it."""
+
+
+def attempt_processes(marker: str) -> list[int]:
+    """The pids of live processes whose environment carries ``marker`` (the step
+    and whatever it started that kept its environment)."""
+    needle = f"{ATTEMPT_ENV}={marker}".encode() + b"\0"
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as handle:
+                environ = handle.read()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if environ.startswith(needle) or b"\0" + needle in environ:
+            found.append(int(entry.name))
+    return found
+
+
+def kill_attempt(marker: str) -> int:
+    """SIGKILL the process groups of everything :func:`attempt_processes` finds
+    (never the engine's own group); how many groups were signalled."""
+    own = os.getpgrp()
+    groups: set[int] = set()
+    for pid in attempt_processes(marker):
+        try:
+            group = os.getpgid(pid)
+        except ProcessLookupError:
+            continue
+        if group != own:
+            groups.add(group)
+    return sum(kill_group(group, signal.SIGKILL) for group in groups)
+
+
 def kill_group(pid: int, sig: int = signal.SIGTERM) -> bool:
     """Signal a step's whole process group; False if it is already gone."""
     try:
