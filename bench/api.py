@@ -10,7 +10,8 @@ server, same moment:
   token check, rate limiter, body limit, JSON decoding, a sensor's filter and
   parameter mapping, the workflow checked and stored as ``Pending`` with its
   run queued (one worker runs them meanwhile; accepted is not the same as
-  run).
+  run). Every payload carries a different ``n`` (one counter over all
+  connections), so each trigger makes a workflow with its own parameter value.
 
 Then 10 s open loop at ``--offered`` triggers/s (default 1,000) spread over the
 same connections, latency counted from each request's scheduled time: with 64
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import secrets
@@ -171,8 +173,47 @@ async def _drive(
     }
 
 
-def _trigger(n: int) -> bytes:
-    body = json.dumps({"kind": "bench", "n": n}).encode()
+def _cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds of process ``pid`` and its threads so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, every core."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def _measured(server: int, run: Any) -> dict[str, Any]:
+    """``run()``'s result plus where the CPU went meanwhile: the server process, this
+    client, and everything else on the machine (other work skews a shared box)."""
+    server_0, client_0 = _cpu_seconds(server), sum(os.times()[:2])
+    busy_0, total_0 = _machine_busy()
+    result: dict[str, Any] = run()
+    busy_1, total_1 = _machine_busy()
+    server_s = _cpu_seconds(server) - server_0
+    client_s = sum(os.times()[:2]) - client_0
+    wall = result["seconds"] or 1.0
+    result["cpu"] = {
+        "server_cores": round(server_s / wall, 2),
+        "client_cores": round(client_s / wall, 2),
+        "other_cores": round(max(0.0, busy_1 - busy_0 - server_s - client_s) / wall, 2),
+        "idle_cores": round((total_1 - total_0 - (busy_1 - busy_0)) / wall, 2),
+        "server_ms_per_request": round(server_s * 1000 / max(1, result["requests"]), 3),
+    }
+    return result
+
+
+_SERIAL = itertools.count(1)
+
+
+def _trigger(_n: int) -> bytes:
+    # every payload differs (as real webhooks do), so no cache keyed on the
+    # request's content can answer a repeat instead of doing the work
+    body = json.dumps({"kind": "bench", "n": next(_SERIAL)}).encode()
     return _request("POST", "/api/v1/events/bench/trigger", body)
 
 
@@ -220,10 +261,18 @@ def main() -> None:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.2)
         warm = asyncio.run(_drive(port, 2.0, 8, _trigger))  # warm-up, in the lost check too
-        baseline = asyncio.run(_drive(port, args.baseline_seconds, args.connections, _health))
-        triggers = asyncio.run(_drive(port, args.seconds, args.connections, _trigger))
+        baseline = _measured(
+            server.pid,
+            lambda: asyncio.run(_drive(port, args.baseline_seconds, args.connections, _health)),
+        )
+        triggers = _measured(
+            server.pid, lambda: asyncio.run(_drive(port, args.seconds, args.connections, _trigger))
+        )
         offered = (
-            asyncio.run(_drive(port, 10.0, args.connections, _trigger, args.offered))
+            _measured(
+                server.pid,
+                lambda: asyncio.run(_drive(port, 10.0, args.connections, _trigger, args.offered)),
+            )
             if args.offered
             else None
         )
