@@ -8,7 +8,6 @@ the event loop only ever parses HTTP.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -165,7 +164,7 @@ class Services:
         prepared = []
         for fired in result.fired:
             labels = {LABEL_SENSOR: fired.sensor, LABEL_TRIGGER: fired.trigger}
-            submission = Submission(text=json.dumps(fired.workflow), labels=labels)
+            submission = Submission(document=fired.workflow, labels=labels)
             generated = not fired.workflow.get("metadata", {}).get("name")
             prepared.append((submission, generated, self._prepare(submission, generated, fired)))
         views = [self._enqueue(*item) for item in prepared]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from clusterforge.engine.status import WorkflowView
 from clusterforge.store import NodeEvent
@@ -21,12 +21,16 @@ class Submission:
     """What to run: workflow files (or a library WorkflowTemplate), and arguments.
 
     ``workflow_template`` submits a WorkflowTemplate of the library by name, like
-    ``argo submit --from workflowtemplate/NAME``.
+    ``argo submit --from workflowtemplate/NAME``. ``document`` is one workflow
+    already as data (what a sensor's trigger renders): it is checked exactly as
+    its JSON text would be, and an engine may reuse that check for documents
+    that differ only in ``spec.arguments.parameters`` values.
     """
 
     files: tuple[Path, ...] = ()
     workflow_template: str | None = None
     text: str | None = None
+    document: Mapping[str, Any] | None = None
     template_dirs: tuple[Path, ...] = ()
     arguments: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)

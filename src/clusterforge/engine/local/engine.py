@@ -76,6 +76,82 @@ class _Compiled:
     templates_json: str
     warnings: tuple[str, ...]
     enums: dict[str, list[str]]
+    value_rules: tuple[tuple[str, frozenset[str]], ...] = ()
+    """The checks a parameter's value takes part in (a workflow parameter's enum,
+    the entrypoint inputs' enums): what a document differing only in values
+    must pass again to share this compilation."""
+
+
+_VALUE = "\x00value"
+"""Stands for a parameter's value in the cache key of a document (see ``_shape``)."""
+
+
+def _shape(document: Mapping[str, Any] | None) -> tuple[str | None, dict[str, str]]:
+    """A workflow document as a cache key, its ``spec.arguments.parameters`` values
+    cut out, and those values by parameter name.
+
+    Webhook triggers render the same workflow again and again with other
+    parameter values; keyed on the rest, they share one parse and check. Only
+    plain string values are cut out, and only when every parameter name is a
+    distinct string: anything else stays in the key (and so gets checked).
+    """
+    if document is None:
+        return None, {}
+    spec = document.get("spec")
+    if not isinstance(spec, dict) or not isinstance(spec.get("arguments"), dict):
+        return json.dumps(document), {}
+    arguments: dict[str, Any] = spec["arguments"]
+    params = arguments.get("parameters")
+    if not isinstance(params, list):
+        return json.dumps(document), {}
+    values: dict[str, str] = {}
+    names: set[str] = set()
+    masked = []
+    for param in params:
+        name = param.get("name") if isinstance(param, dict) else None
+        if not isinstance(name, str) or name in names:
+            return json.dumps(document), {}
+        names.add(name)
+        if isinstance(param.get("value"), str):
+            values[name] = param["value"]
+            param = {**param, "value": _VALUE}
+        masked.append(param)
+    shaped = {**document, "spec": {**spec, "arguments": {**arguments, "parameters": masked}}}
+    return json.dumps(shaped), values
+
+
+def _put_values(manifest: dict[str, Any], values: Mapping[str, str]) -> None:
+    """Give the manifest's workflow parameters these values (by name)."""
+    arguments = manifest.get("spec", {}).get("arguments") or {}
+    for param in arguments.get("parameters") or []:
+        if param.get("name") in values:
+            param["value"] = values[param["name"]]
+
+
+def _value_rules(spec: Mapping[str, Any]) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Every enum a workflow parameter's value is checked against (see ``_Compiled``)."""
+    rules = [
+        (p["name"], frozenset(str(e) for e in p["enum"]))
+        for p in (spec.get("arguments") or {}).get("parameters") or []
+        if p.get("enum")
+    ]
+    for tmpl in spec.get("templates") or []:
+        if tmpl.get("name") == spec.get("entrypoint"):
+            rules.extend(
+                (p["name"], frozenset(str(e) for e in p["enum"]))
+                for p in (tmpl.get("inputs") or {}).get("parameters") or []
+                if p.get("enum")
+            )
+    return tuple(rules)
+
+
+def _values_fit(compiled: _Compiled, values: Mapping[str, str | None]) -> bool:
+    """Would these values pass the value checks ``compiled`` was made with?"""
+    for name, allowed in compiled.value_rules:
+        value = values.get(name)
+        if value is not None and "{{" not in value and value not in allowed:
+            return False
+    return True
 
 
 def _fingerprint(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
@@ -136,9 +212,12 @@ class LocalEngine:
         whole workflow, snapshotting referenced templates — is cached per
         document set (file contents by mtime, inline text, template name) and
         per set of argument names, so a server accepting many builds of the
-        same template pays it once.
+        same template pays it once. A ``document``'s parameter values are not
+        part of the key either: a webhook sensor renders the same workflow with
+        new values each time, and only the checks a value takes part in (enums)
+        run again — a value that fails one gets the full check and its message.
         """
-        compiled = self._compile(submission)
+        compiled, values = self._compile(submission)
         self.warnings = list(compiled.warnings)
         for param, allowed in compiled.enums.items():
             value = submission.arguments.get(param)
@@ -147,6 +226,8 @@ class LocalEngine:
                     f"spec.arguments.parameters: {param}={value!r} is not one of {allowed}"
                 )
         manifest = json.loads(compiled.manifest_json)
+        if values:
+            _put_values(manifest, values)
         meta = manifest.get("metadata", {})
         name = submission.name or (meta.get("name") if compiled.kind == "Workflow" else None)
         if not name:
@@ -168,10 +249,14 @@ class LocalEngine:
             created_at=time.time(),
         )
 
-    def _compile(self, submission: Submission) -> _Compiled:
+    def _compile(self, submission: Submission) -> tuple[_Compiled, dict[str, str]]:
+        """The compilation of ``submission`` (cached), and the values of its document's
+        parameters that the manifest must be given (a cached one has others)."""
+        shape, values = _shape(submission.document)
         key = (
             _fingerprint(submission.files),
             submission.text,
+            shape,
             submission.workflow_template,
             _fingerprint([*default_template_dirs(), *submission.template_dirs]),
             frozenset(submission.arguments),
@@ -179,12 +264,26 @@ class LocalEngine:
         with self._compile_lock:
             cached = self._compiled.get(key)
         if cached is not None:
-            return cached
+            if _values_fit(cached, {**values, **submission.arguments}):
+                return cached, values
+            # a value the cached check did not see fails an enum: the full check
+            # below says which, as it would have the first time
+            return self._compile_uncached(submission), values
+        compiled = self._compile_uncached(submission)
+        with self._compile_lock:
+            if len(self._compiled) >= 64:
+                self._compiled.pop(next(iter(self._compiled)))
+            self._compiled[key] = compiled
+        return compiled, values
+
+    def _compile_uncached(self, submission: Submission) -> _Compiled:
         docs: list[Document] = []
         if submission.files:
             docs.extend(load_documents(submission.files))
         if submission.text is not None:
             docs.extend(load_text(submission.text))
+        if submission.document is not None:
+            docs.extend(load_text(json.dumps(submission.document)))
         library = TemplateLibrary.from_paths([*default_template_dirs(), *submission.template_dirs])
         workflows = [d for d in docs if d.kind == "Workflow"]
         for doc in docs:
@@ -229,18 +328,14 @@ class LocalEngine:
             for p in spec.get("arguments", {}).get("parameters", []) or []
             if p.get("enum")
         }
-        compiled = _Compiled(
+        return _Compiled(
             kind=target.kind,
             manifest_json=json.dumps(manifest),
             templates_json=json.dumps(templates),
             warnings=tuple(warnings),
             enums=enums,
+            value_rules=_value_rules(spec),
         )
-        with self._compile_lock:
-            if len(self._compiled) >= 64:
-                self._compiled.pop(next(iter(self._compiled)))
-            self._compiled[key] = compiled
-        return compiled
 
     def _collect_refs(
         self, templates: list[dict[str, Any]], library: TemplateLibrary, out: dict[str, Any]
