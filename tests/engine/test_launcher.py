@@ -77,9 +77,8 @@ def test_private_tmp_is_the_attempts_directory(tmp_path: Path, launcher: str) ->
 
 
 def test_the_process_starts_clean(tmp_path: Path, launcher: str) -> None:
-    opened = os.open(os.devnull, os.O_RDONLY)
-    leaked = os.dup2(opened, 57, inheritable=True)  # an fd a careless launcher would pass on
-    os.close(opened)
+    leaked = os.open(os.devnull, os.O_RDONLY)
+    os.set_inheritable(leaked, True)  # an fd a careless launcher would pass on
     try:
         # Each probe is exec'd as the step itself (no shell forking in between,
         # which would block signals for a moment and blur what we inherited).
@@ -106,7 +105,7 @@ def test_the_process_starts_clean(tmp_path: Path, launcher: str) -> None:
     python_only = (1 << (signal.SIGPIPE - 1)) | (1 << (signal.SIGXFSZ - 1))
     assert int(masks["SigIgn"], 16) == int(ours["SigIgn"], 16) & ~python_only
     assert int(masks["SigBlk"], 16) == 0
-    assert fds.split() == ["0", "1", "2", "3"]  # 3: ls reading the directory; 57 not inherited
+    assert fds.split() == ["0", "1", "2", "3"]  # 3: ls reading the directory; nothing inherited
     sid, pid, stdin = session.split()
     assert sid == pid  # its own session: the whole group can be signalled
     assert stdin == "/dev/null"
