@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import time
 from collections.abc import Iterator
@@ -295,6 +296,78 @@ def test_the_same_idempotency_key_gives_the_same_build(
     with server.client(token=OTHER_TOKEN) as c:
         third = c.post("/api/v1/events/github/push", json=PUSH, headers=headers)
     assert third.json()["id"] != first.json()["id"]
+
+
+def test_concurrent_requests_with_one_key_start_one_build(server: Server) -> None:
+    before = _count(server)
+    headers = {"Idempotency-Key": f"race-{time.time()}"}
+
+    async def race() -> list[httpx.Response]:
+        auth = {"Authorization": f"Bearer {server.token}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=auth, timeout=30) as c:
+            posts = [
+                c.post("/api/v1/events/github/push", json=PUSH, headers=headers) for _ in range(8)
+            ]
+            return list(await asyncio.gather(*posts))
+
+    answers = asyncio.run(race())
+    assert {r.status_code for r in answers} == {202}
+    assert len({r.json()["id"] for r in answers}) == 1
+    assert sum(not r.json().get("replayed") for r in answers) == 1
+    assert _count(server) == before + 1
+
+
+# -- many at once ------------------------------------------------------------------
+
+
+def test_every_accepted_event_is_stored(server: Server) -> None:
+    """Many concurrent events (the group-commit path): every 202 names a stored build."""
+
+    async def burst() -> list[httpx.Response]:
+        auth = {"Authorization": f"Bearer {server.token}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=auth, timeout=60) as c:
+            posts = [
+                c.post(
+                    "/api/v1/events/github/push",
+                    json={**PUSH, "head_commit": {"id": f"sha{n}"}},
+                )
+                for n in range(60)
+            ]
+            return list(await asyncio.gather(*posts))
+
+    answers = asyncio.run(burst())
+    assert {r.status_code for r in answers} == {202}
+    store = Store(server.home / "state.db")
+    shas: set[str] = set()
+    for response in answers:
+        build = store.get_workflow(response.json()["id"])
+        assert build is not None
+        params = build.manifest["spec"]["arguments"]["parameters"]
+        shas.update(p["value"] for p in params if p["name"] == "sha")
+    assert shas == {f"SHA{n}" for n in range(60)}  # each build has its own event's values
+
+
+def test_a_generated_name_taken_meanwhile_is_drawn_again(
+    client: httpx.Client, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clusterforge import ids
+
+    real = ids.random_bytes
+    same = iter(range(2))
+
+    def draws(count: int) -> bytes:
+        # the first two name suffixes are the same; everything else is random
+        if count == 5 and next(same, None) is not None:
+            return b"\x07" * 5
+        return real(count)
+
+    monkeypatch.setattr(ids, "random_bytes", draws)
+    first = client.post("/api/v1/events/github/push", json=PUSH)
+    second = client.post("/api/v1/events/github/push", json=PUSH)
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] == "deploy-webhhhhh"
+    assert second.json()["id"] != first.json()["id"]
+    assert Store(server.home / "state.db").get_workflow(second.json()["id"]) is not None
 
 
 # -- list, logs, control -----------------------------------------------------------

@@ -11,11 +11,12 @@ Two concurrent requests with one key are serialized, so only one runs.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,7 @@ class Idempotency:
         self.store = store
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._async_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @contextmanager
     def slot(self, header: str | None, scope: str, body: bytes) -> Iterator[Slot]:
@@ -57,6 +59,37 @@ class Idempotency:
         if header is None:
             yield Slot(None, fingerprint)
             return
+        key = self._key(header, scope)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            yield self._found(key, fingerprint)
+        with self._guard:
+            if not lock.locked():
+                self._locks.pop(key, None)
+
+    @asynccontextmanager
+    async def claim(self, header: str | None, scope: str, body: bytes) -> AsyncIterator[Slot]:
+        """:meth:`slot` for a request served on the event loop: the key is held by an
+        asyncio lock, and ``Slot.save`` belongs in the request's grouped write."""
+        fingerprint = hashlib.sha256(body).hexdigest()
+        if header is None:
+            yield Slot(None, fingerprint)
+            return
+        key = self._key(header, scope)
+        lock, users = self._async_locks.get(key, (asyncio.Lock(), 0))
+        self._async_locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield self._found(key, fingerprint)
+        finally:
+            lock, users = self._async_locks[key]
+            if users == 1:
+                del self._async_locks[key]
+            else:
+                self._async_locks[key] = (lock, users - 1)
+
+    def _key(self, header: str, scope: str) -> str:
         if not _KEY.match(header):
             raise ApiError(
                 400,
@@ -64,24 +97,21 @@ class Idempotency:
                 "Idempotency-Key must be 1-255 visible ASCII characters",
                 field="Idempotency-Key",
             )
-        key = hashlib.sha256(f"{scope}\n{header}".encode()).hexdigest()
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            found = self.store.kv_get(_SCOPE, key)
-            if found is not None and found.get("fingerprint") != fingerprint:
-                raise ApiError(
-                    422,
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was used for a different request body; "
-                    "use a new key for a new request",
-                    field="Idempotency-Key",
-                )
-            slot = Slot(key, fingerprint, _store=self.store)
-            if found is not None:
-                slot.answer = found["answer"]
-                slot.status = int(found.get("status", 202))
-            yield slot
-        with self._guard:
-            if not lock.locked():
-                self._locks.pop(key, None)
+        return hashlib.sha256(f"{scope}\n{header}".encode()).hexdigest()
+
+    def _found(self, key: str, fingerprint: str) -> Slot:
+        """The slot of ``key``, with the answer stored under it (if any)."""
+        found = self.store.kv_get(_SCOPE, key)
+        if found is not None and found.get("fingerprint") != fingerprint:
+            raise ApiError(
+                422,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different request body; "
+                "use a new key for a new request",
+                field="Idempotency-Key",
+            )
+        slot = Slot(key, fingerprint, _store=self.store)
+        if found is not None:
+            slot.answer = found["answer"]
+            slot.status = int(found.get("status", 202))
+        return slot

@@ -114,8 +114,8 @@ class QueuedEngine:
 
     # -- Engine ------------------------------------------------------------------
 
-    def prepare(self, submission: Submission) -> WorkflowRecord:
-        return self.local.prepare(submission)
+    def prepare(self, submission: Submission, *, check_generated: bool = True) -> WorkflowRecord:
+        return self.local.prepare(submission, check_generated=check_generated)
 
     def enqueue(self, record: WorkflowRecord) -> WorkflowView:
         """Store a prepared workflow as Pending, owned by this server, and queue it."""
@@ -123,6 +123,10 @@ class QueuedEngine:
         self.store.create_workflow(record)
         self._queue.put(record.id)
         return WorkflowView(record, {})
+
+    def queue(self, workflow_id: str) -> None:
+        """Queue a workflow stored Pending and owned by this server (see ``enqueue``)."""
+        self._queue.put(workflow_id)
 
     def submit(self, submission: Submission, *, detach: bool = False) -> WorkflowView:
         del detach  # the queue decides when it runs

@@ -1,18 +1,24 @@
 """What the routes work with: one object per app, built by ``create_app``.
 
 The routes stay thin — read the request, call one method here, shape the
-answer — and everything that touches the engine, the pipeline or the sensors
-runs in a worker thread (these calls block on SQLite and on the loader), so
-the event loop only ever parses HTTP.
+answer. The pipeline's calls run in a worker thread (they block on SQLite and
+on the loader). Webhook events, the path that must take a thousand a second,
+do not: dispatching to the sensors and checking the fired workflows is pure
+computation on cached, compiled objects, which the event loop does itself,
+and storing goes to the store's group-commit writer, awaited — so a trigger
+costs no thread hop and no queueing for the write lock, and its 202 still
+leaves only after its workflows are committed.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from dataclasses import asdict
+import asyncio
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from clusterforge import ids
 from clusterforge.api.errors import ApiError
 from clusterforge.api.idempotency import Idempotency
 from clusterforge.api.metrics import Metrics
@@ -22,7 +28,7 @@ from clusterforge.api.settings import Settings
 from clusterforge.api.triggers import Dispatch, Event, Fired, SensorSet
 from clusterforge.engine import Submission, WorkflowView
 from clusterforge.errors import InvalidInput, UserError
-from clusterforge.store import WorkflowRecord
+from clusterforge.store import WorkflowRecord, WorkflowRow, workflow_row
 
 if TYPE_CHECKING:
     from clusterforge.stages import BuildRecord, Pipeline
@@ -71,6 +77,16 @@ def pipeline_event(record: BuildRecord) -> dict[str, Any]:
 def event_name(stage: str) -> str:
     """The built-in event name of a pipeline stage (``build``, ``destroy``, ``stage-core``…)."""
     return stage if stage in ("build", "destroy") else f"stage-{stage}"
+
+
+@dataclass
+class _Prepared:
+    """A workflow an event fired, checked and named, not yet stored."""
+
+    submission: Submission
+    generated: bool
+    fired: Fired
+    record: WorkflowRecord
 
 
 class Services:
@@ -132,10 +148,15 @@ class Services:
 
     # -- sensors -----------------------------------------------------------------
 
-    def event(
+    def dispatch(
         self, source: str, name: str, body: Any, headers: Mapping[str, list[str]]
-    ) -> tuple[Dispatch, list[WorkflowView]]:
-        """Dispatch a webhook event; store and queue every workflow it fires."""
+    ) -> tuple[Dispatch, list[_Prepared]]:
+        """What a webhook event does: every workflow it fires, checked (nothing stored).
+
+        Pure computation on the compiled sensors and the engine's cached
+        checks, so the event loop runs it itself; raises :class:`ApiError`
+        when nothing may be stored.
+        """
         if source == RESERVED_SOURCE:
             raise ApiError(
                 403,
@@ -144,7 +165,7 @@ class Services:
                 "POST /api/v1/builds or POST /api/v1/clusters/{name}/stages/{stage}",
                 field="source",
             )
-        event = Event(source, name, uuid.uuid4().hex, body, headers)
+        event = Event(source, name, ids.uuid4().hex, body, headers)
         result = self.sensors.dispatch(event)
         if result.listeners == 0:
             known = sorted(f"{s}/{e}" for s, e in self.sensors.sources())
@@ -166,16 +187,72 @@ class Services:
             labels = {LABEL_SENSOR: fired.sensor, LABEL_TRIGGER: fired.trigger}
             submission = Submission(document=fired.workflow, labels=labels)
             generated = not fired.workflow.get("metadata", {}).get("name")
-            prepared.append((submission, generated, self._prepare(submission, generated, fired)))
-        views = [self._enqueue(*item) for item in prepared]
+            prepared.append(
+                _Prepared(submission, generated, fired, self._prepare(submission, generated, fired))
+            )
+        return result, prepared
+
+    async def accept(
+        self,
+        result: Dispatch,
+        prepared: list[_Prepared],
+        answer: Callable[[list[WorkflowView]], dict[str, Any]],
+        keep: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Store what :meth:`dispatch` fired, then queue it to run; returns ``answer(views)``.
+
+        One grouped write (:meth:`Store.write_grouped`) stores the workflows,
+        the sensors' partial matches and what ``keep`` writes of the answer
+        (an idempotency record) together, committed before this returns: an
+        accepted event is stored whole or not at all. A generated name that
+        another request took meanwhile is drawn again.
+        """
+        store = self.engine.store
+        for _attempt in range(_NAME_ATTEMPTS):
+            records = [p.record for p in prepared]
+            for record in records:
+                record.owner = self.engine.local.owner  # Pending, and this server runs it
+            # encoded and shaped here, so the writer thread only writes
+            rows = [workflow_row(r) for r in records]
+            out = answer([WorkflowView(r, {}) for r in records])
+            unit = functools.partial(self._store_event, rows, result, out, keep)
+            try:
+                await asyncio.wrap_future(store.write_grouped(unit))
+            except Exception:
+                taken = [
+                    p
+                    for p in prepared
+                    if p.generated and store.get_workflow(p.record.id) is not None
+                ]
+                if not taken:
+                    raise
+                for p in taken:  # the name was taken: draw another
+                    p.record = self._prepare(p.submission, p.generated, p.fired)
+                continue
+            for record in records:
+                self.engine.queue(record.id)
+            return out
+        raise ApiError(409, "conflict", "could not find a free workflow name; try again")
+
+    def _store_event(
+        self,
+        rows: list[WorkflowRow],
+        result: Dispatch,
+        out: dict[str, Any],
+        keep: Callable[[dict[str, Any]], None] | None,
+    ) -> None:
+        """The grouped write of :meth:`accept` (runs in the store's writer thread)."""
+        for row in rows:
+            self.engine.store.create_workflow(row)
         self.sensors.commit(result)
-        return result, views
+        if keep is not None:
+            keep(out)
 
     def _prepare(self, submission: Submission, generated: bool, fired: Fired) -> WorkflowRecord:
         """Check a sensor's workflow; a clash of generated names is retried, as Argo does."""
         for attempt in range(_NAME_ATTEMPTS):
             try:
-                return self.engine.prepare(submission)
+                return self.engine.prepare(submission, check_generated=False)
             except UserError as err:
                 clash = generated and "already exists" in str(err)
                 if clash and attempt + 1 < _NAME_ATTEMPTS:
@@ -187,19 +264,6 @@ class Services:
                     f"makes from this event is not valid: {err}",
                 ) from None
         raise AssertionError("unreachable")
-
-    def _enqueue(
-        self, submission: Submission, generated: bool, record: WorkflowRecord
-    ) -> WorkflowView:
-        """Store and queue; a generated name taken meanwhile by another request gets a new one."""
-        for _attempt in range(_NAME_ATTEMPTS):
-            try:
-                return self.engine.enqueue(record)
-            except Exception:
-                if not generated or self.engine.store.get_workflow(record.id) is None:
-                    raise
-                record = self.engine.prepare(submission)  # the name was taken: draw another
-        raise ApiError(409, "conflict", "could not find a free workflow name; try again")
 
     def sensor_list(self) -> list[dict[str, Any]]:
         out = []

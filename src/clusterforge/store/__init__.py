@@ -5,7 +5,16 @@ and outputs, and the event journal live in one WAL-mode database; the engine
 writes, and every reader (CLI, API, UI) goes through :class:`Store`.
 """
 
-from clusterforge.store.db import EventRow, Store, event_of
+from clusterforge.store.db import EventRow, Store, WorkflowRow, event_of, workflow_row
 from clusterforge.store.records import NodeEvent, NodeRecord, WorkflowRecord
 
-__all__ = ["EventRow", "NodeEvent", "NodeRecord", "Store", "WorkflowRecord", "event_of"]
+__all__ = [
+    "EventRow",
+    "NodeEvent",
+    "NodeRecord",
+    "Store",
+    "WorkflowRecord",
+    "WorkflowRow",
+    "event_of",
+    "workflow_row",
+]

@@ -15,12 +15,15 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from clusterforge.store.checkpoint import checkpointer
+from clusterforge.store.group import GroupCommit
 from clusterforge.store.records import NodeEvent, NodeRecord, WorkflowRecord
 
 _SCHEMA = """
@@ -99,6 +102,7 @@ _UPSERT_NODE = (
 
 
 EventRow = tuple[str, str, str, str, str, str, str, float]
+T = TypeVar("T")
 
 # One write lock per database file per process (several Store objects may share a file).
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
@@ -123,6 +127,28 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
+_INSERT_WORKFLOW = (
+    f"INSERT INTO workflows ({','.join(_WF_COLUMNS)}) VALUES ({','.join('?' for _ in _WF_COLUMNS)})"  # noqa: S608 — our own constants
+)
+
+
+@dataclass(frozen=True)
+class WorkflowRow:
+    """A workflow as the database stores it (JSON columns encoded)."""
+
+    id: str
+    values: tuple[Any, ...]
+
+
+def workflow_row(wf: WorkflowRecord) -> WorkflowRow:
+    """Encode a workflow for :meth:`Store.create_workflow` — in the caller's thread, so
+    a group-commit writer (:meth:`Store.write_grouped`) spends its time in SQLite."""
+    return WorkflowRow(
+        wf.id,
+        tuple(_dumps(getattr(wf, c)) if c in _WF_JSON else getattr(wf, c) for c in _WF_COLUMNS),
+    )
+
+
 class Store:
     """The state database. Safe to share between threads (one connection each)."""
 
@@ -134,6 +160,7 @@ class Store:
         with _LOCKS_GUARD:
             self._write_lock = _WRITE_LOCKS.setdefault(resolved, threading.Lock())
         self._checkpointer = checkpointer(resolved)
+        self._group: GroupCommit | None = None
         self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
 
     # -- connection handling -------------------------------------------------
@@ -163,10 +190,11 @@ class Store:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
+                db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # also when COMMIT itself failed: never leave it open
+                    db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
         self._checkpointer.wrote()
 
     @contextmanager
@@ -174,6 +202,17 @@ class Store:
         """Group several writes into one commit (faster, and atomic)."""
         with self._tx():
             yield
+
+    def write_grouped(self, work: Callable[[], T]) -> Future[T]:
+        """Run ``work()`` — writes through this store — in a transaction shared with
+        other threads' grouped writes; the future completes when it is committed
+        (or fails with ``work``'s own error, nothing of it stored). See
+        :mod:`clusterforge.store.group`."""
+        if self._group is None:
+            with _LOCKS_GUARD:
+                if self._group is None:
+                    self._group = GroupCommit(self)
+        return self._group.submit(work)
 
     def close(self) -> None:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -183,11 +222,12 @@ class Store:
 
     # -- workflows -----------------------------------------------------------
 
-    def create_workflow(self, wf: WorkflowRecord) -> None:
-        values = [_dumps(getattr(wf, c)) if c in _WF_JSON else getattr(wf, c) for c in _WF_COLUMNS]
-        marks = ",".join("?" for _ in _WF_COLUMNS)
+    def create_workflow(self, wf: WorkflowRecord | WorkflowRow) -> None:
+        """Insert a workflow (or the row :func:`workflow_row` made of one beforehand);
+        an id already taken raises :class:`sqlite3.IntegrityError`, nothing stored."""
+        row = wf if isinstance(wf, WorkflowRow) else workflow_row(wf)
         with self._tx() as db:
-            db.execute(f"INSERT INTO workflows ({','.join(_WF_COLUMNS)}) VALUES ({marks})", values)  # noqa: S608 — columns are our own constants
+            db.execute(_INSERT_WORKFLOW, row.values)
 
     def update_workflow(self, workflow_id: str, **fields: Any) -> None:
         if not fields:
@@ -207,9 +247,11 @@ class Store:
     def shutdown_requested(self, workflow_id: str) -> str | None:
         """The stop/terminate strategy asked for, if any — without decoding the
         workflow's snapshot (a running engine polls this several times a second)."""
-        row = self._conn().execute(
-            "SELECT shutdown FROM workflows WHERE id=?", (workflow_id,)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT shutdown FROM workflows WHERE id=?", (workflow_id,))
+            .fetchone()
+        )
         return row[0] if row and row[0] else None
 
     def list_workflows(

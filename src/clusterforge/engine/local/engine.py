@@ -24,13 +24,12 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clusterforge import paths
+from clusterforge import ids, paths
 from clusterforge.engine.interface import LogLine, Submission
 from clusterforge.engine.local import process
 from clusterforge.engine.local.operator import FAILED, WorkflowRun
@@ -205,8 +204,13 @@ class LocalEngine:
 
     # -- submit ------------------------------------------------------------------
 
-    def prepare(self, submission: Submission) -> WorkflowRecord:
+    def prepare(self, submission: Submission, *, check_generated: bool = True) -> WorkflowRecord:
         """Load, check and snapshot a submission; raises on any error, stores nothing.
+
+        A name already taken is refused here; with ``check_generated=False`` a
+        *generated* name is not looked up — for a caller that stores the record
+        itself, sees ``create_workflow`` refuse a taken id, and prepares again
+        (a server's event loop, which must not wait on a read per trigger).
 
         The expensive part — parsing the documents into Argo models, checking the
         whole workflow, snapshotting referenced templates — is cached per
@@ -230,10 +234,13 @@ class LocalEngine:
             _put_values(manifest, values)
         meta = manifest.get("metadata", {})
         name = submission.name or (meta.get("name") if compiled.kind == "Workflow" else None)
+        check = True
         if not name:
             base = meta.get("generateName") or f"{meta.get('name', 'workflow')}-"
-            name = base + "".join(_ALNUM[b % len(_ALNUM)] for b in os.urandom(5))
-        if self.store.get_workflow(name) is not None:
+            name = base + "".join(_ALNUM[b % len(_ALNUM)] for b in ids.random_bytes(5))
+            if not check_generated:
+                check = False
+        if check and self.store.get_workflow(name) is not None:
             raise InvalidInput(
                 f"metadata.name: workflow {name!r} already exists; use generateName or another name"
             )
@@ -241,7 +248,7 @@ class LocalEngine:
             id=name,
             name=name,
             namespace=meta.get("namespace") or "default",
-            uid=str(uuid.uuid4()),
+            uid=str(ids.uuid4()),
             manifest=manifest,
             templates=json.loads(compiled.templates_json),
             arguments=dict(submission.arguments),
