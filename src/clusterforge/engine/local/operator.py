@@ -531,10 +531,7 @@ class WorkflowRun:
         if kind == "script":
             script = (f"{attempt.scratch}/script", body.get("source", ""))
             argv = [*[str(a) for a in body.get("command") or ["sh"]], script[0]]
-        env = {
-            **self._step_env(body.get("env") or []),
-            process.ATTEMPT_ENV: f"{self.wf.id}/{name}",
-        }
+        env = self._step_env(body.get("env") or [], f"{self.wf.id}/{name}")
         cwd = work
         working_dir = body.get("workingDir")
         if working_dir:
@@ -674,15 +671,14 @@ class WorkflowRun:
         self._attempt_dirs.add(name)
         return name
 
-    def _step_env(self, template_env: list[JSON]) -> dict[str, str]:
-        """The engine's environment with the step PATH, plus the template's ``env``."""
+    def _step_env(self, template_env: list[JSON], attempt: str) -> dict[str, str]:
+        """The engine's environment with the step PATH, the attempt's marker
+        (see ``process.ATTEMPT_ENV``), plus the template's ``env``."""
         if self._base_env is None:
             base = dict(os.environ)
             base["PATH"] = step_path(base.get("PATH", os.defpath))
             self._base_env = base
-        if not template_env:
-            return self._base_env
-        env = dict(self._base_env)
+        env = {**self._base_env, process.ATTEMPT_ENV: attempt}
         for item in template_env:
             if "value" in item:
                 env[item["name"]] = parameter_text(item["value"])

@@ -125,8 +125,8 @@ class StepProcess:
     """Everything needed to launch one attempt.
 
     The attempt's directories (and its script file) are made by the launch
-    itself, off the event loop: on a busy host with mount namespaces coming
-    and going, a ``mkdir`` can take a third of a millisecond.
+    itself, off the event loop: on a busy disk a ``mkdir`` can take a
+    millisecond (which is also why they live in scratch, see scratch.py).
     """
 
     argv: list[str]
@@ -335,8 +335,8 @@ def _above_stdio(fd: int) -> int:
 @functools.cache
 def _launcher() -> concurrent.futures.ThreadPoolExecutor:
     # Launching blocks its thread until the step execs (vfork), and making the
-    # attempt's directories can wait on the kernel's mount locks while other
-    # steps' namespaces come and go; a few threads keep that off the event loop.
+    # attempt's directories can wait on the disk; a few threads keep that off
+    # the event loop.
     return concurrent.futures.ThreadPoolExecutor(
         max_workers=4, thread_name_prefix="clusterforge-launch"
     )
