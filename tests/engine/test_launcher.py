@@ -238,9 +238,16 @@ def test_the_default_scratch_is_private_and_ours(monkeypatch: pytest.MonkeyPatch
 
 def test_steps_of_a_stopped_workflow_are_signalled_as_a_group(tmp_path: Path) -> None:
     # The session the launcher creates is what `stop` relies on: a step's own
-    # children die with it.
+    # children die with it. (The pid file appears whole, by rename.)
     child_pid = tmp_path / "child"
-    step = _step(tmp_path, ["sh", "-c", f'sleep 60 & echo $! > "{child_pid}"; wait'])
+    step = _step(
+        tmp_path,
+        [
+            "sh",
+            "-c",
+            f'sleep 60 & echo $! > "{child_pid}.new"; mv "{child_pid}.new" "{child_pid}"; wait',
+        ],
+    )
     handle = process.launch_sync(step)
     deadline = time.monotonic() + 10
     while not child_pid.exists() and time.monotonic() < deadline:
