@@ -11,7 +11,9 @@ Only this module issues SQL. Each thread gets its own connection.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -47,6 +49,7 @@ CREATE TABLE IF NOT EXISTS workflows (
     outputs     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS workflows_created ON workflows (created_at);
+CREATE INDEX IF NOT EXISTS workflows_owner ON workflows (owner);
 CREATE TABLE IF NOT EXISTS nodes (
     workflow_id  TEXT NOT NULL,
     id           TEXT NOT NULL,
@@ -109,6 +112,34 @@ _WRITE_LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
+class _ProcessLock:
+    """An exclusive ``flock`` on ``<database>.lock``, held around each write transaction.
+
+    Why: writers in several processes (a multi-process server) would otherwise
+    meet in SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between tries;
+    a blocked ``flock`` wakes the moment the holder lets go. SQLite still
+    guarantees correctness; this only makes the wait short. Reopened after a
+    fork (a forked child must not share its parent's lock).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path + ".lock"
+        self._fd = -1
+        self._pid = -1
+
+    def acquire(self) -> None:
+        if self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_PROCESS_LOCKS: dict[str, _ProcessLock] = {}
+
+
 def event_of(node: NodeRecord) -> EventRow:
     """The journal row for ``node``'s current phase, stamped now."""
     return (
@@ -159,6 +190,7 @@ class Store:
         resolved = str(path.resolve())
         with _LOCKS_GUARD:
             self._write_lock = _WRITE_LOCKS.setdefault(resolved, threading.Lock())
+            self._process_lock = _PROCESS_LOCKS.setdefault(resolved, _ProcessLock(resolved))
         self._checkpointer = checkpointer(resolved)
         self._group: GroupCommit | None = None
         self._conn().executescript(_SCHEMA)  # executescript manages its own transaction
@@ -183,18 +215,22 @@ class Store:
         if db.in_transaction:  # nested: the outer transaction commits
             yield db
             return
-        # Threads of one process queue on a lock instead of on SQLite's busy
-        # handler, which sleeps in steps of milliseconds and would make a busy
-        # server's writes slow; other processes still meet the busy timeout.
+        # Threads of one process queue on a lock, processes on a file lock, instead
+        # of on SQLite's busy handler, which sleeps in steps of milliseconds and
+        # would make a busy server's writes slow.
         with self._write_lock:
-            db.execute("BEGIN IMMEDIATE")
+            self._process_lock.acquire()
             try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:  # also when COMMIT itself failed: never leave it open
-                    db.execute("ROLLBACK")
-                raise
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:  # also when COMMIT itself failed: never leave it open
+                        db.execute("ROLLBACK")
+                    raise
+            finally:
+                self._process_lock.release()
         self._checkpointer.wrote()
 
     @contextmanager
@@ -294,6 +330,22 @@ class Store:
             )
             return True
 
+    def take_handed_off(self, marker: str, owner: str) -> list[str]:
+        """Take every workflow stored with owner ``marker`` (handed to a server's
+        controller by another process) for ``owner``, oldest first; one transaction,
+        so each workflow is taken by exactly one caller."""
+        with self._tx() as db:
+            rows = db.execute(
+                "UPDATE workflows SET owner=?, heartbeat=? WHERE owner=? RETURNING id, created_at",
+                (owner, time.time(), marker),
+            ).fetchall()
+        return [r["id"] for r in sorted(rows, key=lambda r: (r["created_at"], r["id"]))]
+
+    def count_owned(self, owner: str) -> int:
+        """How many workflows ``owner`` holds (an index lookup)."""
+        row = self._conn().execute("SELECT count(*) FROM workflows WHERE owner=?", (owner,))
+        return int(row.fetchone()[0])
+
     # -- nodes ---------------------------------------------------------------
 
     def put_node(self, node: NodeRecord, *, event: bool = True) -> None:
@@ -374,6 +426,20 @@ class Store:
                 "INSERT OR REPLACE INTO kv (scope, key, value) VALUES (?,?,?)",
                 (scope, key, _dumps(value)),
             )
+
+    def kv_create(self, scope: str, key: str, value: Any) -> bool:
+        """Store ``value`` under a key not used yet; False (nothing written) if it is —
+        a first-writer-wins claim that holds across processes."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO kv (scope, key, value) VALUES (?,?,?)",
+                (scope, key, _dumps(value)),
+            )
+            return cursor.rowcount == 1
+
+    def kv_delete(self, scope: str, key: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM kv WHERE scope=? AND key=?", (scope, key))
 
     def kv_get(self, scope: str, key: str) -> Any:
         row = (

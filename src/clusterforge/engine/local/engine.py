@@ -49,14 +49,28 @@ from clusterforge.workflow import (
 _ALNUM = string.ascii_lowercase + string.digits
 
 
-def _owner_id() -> str:
+_HANDOFF = "queued@"
+
+
+def current_owner() -> str:
+    """This process as a workflow owner: host, pid and the pid's start time (a reused
+    pid is not mistaken for a live owner)."""
     return f"{socket.gethostname()}:{os.getpid()}:{process.process_start_time(os.getpid())}"
+
+
+def handoff_owner(owner: str) -> str:
+    """The owner a workflow is stored with while it waits for ``owner`` to hand it to
+    a runner (a multi-process server's controller takes these; see
+    ``Store.take_handed_off``). Alive exactly while ``owner`` is, so nobody else
+    resumes it meanwhile and anybody may once ``owner`` is gone."""
+    return _HANDOFF + owner
 
 
 def owner_alive(owner: str | None) -> bool:
     """Is the engine that owns a workflow still running (on this host)?"""
     if not owner:
         return False
+    owner = owner.removeprefix(_HANDOFF)
     try:
         host, pid, start = owner.rsplit(":", 2)
     except ValueError:
@@ -178,7 +192,7 @@ class LocalEngine:
         self.store = Store(self.home / "state.db")
         self.runs = self.home / "runs"
         self.scratch = paths.scratch_home()
-        self.owner = _owner_id()
+        self.owner = current_owner()
         self.warnings: list[str] = []
         self._done: dict[str, threading.Event] = {}
         self._compiled: dict[tuple[Any, ...], _Compiled] = {}
@@ -559,8 +573,14 @@ class LocalEngine:
             self.resume([workflow_id])
         return self.get(workflow_id)
 
-    def retry(self, workflow_id: str, *, detach: bool = False) -> WorkflowView:
-        """Re-run Failed/Errored nodes and what they gate; keep Succeeded ones."""
+    def retry(
+        self, workflow_id: str, *, detach: bool = False, hand_to: str | None = None
+    ) -> WorkflowView:
+        """Re-run Failed/Errored nodes and what they gate; keep Succeeded ones.
+
+        ``hand_to``: reset the workflow and store it with that owner (a
+        :func:`handoff_owner`) instead of running it here.
+        """
         view = self.get(workflow_id)
         if not view.done:
             raise InvalidInput(f"workflow {workflow_id!r} is still {view.phase}; stop it first")
@@ -596,9 +616,11 @@ class LocalEngine:
                 message="",
                 finished_at=None,
                 shutdown=None,
-                owner=None,
+                owner=hand_to,
             )
-        if detach:
+        if hand_to is not None:
+            pass  # its runner takes it from the store
+        elif detach:
             self.spawn(workflow_id)
         else:
             self.start(workflow_id)
