@@ -24,7 +24,8 @@ number of stored bench workflows is compared with the number of 202s: the
 the measurement is the server's, not a client library's.
 
 Writes ``bench/results/api.json``.
-Usage: ``python bench/api.py [--seconds 30] [--connections 64] [--workers 1]``.
+Usage: ``python bench/api.py [--seconds 30] [--connections 64] [--workers 1]
+[--processes N]`` (the server's accepting processes; default one per core).
 """
 
 from __future__ import annotations
@@ -174,9 +175,19 @@ async def _drive(
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User+system CPU seconds of process ``pid`` and its threads so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User+system CPU seconds so far of process ``pid`` and its children (a
+    multi-process server's acceptors and controller), threads included."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _machine_busy() -> tuple[float, float]:
@@ -228,6 +239,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1, help="workflows the server runs at once")
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="the server's accepting processes (serve --processes) [one per core]",
+    )
+    parser.add_argument(
         "--offered",
         type=float,
         default=1000.0,
@@ -247,6 +264,7 @@ def main() -> None:
     command = [
         sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(port),
         "--rate-limit", "0", "--workers", str(args.workers), "--log-level", "warning",
+        "--processes", str(args.processes),
         "--sensor-dir", str(scratch / "sensors"),
     ]  # fmt: skip
     server = subprocess.Popen(command, env=env)
@@ -304,9 +322,13 @@ def main() -> None:
         "stored_bench_workflows": stored,
         "lost": len(missing) + max(0, len(accepted) + len(warmed) - stored),
         "ratio_to_baseline": round(triggers["per_second"] / baseline["per_second"], 3),
+        "processes": args.processes,
         "goal": {
             "per_second>=1000": triggers["per_second"] >= 1000,
-            "p99_ms<50": triggers["p99_ms"] < 50,
+            # latency under a given load: the open-loop run at the offered rate
+            "open_loop_p99_ms<50": offered is not None and offered["p99_ms"] < 50,
+            "open_loop_kept_up": offered is not None
+            and offered["per_second"] >= 0.97 * args.offered,
         },
     }
     RESULTS.mkdir(exist_ok=True)

@@ -46,8 +46,10 @@ def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI
     holder: dict[str, Services] = {}
     queued = QueuedEngine(
         local,
-        workers=settings.workers,
+        # an acceptor of a multi-process server hands every workflow to its controller
+        workers=0 if settings.hand_to else settings.workers,
         on_finished=lambda view: holder["services"].metrics.finished(view),
+        hand_to=settings.hand_to,
     )
     builtin = SensorSet(load_sensor_files([BUILTIN_SENSOR_DIR]))
     sensors = SensorSet(load_sensor_files(settings.sensor_dirs), StorePending(local.store))
@@ -56,6 +58,7 @@ def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI
         public_reads=settings.public_reads,
         rate=settings.rate_limit,
         burst=settings.burst,
+        shared=settings.shared_dir / "rate-limit" if settings.shared_dir else None,
     )
     services = Services(settings, queued, Pipeline(queued), sensors, builtin, guard)
     holder["services"] = services

@@ -6,7 +6,15 @@ the first one (same build id) instead of a second build. Keys are scoped to
 the caller's token and the endpoint, remembered in the state database (scope
 ``idempotency``) *before* the first answer is sent, and checked against a
 fingerprint of the body: reusing a key for a different request is a 422.
-Two concurrent requests with one key are serialized, so only one runs.
+
+Two concurrent requests with one key run once, also when they reach
+different processes of one server: within a process they queue on a lock
+per key; across processes the database decides. A webhook event's answer is
+*created* (never overwritten) in the same transaction as its builds, so of
+two racing events one commits and the other finds the key taken, stores
+nothing and replays the winner's answer (:class:`KeyTaken`). A build or
+stage request claims its key in the database before it starts, so a twin
+arriving meanwhile in another process gets 409 and retries after a second.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import asyncio
 import hashlib
 import re
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -23,10 +32,15 @@ from typing import Any
 from clusterforge.api.errors import ApiError
 from clusterforge.store import Store
 
-__all__ = ["Idempotency", "Slot"]
+__all__ = ["Idempotency", "KeyTaken", "Slot"]
 
 _SCOPE = "idempotency"
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_CLAIM_EXPIRES = 60.0  # a claim without an answer this old belongs to a request that died
+
+
+class KeyTaken(Exception):
+    """Another process stored an answer under this key first (nothing of ours is stored)."""
 
 
 @dataclass
@@ -38,11 +52,21 @@ class Slot:
     answer: dict[str, Any] | None = None
     status: int = 202
     _store: Store | None = field(default=None, repr=False)
+    claimed: bool = field(default=False, repr=False)
+    saved: bool = field(default=False, repr=False)
 
     def save(self, answer: dict[str, Any], status: int = 202) -> None:
-        if self.key is not None and self._store is not None:
-            record = {"fingerprint": self.fingerprint, "status": status, "answer": answer}
+        """Keep the answer under the key: it replaces this request's claim, or is
+        created — :class:`KeyTaken` if the key has one already (inside a grouped
+        write, that undoes the transaction's other writes too)."""
+        if self.key is None or self._store is None:
+            return
+        record = {"fingerprint": self.fingerprint, "status": status, "answer": answer}
+        if self.claimed:
             self._store.kv_put(_SCOPE, self.key, record)
+        elif not self._store.kv_create(_SCOPE, self.key, record):
+            raise KeyTaken(self.key)
+        self.saved = True
 
 
 class Idempotency:
@@ -54,7 +78,11 @@ class Idempotency:
 
     @contextmanager
     def slot(self, header: str | None, scope: str, body: bytes) -> Iterator[Slot]:
-        """Hold the key (if any) while the request runs; yields any earlier answer."""
+        """Hold the key (if any) while the request runs; yields any earlier answer.
+
+        A slot without an answer is claimed in the database until the request
+        calls ``Slot.save`` (which then replaces the claim) or fails (the claim
+        is dropped, so the client's retry runs)."""
         fingerprint = hashlib.sha256(body).hexdigest()
         if header is None:
             yield Slot(None, fingerprint)
@@ -63,10 +91,39 @@ class Idempotency:
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            yield self._found(key, fingerprint)
+            slot = self._claimed(key, fingerprint)
+            try:
+                yield slot
+            finally:
+                if slot.claimed and not slot.saved:
+                    self.store.kv_delete(_SCOPE, key)
         with self._guard:
             if not lock.locked():
                 self._locks.pop(key, None)
+
+    def _claimed(self, key: str, fingerprint: str) -> Slot:
+        """The key's answer, or the key claimed for this request (409 while another
+        process's request holds it)."""
+        claim = {"fingerprint": fingerprint, "claimed": time.time()}
+        for _attempt in range(3):
+            if self.store.kv_create(_SCOPE, key, claim):
+                return Slot(key, fingerprint, _store=self.store, claimed=True)
+            slot = self._found(key, fingerprint)
+            if slot.answer is not None:
+                return slot
+            found = self.store.kv_get(_SCOPE, key) or {}
+            if time.time() - float(found.get("claimed", 0)) > _CLAIM_EXPIRES:
+                self.store.kv_delete(_SCOPE, key)  # its request died; take the key over
+                continue
+            break
+        raise ApiError(
+            409,
+            "idempotency_key_in_use",
+            "a request with this Idempotency-Key is still being processed; "
+            "retry in a second to get its answer",
+            field="Idempotency-Key",
+            headers={"Retry-After": "1"},
+        )
 
     @asynccontextmanager
     async def claim(self, header: str | None, scope: str, body: bytes) -> AsyncIterator[Slot]:
@@ -111,7 +168,15 @@ class Idempotency:
                 field="Idempotency-Key",
             )
         slot = Slot(key, fingerprint, _store=self.store)
-        if found is not None:
+        if found is not None and found.get("answer") is not None:
             slot.answer = found["answer"]
             slot.status = int(found.get("status", 202))
         return slot
+
+    def replay(self, slot: Slot) -> tuple[dict[str, Any], int]:
+        """The answer stored under ``slot``'s key by the request that beat this one
+        (after :class:`KeyTaken`), marked as replayed."""
+        assert slot.key is not None
+        found = self._found(slot.key, slot.fingerprint)
+        assert found.answer is not None  # KeyTaken means an answer exists
+        return {**found.answer, "replayed": True}, found.status

@@ -14,6 +14,13 @@
 
 A registry per app (not the process-global one) lets tests and benches run
 several servers in one process.
+
+A multi-process server (``serve --processes N``) counts in every process, so
+a scrape, whichever acceptor answers it, must sum them: prometheus_client's
+multiprocess mode keeps each process's values in files of one directory
+(``PROMETHEUS_MULTIPROC_DIR``, set by the supervisor before any child imports
+prometheus_client) and :meth:`Metrics.exposition` reads them all. The gauges
+computed from the store at scrape time come from the scraping process only.
 """
 
 from __future__ import annotations
@@ -21,16 +28,18 @@ from __future__ import annotations
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from fastapi import Request
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
+from prometheus_client import multiprocess as _multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from clusterforge.engine import WorkflowView
 from clusterforge.store import Store
 
-__all__ = ["Metrics"]
+__all__ = ["Metrics", "mark_process_dead", "reset_multiprocess_dir"]
 
 _STEP_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
@@ -75,7 +84,19 @@ class _StoreCollector(Collector):
 class Metrics:
     """The counters the routes update and the collectors ``/metrics`` reads."""
 
-    def __init__(self, store: Store, queue: Callable[[], tuple[int, int]]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        queue: Callable[[], tuple[int, int]],
+        *,
+        multiprocess_dir: Path | None = None,
+    ) -> None:
+        if multiprocess_dir is not None and values.ValueClass.__name__ != "MmapedValue":
+            raise RuntimeError(
+                "metrics shared between processes need PROMETHEUS_MULTIPROC_DIR set "
+                "before prometheus_client is imported (the supervisor sets it for its children)"
+            )
+        self.multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry()
         self.triggers = Counter(
             "clusterforge_triggers",
@@ -96,8 +117,19 @@ class Metrics:
             ["template"],
             registry=self.registry,
         )
-        self.registry.register(_StoreCollector(store, queue))
+        self._store_collector = _StoreCollector(store, queue)
+        self.registry.register(self._store_collector)
         self.event_sources: set[str] = set()
+
+    def exposition(self) -> bytes:
+        """The text exposition: this process's registry, or every process's counters
+        plus this process's store-derived gauges."""
+        if self.multiprocess_dir is None:
+            return bytes(generate_latest(self.registry))
+        registry = CollectorRegistry()
+        _multiprocess.MultiProcessCollector(registry, path=str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
+        registry.register(self._store_collector)
+        return bytes(generate_latest(registry))
 
     def trigger(self, source: str, result: str) -> None:
         if source.startswith("event:") and source[6:] not in self.event_sources:
@@ -126,3 +158,17 @@ class Metrics:
             )
             if node.attempt:
                 self.retries.labels(template).inc()
+
+
+def reset_multiprocess_dir(directory: Path) -> None:
+    """Create the shared metrics directory (0700), without a previous run's files
+    (their counts would be added to this run's)."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def mark_process_dead(directory: Path, pid: int) -> None:
+    """A child exited: drop its live-gauge files (its counters stay in the sums)."""
+    if directory.is_dir():
+        _multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]

@@ -9,6 +9,7 @@ now waiting for their other dependencies), 404 when no sensor listens, and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,8 +18,10 @@ from fastapi.responses import JSONResponse
 from clusterforge.api.bodies import read_json
 from clusterforge.api.deps import Reader, ServicesDep, base_url
 from clusterforge.api.errors import ApiError
+from clusterforge.api.idempotency import KeyTaken
 from clusterforge.api.schemas import ERRORS, EventAccepted
 from clusterforge.api.services import Services
+from clusterforge.api.triggers import Dispatch, PendingChanged
 from clusterforge.engine import WorkflowView
 
 __all__ = ["router"]
@@ -28,6 +31,7 @@ router = APIRouter(prefix="/api/v1", tags=["events"])
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$"
 _NAME_RE = re.compile(_NAME)
 _PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_REDISPATCH = 5
 
 
 def _name_parameter(name: str) -> dict[str, Any]:
@@ -90,23 +94,13 @@ async def post_event(request: Request) -> JSONResponse:
             if slot.answer is not None:
                 answer, status = {**slot.answer, "replayed": True}, slot.status
             else:
-                result, prepared = services.dispatch(source, event, body, headers)
-
-                def shape(views: list[WorkflowView]) -> dict[str, Any]:
-                    builds = [services.answer(base, v) for v in views]
-                    out: dict[str, Any] = {
-                        "event": f"{source}/{event}",
-                        "builds": builds,
-                        "waiting": result.waiting,
-                    }
-                    if builds:
-                        out["id"] = builds[0]["id"]
-                        out["urls"] = builds[0]["urls"]
-                    return out
-
                 # the idempotency answer is saved in the same transaction as the builds
                 keep = slot.save if slot.key is not None else None
-                answer, status = await services.accept(result, prepared, shape, keep), 202
+                try:
+                    answer = await _deliver(services, source, event, body, headers, base, keep)
+                    status = 202
+                except KeyTaken:  # another server process answered this key first
+                    answer, status = services.idempotency.replay(slot)
     except ApiError as err:
         services.metrics.trigger(label, "rejected" if err.status < 500 else "error")
         raise
@@ -115,6 +109,41 @@ async def post_event(request: Request) -> JSONResponse:
         raise
     services.metrics.trigger(label, "accepted" if answer.get("builds") else "waiting")
     return JSONResponse(answer, status_code=status)
+
+
+async def _deliver(
+    services: Services,
+    source: str,
+    event: str,
+    body: Any,
+    headers: dict[str, list[str]],
+    base: str,
+    keep: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
+    """Dispatch the event and store what it fired; dispatched again if a sensor's
+    partial state changed meanwhile (another request completed part of it)."""
+    for _attempt in range(_REDISPATCH):
+        result, prepared = services.dispatch(source, event, body, headers)
+
+        def shape(views: list[WorkflowView], result: Dispatch = result) -> dict[str, Any]:
+            builds = [services.answer(base, v) for v in views]
+            out: dict[str, Any] = {
+                "event": f"{source}/{event}",
+                "builds": builds,
+                "waiting": result.waiting,
+            }
+            if builds:
+                out["id"] = builds[0]["id"]
+                out["urls"] = builds[0]["urls"]
+            return out
+
+        try:
+            return await services.accept(result, prepared, shape, keep)
+        except PendingChanged:
+            continue
+    raise ApiError(
+        409, "conflict", "the sensors' state kept changing under this event; send it again"
+    )
 
 
 @router.get("/sensors", responses=ERRORS)

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from clusterforge.api.deps import ServicesDep
 
@@ -48,5 +48,5 @@ async def readyz(services: ServicesDep) -> JSONResponse:
 @router.get("/metrics")
 async def metrics(services: ServicesDep) -> Response:
     """Prometheus metrics in the text exposition format."""
-    body = await run_in_threadpool(generate_latest, services.metrics.registry)
+    body = await run_in_threadpool(services.metrics.exposition)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

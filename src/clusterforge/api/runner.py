@@ -13,6 +13,14 @@ server (or engine) that died, so a restart loses nothing it had accepted.
 When a workflow ends the queue reports it to ``on_finished`` (the metrics).
 With ``workers=0`` the server only accepts: workflows stay ``Pending`` until
 a server with workers (or ``clusterforge resume``) runs them.
+
+A multi-process server (``serve --processes N``, see :mod:`.supervisor`)
+splits the two sides between processes: its acceptors store workflows
+*handed off* (``hand_to``: owner :func:`~clusterforge.engine.local.handoff_owner`
+of the supervisor) and run nothing; its controller (``take_from``: the same
+owner) takes them from the store every ``poll`` seconds and runs them. The
+state database is the queue, so nothing accepted is lost when any of the
+processes dies.
 """
 
 from __future__ import annotations
@@ -40,11 +48,18 @@ class QueuedEngine:
         *,
         workers: int = 4,
         on_finished: Callable[[WorkflowView], None] | None = None,
+        hand_to: str | None = None,
+        take_from: str | None = None,
+        poll: float = 0.05,
     ) -> None:
         self.local = engine
         self.store: Store = engine.store
         self.workers = max(0, workers)  # 0: accept and store only; nothing runs here
         self.on_finished = on_finished
+        self.hand_to = hand_to
+        self.take_from = take_from
+        self.poll = poll
+        self._stopping = threading.Event()
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._busy = 0
@@ -58,25 +73,44 @@ class QueuedEngine:
             thread = threading.Thread(target=self._work, name=f"api-runner-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.hand_to is not None:
+            return []  # the controller takes in what dead owners left
         orphans = self.local.orphans()
         for workflow_id in orphans:
             self._queue.put(workflow_id)
         if orphans:
             log.info("resuming %d interrupted workflow(s)", len(orphans))
+        if self.take_from is not None:
+            taker = threading.Thread(target=self._take, name="api-handoff", daemon=True)
+            taker.start()
+            self._threads.append(taker)
         return orphans
 
     def close(self, timeout: float = 5.0) -> None:
-        for _ in self._threads:
+        self._stopping.set()
+        for _ in range(self.workers):
             self._queue.put(None)
         for thread in self._threads:
             thread.join(timeout)
 
+    def _take(self) -> None:
+        """Controller: queue what the acceptors handed off, oldest first."""
+        assert self.take_from is not None
+        while not self._stopping.wait(self.poll):
+            try:
+                for workflow_id in self.store.take_handed_off(self.take_from, self.local.owner):
+                    self._queue.put(workflow_id)
+            except Exception:  # a locked or failing database: try again next time
+                log.exception("taking handed-off workflows failed")
+
     def alive(self) -> int:
         """How many workers are running."""
-        return sum(t.is_alive() for t in self._threads)
+        return sum(t.is_alive() for t in self._threads if t.name.startswith("api-runner"))
 
     @property
     def queued(self) -> int:
+        if self.hand_to is not None:
+            return self.store.count_owned(self.hand_to)
         return self._queue.qsize()
 
     @property
@@ -117,16 +151,24 @@ class QueuedEngine:
     def prepare(self, submission: Submission, *, check_generated: bool = True) -> WorkflowRecord:
         return self.local.prepare(submission, check_generated=check_generated)
 
+    @property
+    def owner(self) -> str:
+        """The owner new workflows are stored with: this server, or the controller
+        they are handed to."""
+        return self.hand_to if self.hand_to is not None else self.local.owner
+
     def enqueue(self, record: WorkflowRecord) -> WorkflowView:
         """Store a prepared workflow as Pending, owned by this server, and queue it."""
-        record.owner = self.local.owner
+        record.owner = self.owner
         self.store.create_workflow(record)
-        self._queue.put(record.id)
+        self.queue(record.id)
         return WorkflowView(record, {})
 
     def queue(self, workflow_id: str) -> None:
-        """Queue a workflow stored Pending and owned by this server (see ``enqueue``)."""
-        self._queue.put(workflow_id)
+        """Queue a workflow stored Pending with :attr:`owner` (see ``enqueue``); a
+        handed-off one waits in the store for the controller instead."""
+        if self.hand_to is None:
+            self._queue.put(workflow_id)
 
     def submit(self, submission: Submission, *, detach: bool = False) -> WorkflowView:
         del detach  # the queue decides when it runs
@@ -154,6 +196,8 @@ class QueuedEngine:
         return self.local.logs(workflow_id, node, follow=follow)
 
     def retry(self, workflow_id: str) -> WorkflowView:
+        if self.hand_to is not None:
+            return self.local.retry(workflow_id, hand_to=self.hand_to)
         return self.local.retry(workflow_id)
 
     def stop(self, workflow_id: str) -> WorkflowView:

@@ -9,26 +9,37 @@ of tokens tried depends on how much of a guess was right.
 Rate limit: on the mutating endpoints, a token bucket per token refills at
 ``rate`` per second up to ``burst``. An empty bucket
 answers 429 with ``Retry-After`` — the whole seconds until one request is
-allowed again — and nothing behind it runs.
+allowed again — and nothing behind it runs. The processes of a
+multi-process server (``serve --processes N``) share one bucket per token
+through a small table in a file every acceptor maps (:class:`SharedBuckets`),
+so N processes do not give a token N times its rate.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import math
+import mmap
+import os
+import struct
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import Request
 
 from clusterforge.api.errors import ApiError
 
-__all__ = ["Caller", "Guard", "TokenBucket"]
+__all__ = ["Caller", "Guard", "SharedBuckets", "TokenBucket"]
 
 _MAX_BUCKETS = 10_000
+_SLOT = struct.Struct("<8sdd")  # key hash, level, time of the last take (monotonic)
+_PROBES = 64  # slots looked at per key before the oldest of them is reused
 
 
 @dataclass(frozen=True)
@@ -39,14 +50,74 @@ class Caller:
     authenticated: bool
 
 
-class TokenBucket:
-    """Token buckets by key, each refilling at ``rate`` per second up to ``burst``."""
+class SharedBuckets:
+    """Token-bucket state shared by processes: a table of slots in a mapped file.
 
-    def __init__(self, rate: float, burst: float) -> None:
+    Each slot holds an 8-byte hash of the key, the bucket's level and the
+    time of its last take (``time.monotonic``, one clock for every process on
+    the machine). A key lives in the first free or matching slot of the
+    ``_PROBES`` after its hash; when they are all taken by other keys, the
+    least recently used of them is reused — that forgotten bucket simply
+    starts full again. Updates hold an exclusive ``flock`` on the file.
+    """
+
+    def __init__(self, path: Path, slots: int = 4096) -> None:
+        self.slots = slots
+        size = slots * _SLOT.size
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            if os.fstat(fd).st_size < size:
+                os.ftruncate(fd, size)  # zero-filled: every slot free
+            self._map = mmap.mmap(fd, size)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def update(
+        self, key: str, change: Callable[[tuple[float, float] | None], tuple[float, float]]
+    ) -> None:
+        """Replace the key's (level, stamp) with ``change(current or None)``."""
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        start = int.from_bytes(digest, "little") % self.slots
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            chosen, current, oldest = -1, None, (float("inf"), start)
+            for step in range(min(_PROBES, self.slots)):
+                index = (start + step) % self.slots
+                held, level, stamp = _SLOT.unpack_from(self._map, index * _SLOT.size)
+                if held == digest:
+                    chosen, current = index, (level, stamp)
+                    break
+                if held == bytes(8):
+                    chosen = index
+                    break
+                oldest = min(oldest, (stamp, index))
+            if chosen < 0:
+                chosen = oldest[1]
+            _SLOT.pack_into(self._map, chosen * _SLOT.size, digest, *change(current))
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+class TokenBucket:
+    """Token buckets by key, each refilling at ``rate`` per second up to ``burst``;
+    kept in this process, or in ``shared`` (a file, see :class:`SharedBuckets`)."""
+
+    def __init__(self, rate: float, burst: float, shared: Path | None = None) -> None:
         self.rate = rate
         self.burst = burst
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
+        self._shared = SharedBuckets(shared) if shared is not None and rate > 0 else None
+
+    def _take(self, now: float, found: tuple[float, float] | None) -> tuple[float, float, float]:
+        """(level, stamp) after one take at ``now``, and the wait (0.0: allowed)."""
+        level, stamp = found or (self.burst, now)
+        level = min(self.burst, level + (now - stamp) * self.rate)
+        if level >= 1.0:
+            return level - 1.0, now, 0.0
+        return level, now, (1.0 - level) / self.rate
 
     def take(self, key: str, now: float | None = None) -> float:
         """Take one token; 0.0 when allowed, else the seconds until one is available."""
@@ -54,14 +125,18 @@ class TokenBucket:
             return 0.0
         now = time.monotonic() if now is None else now
         with self._lock:
-            level, stamp = self._buckets.pop(key, (self.burst, now))
-            level = min(self.burst, level + (now - stamp) * self.rate)
-            if level >= 1.0:
-                self._buckets[key] = (level - 1.0, now)
-                wait = 0.0
-            else:
-                self._buckets[key] = (level, now)
-                wait = (1.0 - level) / self.rate
+            if self._shared is not None:
+                waits: list[float] = []
+
+                def change(found: tuple[float, float] | None) -> tuple[float, float]:
+                    level, stamp, wait = self._take(now, found)
+                    waits.append(wait)
+                    return level, stamp
+
+                self._shared.update(key, change)
+                return waits[0]
+            level, stamp, wait = self._take(now, self._buckets.pop(key, None))
+            self._buckets[key] = (level, stamp)
             while len(self._buckets) > _MAX_BUCKETS:
                 self._buckets.popitem(last=False)
             return wait
@@ -71,12 +146,18 @@ class Guard:
     """Authentication and rate limiting, as FastAPI dependencies."""
 
     def __init__(
-        self, tokens: tuple[str, ...], *, public_reads: bool, rate: float, burst: float
+        self,
+        tokens: tuple[str, ...],
+        *,
+        public_reads: bool,
+        rate: float,
+        burst: float,
+        shared: Path | None = None,
     ) -> None:
         self._tokens = [t.encode() for t in tokens]
         self._keys = [hashlib.sha256(t).hexdigest()[:12] for t in self._tokens]
         self.public_reads = public_reads
-        self.bucket = TokenBucket(rate, burst)
+        self.bucket = TokenBucket(rate, burst, shared)
 
     def identify(self, request: Request) -> Caller | None:
         header = request.headers.get("authorization", "")

@@ -1,9 +1,11 @@
-"""Serving the app with uvicorn: one process, the engine's workers inside it.
+"""Serving the app with uvicorn: one process, or several behind one port.
 
-One process on purpose: the run queue and the workflows it runs live in the
-server, and SQLite serializes writers anyway. uvicorn's C parser (httptools)
-and uvloop are used when installed, which roughly doubles the triggers a core
-can accept.
+One process by default: the run queue and the workflows it runs live in the
+server, and SQLite serializes writers anyway. ``--processes N`` runs N
+accepting processes and a controller under a supervisor (see
+:mod:`.supervisor`) for when one core cannot take the triggers. uvicorn's C
+parser (httptools) and uvloop are used when installed, which roughly doubles
+the triggers a core can accept.
 """
 
 from __future__ import annotations
@@ -17,10 +19,17 @@ __all__ = ["serve"]
 
 
 def serve(settings: Settings, *, log_level: str = "info") -> None:
-    """Run the API server until interrupted."""
+    """Run the API server until interrupted (SystemExit if a multi-process server fails)."""
     import uvicorn
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if settings.processes > 1:
+        from clusterforge.api.supervisor import serve_processes
+
+        code = serve_processes(settings, log_level=log_level)
+        if code:
+            raise SystemExit(code)
+        return
     app = create_app(settings)
     config = uvicorn.Config(
         app,

@@ -108,7 +108,12 @@ class Services:
         self.builtin = builtin
         self.guard = guard
         self.idempotency = Idempotency(engine.store)
-        self.metrics = Metrics(engine.store, lambda: (engine.queued, engine.running))
+        shared = settings.shared_dir
+        self.metrics = Metrics(
+            engine.store,
+            lambda: (engine.queued, engine.running),
+            multiprocess_dir=shared / "metrics" if shared else None,
+        )
         self.metrics.event_sources = {s for s, _e in sensors.sources()}
 
     # -- answers -----------------------------------------------------------------
@@ -211,7 +216,7 @@ class Services:
         for _attempt in range(_NAME_ATTEMPTS):
             records = [p.record for p in prepared]
             for record in records:
-                record.owner = self.engine.local.owner  # Pending, and this server runs it
+                record.owner = self.engine.owner  # Pending, for this server to run
             # encoded and shaped here, so the writer thread only writes
             rows = [workflow_row(r) for r in records]
             out = answer([WorkflowView(r, {}) for r in records])

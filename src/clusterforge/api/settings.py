@@ -15,6 +15,7 @@ rate limit             CLUSTERFORGE_RATE_LIMIT         ``50/s`` per token
 body limit             CLUSTERFORGE_MAX_BODY           ``1MiB``
 sensor directories     CLUSTERFORGE_SENSOR_DIRS        none
 concurrent workflows   CLUSTERFORGE_WORKERS            4 (0: accept only)
+accepting processes    CLUSTERFORGE_PROCESSES          1
 =====================  ==============================  ==================
 
 Tokens are secrets: a token file holds one per line (``#`` comments allowed)
@@ -104,6 +105,12 @@ class Settings:
     sensor_dirs: tuple[Path, ...] = ()
     workers: int = 4
     poll_interval: float = 0.1
+    processes: int = 1
+    """Acceptor processes; more than one adds a controller process (see supervisor.py)."""
+    hand_to: str | None = None
+    """Set by the supervisor for its acceptors: the owner to store workflows with."""
+    shared_dir: Path | None = None
+    """Set by the supervisor: where its processes share rate limits and metrics."""
 
     @property
     def burst(self) -> float:
@@ -137,8 +144,15 @@ class Settings:
             settings.sensor_dirs = tuple(
                 Path(p) for p in env["CLUSTERFORGE_SENSOR_DIRS"].split(os.pathsep) if p
             )
-        if env.get("CLUSTERFORGE_WORKERS"):
-            settings.workers = int(env["CLUSTERFORGE_WORKERS"])
+        for name, minimum in (("CLUSTERFORGE_WORKERS", 0), ("CLUSTERFORGE_PROCESSES", 1)):
+            if env.get(name):
+                try:
+                    value = int(env[name])
+                except ValueError:
+                    value = -1
+                if value < minimum:
+                    raise InvalidInput(f"{name} must be a whole number, at least {minimum}")
+                setattr(settings, name.removeprefix("CLUSTERFORGE_").lower(), value)
         return settings
 
     def all_tokens(self) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ Flags override the environment (``CLUSTERFORGE_HOST``, ``CLUSTERFORGE_PORT``,
 ``CLUSTERFORGE_TOKEN_FILE``, ``CLUSTERFORGE_TOKENS``, ``CLUSTERFORGE_HOME``,
 ``CLUSTERFORGE_PUBLIC_READS``, ``CLUSTERFORGE_RATE_LIMIT``,
 ``CLUSTERFORGE_MAX_BODY``, ``CLUSTERFORGE_SENSOR_DIRS``,
-``CLUSTERFORGE_WORKERS``), which override the defaults.
+``CLUSTERFORGE_WORKERS``, ``CLUSTERFORGE_PROCESSES``), which override the defaults.
 """
 
 from __future__ import annotations
@@ -46,6 +46,14 @@ def serve(
         int | None,
         typer.Option(min=0, help="Workflows run at once; more wait Pending; 0 = accept only [4]"),
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes accepting requests; over 1 adds a controller process that runs "
+            "the workflows (use one per core for the most triggers/s) [1]",
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
 ) -> None:
     """Serve the HTTP event API: builds, stages, webhook sensors, live status."""
@@ -73,11 +81,15 @@ def serve(
         settings.sensor_dirs = tuple(sensor_dir)
     if workers is not None:
         settings.workers = workers
+    if processes is not None:
+        settings.processes = processes
     tokens = settings.all_tokens()
     where = settings.token_file or "CLUSTERFORGE_TOKENS"
     typer.echo(
         f"clusterforge API on http://{settings.host}:{settings.port} "
-        f"({len(tokens)} token(s) from {where}; docs at /docs)",
+        f"({len(tokens)} token(s) from {where}; docs at /docs"
+        + (f"; {settings.processes} processes" if settings.processes > 1 else "")
+        + ")",
         err=True,
     )
     serve(settings, log_level=log_level)

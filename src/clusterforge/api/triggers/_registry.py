@@ -8,7 +8,11 @@ the caller stores what it returns, so a rejected event leaves no trace.
 Sensors with several dependencies remember the events that resolved some of
 them (in a :class:`PendingEvents` store, the state database when served) until
 their trigger ``conditions`` are met; then the trigger fires with all of them
-and the sensor starts over, as in Argo Events.
+and the sensor starts over, as in Argo Events. Several requests (or server
+processes) may dispatch to one such sensor at once, so :meth:`SensorSet.commit`
+— run inside the caller's write transaction — first checks that the partial
+state is still what the dispatch read; if not, :class:`PendingChanged` undoes
+the transaction and the caller dispatches the event again on the new state.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ __all__ = [
     "Dispatch",
     "Fired",
     "MemoryPending",
+    "PendingChanged",
     "PendingEvents",
     "SensorSet",
     "load_sensor_files",
@@ -54,6 +59,10 @@ class MemoryPending:
         self._data[sensor] = dict(events)
 
 
+class PendingChanged(Exception):
+    """A multi-dependency sensor's partial state changed after the dispatch read it."""
+
+
 @dataclass(frozen=True)
 class Fired:
     """A trigger that fired: the workflow it submits."""
@@ -70,6 +79,8 @@ class Dispatch:
     rejected: list[str] = field(default_factory=list)
     listeners: int = 0
     updates: list[tuple[str, dict[str, dict[str, Any]]]] = field(default_factory=list)
+    seen: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """The partial state of each multi-dependency sensor as the dispatch read it."""
 
 
 def _event_record(event: Event) -> dict[str, Any]:
@@ -148,6 +159,8 @@ class SensorSet:
                 continue
             single = len(sensor.dependencies) == 1
             stored = {} if single else self.pending.get(sensor.name)
+            if not single:
+                result.seen[sensor.name] = stored
             events = {name: _event_from(rec) for name, rec in stored.items()}
             for name in accepted:
                 events[name] = event
@@ -174,7 +187,11 @@ class SensorSet:
 
     def commit(self, dispatch: Dispatch) -> None:
         """Remember partial matches (and forget consumed ones) once the caller has stored
-        what ``dispatch`` fired; a rejected request never gets here."""
+        what ``dispatch`` fired; a rejected request never gets here. Raises
+        :class:`PendingChanged` (writing nothing) if another dispatch changed them."""
         with self._lock:
+            for sensor, _events in dispatch.updates:
+                if self.pending.get(sensor) != dispatch.seen.get(sensor, {}):
+                    raise PendingChanged(sensor)
             for sensor, events in dispatch.updates:
                 self.pending.put(sensor, events)

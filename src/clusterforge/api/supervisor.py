@@ -1,0 +1,250 @@
+"""Several processes behind one port: ``clusterforge serve --processes N``.
+
+Why: a Python process accepts triggers on one core at most (the GIL), and
+the webhook path must take a thousand a second. So a server can run as
+
+* this **supervisor** — the process ``serve`` started: it binds the port once,
+  starts the children, restarts a child that dies, and on SIGTERM/SIGINT
+  stops the acceptors first (no new requests) and the controller last;
+* one **controller** — the run queue's workers: it takes the workflows the
+  acceptors handed off from the state database and runs them (and takes back
+  what a dead server left unfinished, as a single-process server does);
+* N **acceptors** — uvicorn serving the app on the shared listening socket
+  (the kernel hands each connection to whichever accepts first); they check,
+  store and answer, and run nothing.
+
+The processes share state only through files, so any of them may die without
+losing what was accepted: the state database (workflows, idempotency keys,
+sensors' partial matches — each claimed inside a transaction), a rate-limit
+table mapped by every acceptor (one bucket per token for the whole server)
+and prometheus_client's multiprocess directory (``/metrics`` on any acceptor
+sums every process). Settings reach a child on its stdin, so tokens never
+appear in an environment or a command line. A child asks the kernel for
+SIGTERM when the supervisor dies, so no orphan keeps the port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import pickle
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from clusterforge.api.settings import Settings
+
+__all__ = ["child_main", "serve_processes"]
+
+log = logging.getLogger("clusterforge.api")
+
+_RESTARTS = 5  # more crashes than this within _RESTART_WINDOW: give up
+_RESTART_WINDOW = 60.0
+_STOP_TIMEOUT = 10.0
+_CHILD = "from clusterforge.api.supervisor import child_main; child_main()"
+
+
+@dataclasses.dataclass
+class _Child:
+    role: str  # "controller" or "acceptor"
+    name: str
+    process: subprocess.Popen[bytes] | None = None
+    crashes: list[float] = dataclasses.field(default_factory=list)
+
+
+class _Supervisor:
+    def __init__(self, settings: Settings, log_level: str) -> None:
+        from clusterforge.api.metrics import reset_multiprocess_dir
+        from clusterforge.engine.local import current_owner, handoff_owner
+        from clusterforge.paths import scratch_home
+
+        self.log_level = log_level
+        self.runtime = Path(
+            tempfile.mkdtemp(prefix="serve-", dir=scratch_home() or settings.data_dir)
+        )
+        self.metrics_dir = self.runtime / "metrics"
+        reset_multiprocess_dir(self.metrics_dir)
+        self.settings = dataclasses.replace(
+            settings,
+            processes=1,
+            hand_to=handoff_owner(current_owner()),
+            shared_dir=self.runtime,
+        )
+        self.socket = socket.create_server((settings.host, settings.port), backlog=4096)
+        self.socket.set_inheritable(True)
+        self.children = [_Child("controller", "controller")] + [
+            _Child("acceptor", f"acceptor-{i}") for i in range(settings.processes)
+        ]
+        self.stopping = threading.Event()
+        self.failed: str | None = None
+
+    def _spawn(self, child: _Child) -> None:
+        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
+        fds = (self.socket.fileno(),) if child.role == "acceptor" else ()
+        process = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, child.name],  # the name shows in ps
+            stdin=subprocess.PIPE,
+            env=env,
+            pass_fds=fds,
+        )
+        order = {
+            "role": child.role,
+            "name": child.name,
+            "settings": self.settings,
+            "log_level": self.log_level,
+            "fd": self.socket.fileno() if fds else None,
+            "parent": os.getpid(),
+        }
+        assert process.stdin is not None
+        try:
+            process.stdin.write(pickle.dumps(order))
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # it died at once; the watch loop sees it exit
+        child.process = process
+
+    def run(self) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        try:
+            for child in self.children:
+                self._spawn(child)
+            while not self.stopping.wait(0.2):
+                self._watch()
+        finally:
+            self._stop()
+        if self.failed:
+            print(f"error: {self.failed}", file=sys.stderr)
+            return 1
+        return 0
+
+    def _watch(self) -> None:
+        from clusterforge.api.metrics import mark_process_dead
+
+        for child in self.children:
+            process = child.process
+            if process is None or process.poll() is None:
+                continue
+            mark_process_dead(self.metrics_dir, process.pid)
+            now = time.monotonic()
+            child.crashes = [t for t in child.crashes if now - t < _RESTART_WINDOW] + [now]
+            if len(child.crashes) > _RESTARTS:
+                self.failed = (
+                    f"the {child.name} process keeps exiting (last exit code "
+                    f"{process.returncode}); see the messages above"
+                )
+                self.stopping.set()
+                return
+            log.warning("%s exited with code %s; restarting it", child.name, process.returncode)
+            self._spawn(child)
+
+    def _stop(self) -> None:
+        # acceptors first, so nothing new is accepted while the controller winds down
+        for role in ("acceptor", "controller"):
+            group = [c.process for c in self.children if c.role == role and c.process]
+            for process in group:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + _STOP_TIMEOUT
+            for process in group:
+                try:
+                    process.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self.socket.close()
+        shutil.rmtree(self.runtime, ignore_errors=True)
+
+
+def serve_processes(settings: Settings, *, log_level: str = "info") -> int:
+    """Serve with ``settings.processes`` acceptors and one controller; the exit code."""
+    from clusterforge.api.app import create_app
+
+    # Build the app once here, so a broken sensor or token file stops the server
+    # with its message before any child starts (each child builds its own).
+    create_app(settings)
+    return _Supervisor(settings, log_level).run()
+
+
+# -- the children ------------------------------------------------------------------
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel for SIGTERM when the supervisor dies (Linux ``PR_SET_PDEATHSIG``)."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before the request took effect
+        raise SystemExit(1)
+
+
+def _run_controller(settings: Settings) -> None:
+    from clusterforge.api.metrics import Metrics
+    from clusterforge.api.runner import QueuedEngine
+    from clusterforge.engine import LocalEngine
+
+    engine = LocalEngine(settings.data_dir)
+    holder: list[Metrics] = []
+    queued = QueuedEngine(
+        engine,
+        workers=settings.workers,
+        on_finished=lambda view: holder[0].finished(view),
+        take_from=settings.hand_to,
+    )
+    assert settings.shared_dir is not None
+    holder.append(
+        Metrics(
+            engine.store,
+            lambda: (queued.queued, queued.running),
+            multiprocess_dir=settings.shared_dir / "metrics",
+        )
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    queued.start()
+    stop.wait()
+    queued.close(timeout=1.0)
+
+
+def _run_acceptor(settings: Settings, fd: int, log_level: str) -> None:
+    import uvicorn
+
+    from clusterforge.api.app import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=log_level == "debug",
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
+
+
+def child_main() -> None:
+    """Entry point of a child process: its order comes pickled on stdin."""
+    order: dict[str, Any] = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 — our own parent's pipe
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    _die_with_parent(order["parent"])
+    level = str(order["log_level"]).upper()
+    logging.basicConfig(level=level, format=f"%(levelname)s {order['name']}: %(message)s")
+    settings: Settings = order["settings"]
+    if order["role"] == "controller":
+        _run_controller(settings)
+    else:
+        _run_acceptor(settings, int(order["fd"]), str(order["log_level"]))
