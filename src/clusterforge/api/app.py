@@ -85,6 +85,9 @@ def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI
     app.state.services = services
     app.state.metrics = services.metrics
     install_error_handlers(app)
+    from clusterforge.api.routes_events import EventIntake
+
+    app.add_middleware(EventIntake)  # inside the body limit (added after it: outside)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body,

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clusterforge.errors import InvalidInput, NotFound, UserError
 
-__all__ = ["ApiError", "error_body", "install_error_handlers"]
+__all__ = ["ApiError", "error_body", "error_response", "from_user_error", "install_error_handlers"]
 
 log = logging.getLogger("clusterforge.api")
 
@@ -74,7 +74,8 @@ def error_body(code: str, message: str, field: str | None = None, **extra: Any) 
     return {"error": error}
 
 
-def _response(err: ApiError) -> JSONResponse:
+def error_response(err: ApiError) -> JSONResponse:
+    """The one JSON shape of every error answer."""
     return JSONResponse(
         error_body(err.code, err.message, err.field, **err.extra),
         status_code=err.status,
@@ -111,29 +112,30 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, err: ApiError) -> JSONResponse:
-        return _response(err)
+        return error_response(err)
 
     @app.exception_handler(UserError)
     async def _user_error(_request: Request, err: UserError) -> JSONResponse:
-        return _response(from_user_error(err))
+        return error_response(from_user_error(err))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, err: RequestValidationError) -> JSONResponse:
         first = err.errors()[0] if err.errors() else {"loc": (), "msg": "invalid request"}
         where = _field(tuple(first.get("loc", ())))
         message = f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg"))
-        return _response(ApiError(422, "invalid_request", message, field=where or None))
+        return error_response(ApiError(422, "invalid_request", message, field=where or None))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, err: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(err.status_code, "error")
         detail = err.detail if isinstance(err.detail, str) else code.replace("_", " ")
-        return _response(ApiError(err.status_code, code, detail, headers=dict(err.headers or {})))
+        headers = dict(err.headers or {})
+        return error_response(ApiError(err.status_code, code, detail, headers=headers))
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, err: Exception) -> JSONResponse:
         log.exception("internal error on %s %s", request.method, request.url.path)
-        return _response(
+        return error_response(
             ApiError(
                 500,
                 "internal_error",
