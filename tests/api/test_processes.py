@@ -286,3 +286,21 @@ def test_a_bad_process_count_is_one_clear_error(
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_port_in_use_is_one_clear_error_before_any_child_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(port),
+             "--processes", "2"],
+            env={**os.environ, "CLUSTERFORGE_HOME": str(tmp_path), "CLUSTERFORGE_TOKENS": TOKEN},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )  # fmt: skip
+    assert result.returncode != 0
+    assert f"--port {port}" in result.stderr
+    assert "Traceback" not in result.stderr

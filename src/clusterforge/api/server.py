@@ -10,12 +10,22 @@ the triggers a core can accept.
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from clusterforge.api.app import create_app
 from clusterforge.api.settings import Settings
 
-__all__ = ["serve"]
+__all__ = ["quiet_collector", "serve"]
+
+
+def quiet_collector() -> None:
+    """Move what exists once the app is built (modules, compiled sensors and
+    checks, models) out of the garbage collector's sight: a full collection
+    then walks only what requests made, so it stops pausing the event loop for
+    tens of milliseconds."""
+    gc.collect()
+    gc.freeze()
 
 
 def serve(settings: Settings, *, log_level: str = "info") -> None:
@@ -31,6 +41,7 @@ def serve(settings: Settings, *, log_level: str = "info") -> None:
             raise SystemExit(code)
         return
     app = create_app(settings)
+    quiet_collector()
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -3,15 +3,18 @@
 Why: a Python process accepts triggers on one core at most (the GIL), and
 the webhook path must take a thousand a second. So a server can run as
 
-* this **supervisor** — the process ``serve`` started: it binds the port once,
+* this **supervisor** — the process ``serve`` started: it holds the port,
   starts the children, restarts a child that dies, and on SIGTERM/SIGINT
   stops the acceptors first (no new requests) and the controller last;
 * one **controller** — the run queue's workers: it takes the workflows the
   acceptors handed off from the state database and runs them (and takes back
   what a dead server left unfinished, as a single-process server does);
-* N **acceptors** — uvicorn serving the app on the shared listening socket
-  (the kernel hands each connection to whichever accepts first); they check,
-  store and answer, and run nothing.
+* N **acceptors** — uvicorn serving the app, each on its own listening
+  socket bound to the same port with ``SO_REUSEPORT``: the kernel spreads
+  new connections evenly over them. (On one shared socket, whichever process
+  woke first accepted every queued connection at once — two thirds of 64
+  keep-alive connections landed on one acceptor.) They check, store and
+  answer, and run nothing.
 
 The processes share state only through files, so any of them may die without
 losing what was accepted: the state database (workflows, idempotency keys,
@@ -20,7 +23,9 @@ table mapped by every acceptor (one bucket per token for the whole server)
 and prometheus_client's multiprocess directory (``/metrics`` on any acceptor
 sums every process). Settings reach a child on its stdin, so tokens never
 appear in an environment or a command line. A child asks the kernel for
-SIGTERM when the supervisor dies, so no orphan keeps the port.
+SIGTERM when the supervisor dies, so no orphan keeps the port. The supervisor
+binds the port first (without listening), so a port in use is one clear error
+before any child starts, and nobody else takes it while a child restarts.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from clusterforge.api.server import quiet_collector
 from clusterforge.api.settings import Settings
 
 __all__ = ["child_main", "serve_processes"]
@@ -79,8 +85,7 @@ class _Supervisor:
             hand_to=handoff_owner(current_owner()),
             shared_dir=self.runtime,
         )
-        self.socket = socket.create_server((settings.host, settings.port), backlog=4096)
-        self.socket.set_inheritable(True)
+        self.socket = bind(settings.host, settings.port)  # held, not listening
         self.children = [_Child("controller", "controller")] + [
             _Child("acceptor", f"acceptor-{i}") for i in range(settings.processes)
         ]
@@ -89,19 +94,16 @@ class _Supervisor:
 
     def _spawn(self, child: _Child) -> None:
         env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
-        fds = (self.socket.fileno(),) if child.role == "acceptor" else ()
         process = subprocess.Popen(
             [sys.executable, "-c", _CHILD, child.name],  # the name shows in ps
             stdin=subprocess.PIPE,
             env=env,
-            pass_fds=fds,
         )
         order = {
             "role": child.role,
             "name": child.name,
             "settings": self.settings,
             "log_level": self.log_level,
-            "fd": self.socket.fileno() if fds else None,
             "parent": os.getpid(),
         }
         assert process.stdin is not None
@@ -165,6 +167,32 @@ class _Supervisor:
         shutil.rmtree(self.runtime, ignore_errors=True)
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket on ``host``:``port`` that shares the port with the other
+    processes of this server (``SO_REUSEPORT``; the kernel admits only sockets
+    of the same user to the group)."""
+    from clusterforge.errors import InvalidInput
+
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as err:
+        raise InvalidInput(f"--host {host!r}: cannot be resolved: {err.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError as err:
+        sock.close()
+        raise InvalidInput(
+            f"--port {port}: cannot listen on {host}:{port}: {err.strerror}; "
+            "choose another --port or stop what uses it"
+        ) from None
+    return sock
+
+
 def serve_processes(settings: Settings, *, log_level: str = "info") -> int:
     """Serve with ``settings.processes`` acceptors and one controller; the exit code."""
     from clusterforge.api.app import create_app
@@ -218,12 +246,13 @@ def _run_controller(settings: Settings) -> None:
     queued.close(timeout=1.0)
 
 
-def _run_acceptor(settings: Settings, fd: int, log_level: str) -> None:
+def _run_acceptor(settings: Settings, log_level: str) -> None:
     import uvicorn
 
     from clusterforge.api.app import create_app
 
     app = create_app(settings)
+    quiet_collector()
     config = uvicorn.Config(
         app,
         log_level=log_level,
@@ -231,7 +260,9 @@ def _run_acceptor(settings: Settings, fd: int, log_level: str) -> None:
         server_header=False,
         timeout_graceful_shutdown=5,
     )
-    uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
+    listening = bind(settings.host, settings.port)
+    listening.listen(4096)
+    uvicorn.Server(config).run(sockets=[listening])
 
 
 def child_main() -> None:
@@ -247,4 +278,4 @@ def child_main() -> None:
     if order["role"] == "controller":
         _run_controller(settings)
     else:
-        _run_acceptor(settings, int(order["fd"]), str(order["log_level"]))
+        _run_acceptor(settings, str(order["log_level"]))
