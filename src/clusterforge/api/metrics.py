@@ -25,6 +25,7 @@ computed from the store at scrape time come from the scraping process only.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator
@@ -81,6 +82,28 @@ class _StoreCollector(Collector):
         yield gauge
 
 
+def _check_multiprocess(directory: Path) -> None:
+    """Fail at start-up on a wiring mistake that would otherwise make every scrape
+    silently report one process (or none).
+
+    prometheus_client picks its value class once, when it is first imported: only
+    if ``PROMETHEUS_MULTIPROC_DIR`` was set then do counters go to mmap files.
+    Each value's file is then named from the variable as it is when the value is
+    created, so it must also be the directory :meth:`Metrics.exposition` reads.
+    """
+    if values.ValueClass.__name__ != "MmapedValue":
+        raise RuntimeError(
+            "metrics shared between processes need PROMETHEUS_MULTIPROC_DIR set "
+            "before prometheus_client is imported (the supervisor sets it for its children)"
+        )
+    env = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not env or Path(env).resolve() != directory.resolve():
+        raise RuntimeError(
+            f"PROMETHEUS_MULTIPROC_DIR is {env!r} but the metrics directory is "
+            f"{str(directory)!r}: this process's counters would not be in the scrape"
+        )
+
+
 class Metrics:
     """The counters the routes update and the collectors ``/metrics`` reads."""
 
@@ -91,11 +114,8 @@ class Metrics:
         *,
         multiprocess_dir: Path | None = None,
     ) -> None:
-        if multiprocess_dir is not None and values.ValueClass.__name__ != "MmapedValue":
-            raise RuntimeError(
-                "metrics shared between processes need PROMETHEUS_MULTIPROC_DIR set "
-                "before prometheus_client is imported (the supervisor sets it for its children)"
-            )
+        if multiprocess_dir is not None:
+            _check_multiprocess(multiprocess_dir)
         self.multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry()
         self.triggers = Counter(
