@@ -13,8 +13,10 @@ server, same moment:
   run). Every payload carries a different ``n`` (one counter over all
   connections), so each trigger makes a workflow with its own parameter value.
 
-Then 10 s open loop at ``--offered`` triggers/s (default 1,000) spread over the
-same connections, latency counted from each request's scheduled time: with 64
+Then 10 s open loop at ``--offered`` triggers/s (default 1,000) spread evenly
+over the same connections (each connection's schedule is offset, so requests
+arrive one every 1/offered s rather than 64 at once), latency counted from
+each request's scheduled time: with 64
 closed-loop connections the mean latency is 64 / throughput (Little's law), so
 the latency goal is only meaningful at a fixed offered rate.
 
@@ -103,11 +105,14 @@ async def _connection(
     latencies: list[float],
     answers: list[tuple[int, bytes]],
     interval: float = 0.0,
+    offset: float = 0.0,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         counter = 0
-        scheduled = time.perf_counter()
+        # staggered: connection i starts i/connections of an interval late, so the
+        # offered requests arrive evenly spaced, not as one burst per interval
+        scheduled = time.perf_counter() + offset - interval
         while time.perf_counter() < deadline:  # bounded by the deadline
             counter += 1
             if interval:
@@ -145,8 +150,10 @@ async def _drive(
     interval = connections / rate if rate else 0.0
     await asyncio.gather(
         *(
-            _connection(port, deadline, make, latencies, answers, interval)
-            for _ in range(connections)
+            _connection(
+                port, deadline, make, latencies, answers, interval, interval * i / connections
+            )
+            for i in range(connections)
         )
     )
     elapsed = time.perf_counter() - start
