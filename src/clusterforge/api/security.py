@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from fastapi import Request
 
@@ -40,6 +41,10 @@ __all__ = ["Caller", "Guard", "SharedBuckets", "TokenBucket"]
 _MAX_BUCKETS = 10_000
 _SLOT = struct.Struct("<8sdd")  # key hash, level, time of the last take (monotonic)
 _PROBES = 64  # slots looked at per key before the oldest of them is reused
+_FREE = bytes(8)  # the key hash of a slot never used (zero-filled by ftruncate)
+
+_State = tuple[float, float]  # a bucket: its level, and when it was last taken from
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -53,90 +58,135 @@ class Caller:
 class SharedBuckets:
     """Token-bucket state shared by processes: a table of slots in a mapped file.
 
-    Each slot holds an 8-byte hash of the key, the bucket's level and the
-    time of its last take (``time.monotonic``, one clock for every process on
-    the machine). A key lives in the first free or matching slot of the
-    ``_PROBES`` after its hash; when they are all taken by other keys, the
-    least recently used of them is reused — that forgotten bucket simply
-    starts full again. Updates hold an exclusive ``flock`` on the file.
+    Several server processes (``serve --processes N``) open the same file, so
+    a token has one bucket however many processes answer it. Each slot holds
+    an 8-byte hash of the key, the bucket's level and the time of its last
+    take (``time.monotonic``: on Linux one clock for every process on the
+    machine, so stamps written by one process are comparable in another).
+    A key lives in the first free or matching slot of the ``_PROBES`` after
+    its hash (linear probing; slots are never emptied, so a probe chain never
+    breaks). When they are all taken by other keys, the least recently used
+    of them is reused — that forgotten bucket simply starts full again, which
+    errs towards allowing, never towards refusing a token it has not seen.
+
+    Updates hold an exclusive ``flock`` on the file for one read-modify-write
+    of one slot. ``slots`` sizes the table when this open creates it; an
+    existing table keeps its size, so every process agrees on where a key is.
     """
 
     def __init__(self, path: Path, slots: int = 4096) -> None:
-        self.slots = slots
-        size = slots * _SLOT.size
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        if slots < 1:
+            raise ValueError(f"slots must be at least 1, not {slots}")
+        self.path = path
+        self._wanted = slots
+        self._open()
+
+    def _open(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            if os.fstat(fd).st_size < size:
-                os.ftruncate(fd, size)  # zero-filled: every slot free
-            self._map = mmap.mmap(fd, size)
+            # sized under the lock, so two first opens cannot size it differently
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                slots = os.fstat(fd).st_size // _SLOT.size
+                if slots == 0:
+                    slots = self._wanted
+                    os.ftruncate(fd, slots * _SLOT.size)  # zero-filled: every slot free
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            self._map = mmap.mmap(fd, slots * _SLOT.size)
         except BaseException:
             os.close(fd)
             raise
+        self.slots = slots
         self._fd = fd
+        # A flock belongs to the open file description, which a forked child
+        # shares with its parent: their locks would not exclude each other.
+        self._pid = os.getpid()
 
-    def update(
-        self, key: str, change: Callable[[tuple[float, float] | None], tuple[float, float]]
-    ) -> None:
-        """Replace the key's (level, stamp) with ``change(current or None)``."""
+    def close(self) -> None:
+        """Unmap the table and close the file (the file and its buckets stay)."""
+        if self._fd >= 0:
+            self._map.close()
+            os.close(self._fd)
+            self._fd = -1
+
+    def update(self, key: str, change: Callable[[_State | None], tuple[_State, _T]]) -> _T:
+        """Store ``change(current state or None)[0]`` for ``key``; return its ``[1]``."""
+        if self._pid != os.getpid():  # forked: get a description (and lock) of our own
+            self._map.close()
+            os.close(self._fd)
+            self._open()
         digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
         start = int.from_bytes(digest, "little") % self.slots
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
-            chosen, current, oldest = -1, None, (float("inf"), start)
+            chosen, current, oldest = -1, None, (math.inf, start)
             for step in range(min(_PROBES, self.slots)):
                 index = (start + step) % self.slots
                 held, level, stamp = _SLOT.unpack_from(self._map, index * _SLOT.size)
                 if held == digest:
                     chosen, current = index, (level, stamp)
                     break
-                if held == bytes(8):
+                if held == _FREE:
                     chosen = index
                     break
                 oldest = min(oldest, (stamp, index))
             if chosen < 0:
                 chosen = oldest[1]
-            _SLOT.pack_into(self._map, chosen * _SLOT.size, digest, *change(current))
+            state, result = change(current)
+            _SLOT.pack_into(self._map, chosen * _SLOT.size, digest, *state)
+            return result
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 class TokenBucket:
-    """Token buckets by key, each refilling at ``rate`` per second up to ``burst``;
-    kept in this process, or in ``shared`` (a file, see :class:`SharedBuckets`)."""
+    """Token buckets by key, each refilling at ``rate`` per second up to ``burst``.
 
-    def __init__(self, rate: float, burst: float, shared: Path | None = None) -> None:
+    Kept in this process (an LRU of at most ``_MAX_BUCKETS`` keys), or, with
+    ``shared``, in a file that several processes map (:class:`SharedBuckets`
+    with ``slots`` slots), so they all draw from one bucket per key.
+    """
+
+    def __init__(
+        self, rate: float, burst: float, shared: Path | None = None, *, slots: int = 4096
+    ) -> None:
         self.rate = rate
         self.burst = burst
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._shared = SharedBuckets(shared) if shared is not None and rate > 0 else None
+        self._buckets: OrderedDict[str, _State] = OrderedDict()
+        self._lock = threading.Lock()  # threads of one process; flock is per process
+        self._shared = SharedBuckets(shared, slots) if shared is not None and rate > 0 else None
 
-    def _take(self, now: float, found: tuple[float, float] | None) -> tuple[float, float, float]:
-        """(level, stamp) after one take at ``now``, and the wait (0.0: allowed)."""
+    def close(self) -> None:
+        """Release the shared file, if any."""
+        if self._shared is not None:
+            self._shared.close()
+
+    def _take(self, now: float | None, found: _State | None) -> tuple[_State, float]:
+        """The (level, stamp) after one take at ``now``, and the wait (0.0: allowed).
+
+        The one formula for both stores. ``now`` is read here, under the
+        caller's lock, so a take that waited for the lock does not stamp an
+        older time over a newer one; elapsed time never counts as negative
+        (a stamp from the future, e.g. a table kept across a reboot, only
+        stops refilling until the next take).
+        """
+        now = time.monotonic() if now is None else now
         level, stamp = found or (self.burst, now)
-        level = min(self.burst, level + (now - stamp) * self.rate)
+        level = min(self.burst, level + max(0.0, now - stamp) * self.rate)
         if level >= 1.0:
-            return level - 1.0, now, 0.0
-        return level, now, (1.0 - level) / self.rate
+            return (level - 1.0, now), 0.0
+        return (level, now), (1.0 - level) / self.rate
 
     def take(self, key: str, now: float | None = None) -> float:
         """Take one token; 0.0 when allowed, else the seconds until one is available."""
         if self.rate <= 0:
             return 0.0
-        now = time.monotonic() if now is None else now
         with self._lock:
             if self._shared is not None:
-                waits: list[float] = []
-
-                def change(found: tuple[float, float] | None) -> tuple[float, float]:
-                    level, stamp, wait = self._take(now, found)
-                    waits.append(wait)
-                    return level, stamp
-
-                self._shared.update(key, change)
-                return waits[0]
-            level, stamp, wait = self._take(now, self._buckets.pop(key, None))
-            self._buckets[key] = (level, stamp)
+                return self._shared.update(key, lambda found: self._take(now, found))
+            state, wait = self._take(now, self._buckets.pop(key, None))
+            self._buckets[key] = state
             while len(self._buckets) > _MAX_BUCKETS:
                 self._buckets.popitem(last=False)
             return wait
