@@ -100,7 +100,7 @@ class Trigger:
 
     def render(self, events: Mapping[str, Event]) -> dict[str, Any]:
         """The workflow this trigger submits for ``events`` (by dependency name)."""
-        resource = _copy_tree(self.resource)
+        resource: dict[str, Any] = _copy_tree(self.resource)
         for parameter in self.parameters:
             parameter.apply(resource, events)
         return resource
