@@ -14,11 +14,13 @@ serves.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from clusterforge import __version__
 from clusterforge.api.errors import install_error_handlers
@@ -36,6 +38,14 @@ __all__ = ["BUILTIN_SENSOR_DIR", "create_app"]
 BUILTIN_SENSOR_DIR = Path(__file__).parent / "sensors"
 
 log = logging.getLogger("clusterforge.api")
+
+
+def _telemetry() -> TelemetryConfig:
+    """FastAPI's OpenTelemetry hooks: on when asked for (``FASTAPI_OTEL_AUTO_CONFIGURE=true``,
+    FastAPI's own switch), else off — nothing here sets up a provider, and looking
+    for one on every request cost about 3 % of a webhook trigger's CPU."""
+    wanted = os.environ.get("FASTAPI_OTEL_AUTO_CONFIGURE", "").lower() == "true"
+    return {"tracing": wanted, "metrics": wanted, "logs": wanted}
 
 
 def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI:
@@ -81,6 +91,7 @@ def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI
             "deliver webhook events to Argo Events sensors, follow builds live."
         ),
         lifespan=lifespan,
+        telemetry=_telemetry(),
     )
     app.state.services = services
     app.state.metrics = services.metrics
