@@ -197,21 +197,22 @@ def _cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine so far, every core."""
+def _machine_busy() -> tuple[float, float, float]:
+    """(busy, total, stolen) CPU seconds of the whole machine so far, every core;
+    stolen: time the hypervisor ran someone else while we were ready to run."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = values[3] + values[4]  # idle + iowait
     tick = os.sysconf("SC_CLK_TCK")
-    return (sum(values) - idle) / tick, sum(values) / tick
+    return (sum(values) - idle) / tick, sum(values) / tick, values[7] / tick
 
 
 def _measured(server: int, run: Any) -> dict[str, Any]:
     """``run()``'s result plus where the CPU went meanwhile: the server process, this
     client, and everything else on the machine (other work skews a shared box)."""
     server_0, client_0 = _cpu_seconds(server), sum(os.times()[:2])
-    busy_0, total_0 = _machine_busy()
+    busy_0, total_0, stolen_0 = _machine_busy()
     result: dict[str, Any] = run()
-    busy_1, total_1 = _machine_busy()
+    busy_1, total_1, stolen_1 = _machine_busy()
     server_s = _cpu_seconds(server) - server_0
     client_s = sum(os.times()[:2]) - client_0
     wall = result["seconds"] or 1.0
@@ -220,6 +221,7 @@ def _measured(server: int, run: Any) -> dict[str, Any]:
         "client_cores": round(client_s / wall, 2),
         "other_cores": round(max(0.0, busy_1 - busy_0 - server_s - client_s) / wall, 2),
         "idle_cores": round((total_1 - total_0 - (busy_1 - busy_0)) / wall, 2),
+        "stolen_cores": round((stolen_1 - stolen_0) / wall, 2),  # part of other_cores
         "server_ms_per_request": round(server_s * 1000 / max(1, result["requests"]), 3),
     }
     return result
