@@ -251,6 +251,26 @@ def test_events_nobody_listens_to_are_404(client: httpx.Client) -> None:
     assert "github/push" in _error(response)["message"]
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status", "field"),
+    [
+        ("POST", "/api/v1/events/github/push/extra", 404, None),  # not an event path
+        ("GET", "/api/v1/events/github/push", 405, None),
+        ("POST", "/api/v1/events/-github/push", 422, "source"),
+        ("POST", "/api/v1/events/github/push%20now", 422, "event"),
+    ],
+)
+def test_event_paths_the_fast_intake_does_not_serve_keep_the_error_shape(
+    client: httpx.Client, method: str, path: str, status: int, field: str | None
+) -> None:
+    # webhook events skip FastAPI's router (EventIntake); everything else around
+    # that path still gets the app's answers, in the one error shape
+    response = client.request(method, path, json=PUSH)
+    assert response.status_code == status
+    assert set(_error(response)) >= {"code", "message"}
+    assert _error(response).get("field") == field
+
+
 def test_the_builtin_event_source_is_reserved(client: httpx.Client) -> None:
     response = client.post("/api/v1/events/clusterforge/build", json={})
     assert response.status_code == 403
