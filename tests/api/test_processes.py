@@ -304,3 +304,32 @@ def test_a_port_in_use_is_one_clear_error_before_any_child_starts(tmp_path: Path
     assert result.returncode != 0
     assert f"--port {port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_one_idempotency_key_starts_one_build_request_across_processes(tmp_path: Path) -> None:
+    import yaml
+
+    spec = yaml.safe_load((Path(__file__).parents[2] / "examples" / "dev-cluster.yaml").read_text())
+    spec["metadata"]["name"] = "mp-once"
+    running = _start(tmp_path / "home", "--workers", "0")  # stored, never run: no cluster
+    try:
+        headers = {"Idempotency-Key": "build-once"}
+        answers = _concurrently(10, lambda i: _post(running.url, "/api/v1/builds", spec, **headers))
+        # the first claims the key; a twin is replayed, or told to retry while it is held
+        assert {a.status_code for a in answers} <= {202, 409}
+        held = [a for a in answers if a.status_code == 409]
+        assert all(a.headers["Retry-After"] == "1" for a in held)
+        ids = {a.json()["id"] for a in answers if a.status_code == 202}
+        assert len(ids) == 1
+        again = _post(running.url, "/api/v1/builds", spec, **headers)
+        assert again.status_code == 202
+        assert again.json()["id"] in ids
+        with httpx.Client(base_url=running.url, timeout=30) as client:
+            listed = client.get(
+                "/api/v1/builds",
+                params={"cluster": "mp-once"},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            ).json()["items"]
+        assert [b["id"] for b in listed] == list(ids)
+    finally:
+        _stop(running)
