@@ -289,6 +289,8 @@ def test_a_bad_process_count_is_one_clear_error(
 
 
 def test_a_port_in_use_is_one_clear_error_before_any_child_starts(tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -296,7 +298,8 @@ def test_a_port_in_use_is_one_clear_error_before_any_child_starts(tmp_path: Path
         result = subprocess.run(
             [sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(port),
              "--processes", "2"],
-            env={**os.environ, "CLUSTERFORGE_HOME": str(tmp_path), "CLUSTERFORGE_TOKENS": TOKEN},
+            env={**os.environ, "CLUSTERFORGE_HOME": str(tmp_path), "CLUSTERFORGE_TOKENS": TOKEN,
+                 "CLUSTERFORGE_SCRATCH": str(scratch)},
             capture_output=True,
             text=True,
             timeout=60,
@@ -304,6 +307,7 @@ def test_a_port_in_use_is_one_clear_error_before_any_child_starts(tmp_path: Path
     assert result.returncode != 0
     assert f"--port {port}" in result.stderr
     assert "Traceback" not in result.stderr
+    assert list(scratch.iterdir()) == []  # nothing half-made is left behind
 
 
 def test_one_idempotency_key_starts_one_build_request_across_processes(tmp_path: Path) -> None:

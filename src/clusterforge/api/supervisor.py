@@ -68,15 +68,19 @@ class _Child:
 
 
 class _Supervisor:
+    """The children of one multi-process server, and their lifecycle."""
+
     def __init__(self, settings: Settings, log_level: str) -> None:
         from clusterforge.api.metrics import reset_multiprocess_dir
         from clusterforge.engine.local import current_owner, handoff_owner
         from clusterforge.paths import scratch_home
 
+        # the port first: if it is taken, nothing has been created yet
+        self.socket = bind(settings.host, settings.port)  # held, not listening
         self.log_level = log_level
-        self.runtime = Path(
-            tempfile.mkdtemp(prefix="serve-", dir=scratch_home() or settings.data_dir)
-        )
+        base = scratch_home() or settings.data_dir
+        base.mkdir(parents=True, exist_ok=True)
+        self.runtime = Path(tempfile.mkdtemp(prefix="serve-", dir=base))
         self.metrics_dir = self.runtime / "metrics"
         reset_multiprocess_dir(self.metrics_dir)
         self.settings = dataclasses.replace(
@@ -85,7 +89,6 @@ class _Supervisor:
             hand_to=handoff_owner(current_owner()),
             shared_dir=self.runtime,
         )
-        self.socket = bind(settings.host, settings.port)  # held, not listening
         self.children = [_Child("controller", "controller")] + [
             _Child("acceptor", f"acceptor-{i}") for i in range(settings.processes)
         ]
