@@ -68,7 +68,7 @@ def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI
         public_reads=settings.public_reads,
         rate=settings.rate_limit,
         burst=settings.burst,
-        shared=settings.shared_dir / "rate-limit" if settings.shared_dir else None,
+        shared=settings.rate_limit_file,
     )
     services = Services(settings, queued, Pipeline(queued), sensors, builtin, guard)
     holder["services"] = services

@@ -108,10 +108,10 @@ class Idempotency:
         for _attempt in range(3):
             if self.store.kv_create(_SCOPE, key, claim):
                 return Slot(key, fingerprint, _store=self.store, claimed=True)
-            slot = self._found(key, fingerprint)
+            found = self.store.kv_get(_SCOPE, key) or {}
+            slot = self._found(key, fingerprint, found)
             if slot.answer is not None:
                 return slot
-            found = self.store.kv_get(_SCOPE, key) or {}
             if time.time() - float(found.get("claimed", 0)) > _CLAIM_EXPIRES:
                 self.store.kv_delete(_SCOPE, key)  # its request died; take the key over
                 continue
@@ -156,9 +156,11 @@ class Idempotency:
             )
         return hashlib.sha256(f"{scope}\n{header}".encode()).hexdigest()
 
-    def _found(self, key: str, fingerprint: str) -> Slot:
-        """The slot of ``key``, with the answer stored under it (if any)."""
-        found = self.store.kv_get(_SCOPE, key)
+    def _found(self, key: str, fingerprint: str, found: Any = None) -> Slot:
+        """The slot of ``key``, with the answer stored under it (if any); ``found``:
+        the key's record when the caller has read it already."""
+        if found is None:
+            found = self.store.kv_get(_SCOPE, key)
         if found is not None and found.get("fingerprint") != fingerprint:
             raise ApiError(
                 422,

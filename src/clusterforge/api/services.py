@@ -108,11 +108,10 @@ class Services:
         self.builtin = builtin
         self.guard = guard
         self.idempotency = Idempotency(engine.store)
-        shared = settings.shared_dir
         self.metrics = Metrics(
             engine.store,
             lambda: (engine.queued, engine.running),
-            multiprocess_dir=shared / "metrics" if shared else None,
+            multiprocess_dir=settings.metrics_dir,
         )
         self.metrics.event_sources = {s for s, _e in sensors.sources()}
 

@@ -89,6 +89,16 @@ def _bool(text: str | None, default: bool) -> bool:
     return text.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _count(env: dict[str, str], name: str, *, minimum: int) -> int:
+    try:
+        value = int(env[name])
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise InvalidInput(f"{name} must be a whole number, at least {minimum}")
+    return value
+
+
 @dataclass
 class Settings:
     """Everything ``create_app`` and ``serve`` need to know."""
@@ -111,6 +121,16 @@ class Settings:
     """Set by the supervisor for its acceptors: the owner to store workflows with."""
     shared_dir: Path | None = None
     """Set by the supervisor: where its processes share rate limits and metrics."""
+
+    @property
+    def metrics_dir(self) -> Path | None:
+        """Where a multi-process server's processes keep their metric values."""
+        return self.shared_dir / "metrics" if self.shared_dir else None
+
+    @property
+    def rate_limit_file(self) -> Path | None:
+        """The rate-limit table a multi-process server's acceptors share."""
+        return self.shared_dir / "rate-limit" if self.shared_dir else None
 
     @property
     def burst(self) -> float:
@@ -144,15 +164,10 @@ class Settings:
             settings.sensor_dirs = tuple(
                 Path(p) for p in env["CLUSTERFORGE_SENSOR_DIRS"].split(os.pathsep) if p
             )
-        for name, minimum in (("CLUSTERFORGE_WORKERS", 0), ("CLUSTERFORGE_PROCESSES", 1)):
-            if env.get(name):
-                try:
-                    value = int(env[name])
-                except ValueError:
-                    value = -1
-                if value < minimum:
-                    raise InvalidInput(f"{name} must be a whole number, at least {minimum}")
-                setattr(settings, name.removeprefix("CLUSTERFORGE_").lower(), value)
+        if env.get("CLUSTERFORGE_WORKERS"):
+            settings.workers = _count(env, "CLUSTERFORGE_WORKERS", minimum=0)
+        if env.get("CLUSTERFORGE_PROCESSES"):
+            settings.processes = _count(env, "CLUSTERFORGE_PROCESSES", minimum=1)
         return settings
 
     def all_tokens(self) -> tuple[str, ...]:

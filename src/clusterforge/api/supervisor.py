@@ -81,14 +81,15 @@ class _Supervisor:
         base = scratch_home() or settings.data_dir
         base.mkdir(parents=True, exist_ok=True)
         self.runtime = Path(tempfile.mkdtemp(prefix="serve-", dir=base))
-        self.metrics_dir = self.runtime / "metrics"
-        reset_multiprocess_dir(self.metrics_dir)
         self.settings = dataclasses.replace(
             settings,
             processes=1,
             hand_to=handoff_owner(current_owner()),
             shared_dir=self.runtime,
         )
+        assert self.settings.metrics_dir is not None
+        self.metrics_dir = self.settings.metrics_dir
+        reset_multiprocess_dir(self.metrics_dir)
         self.children = [_Child("controller", "controller")] + [
             _Child("acceptor", f"acceptor-{i}") for i in range(settings.processes)
         ]
@@ -233,12 +234,11 @@ def _run_controller(settings: Settings) -> None:
         on_finished=lambda view: holder[0].finished(view),
         take_from=settings.hand_to,
     )
-    assert settings.shared_dir is not None
     holder.append(
         Metrics(
             engine.store,
             lambda: (queued.queued, queued.running),
-            multiprocess_dir=settings.shared_dir / "metrics",
+            multiprocess_dir=settings.metrics_dir,
         )
     )
     stop = threading.Event()
