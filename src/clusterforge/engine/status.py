@@ -11,10 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from clusterforge.engine.phases import FULFILLED, WORKFLOW_DONE
 from clusterforge.store import NodeRecord, WorkflowRecord
-
-FULFILLED_PHASES = frozenset({"Succeeded", "Failed", "Error", "Skipped", "Omitted"})
-WORKFLOW_DONE = frozenset({"Succeeded", "Failed", "Error"})
 
 
 def iso(ts: float | None) -> str | None:
@@ -51,7 +49,7 @@ class WorkflowView:
 
     def progress(self) -> str:
         pods = [n for n in self.nodes.values() if n.type == "Pod"]
-        done = [n for n in pods if n.phase in FULFILLED_PHASES]
+        done = [n for n in pods if n.phase in FULFILLED]
         return f"{len(done)}/{len(pods)}"
 
     def to_argo(self) -> dict[str, Any]:
@@ -105,3 +103,6 @@ def _node(n: NodeRecord) -> dict[str, Any]:
     if n.outputs:
         out["outputs"] = n.outputs
     return out
+
+
+__all__ = ["WORKFLOW_DONE", "WorkflowView", "iso"]

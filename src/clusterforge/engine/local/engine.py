@@ -32,8 +32,9 @@ from typing import Any
 from clusterforge import ids, paths
 from clusterforge.engine.interface import LogLine, Submission
 from clusterforge.engine.local import process
-from clusterforge.engine.local.operator import FAILED, WorkflowRun
-from clusterforge.engine.status import FULFILLED_PHASES, WorkflowView
+from clusterforge.engine.local._operator import WorkflowRun
+from clusterforge.engine.phases import FAILED, FULFILLED, WORKFLOW_DONE
+from clusterforge.engine.status import WorkflowView
 from clusterforge.errors import InvalidInput, NotFound
 from clusterforge.store import NodeEvent, Store, WorkflowRecord
 from clusterforge.workflow import (
@@ -507,7 +508,7 @@ class LocalEngine:
                 seq = events[-1].seq
                 continue
             record = self.store.get_workflow(workflow_id)
-            if record is None or record.phase in ("Succeeded", "Failed", "Error"):
+            if record is None or record.phase in WORKFLOW_DONE:
                 tail = self.store.events(workflow_id, after=seq)
                 yield from tail
                 return
@@ -542,7 +543,7 @@ class LocalEngine:
                     except OSError:
                         continue
                     complete = data.rsplit(b"\n", 1)[0] + b"\n" if b"\n" in data else b""
-                    if pod.phase in FULFILLED_PHASES:
+                    if pod.phase in FULFILLED:
                         complete = data
                     emitted[key] = offset + len(complete)
                     for line in complete.decode("utf-8", "replace").splitlines():

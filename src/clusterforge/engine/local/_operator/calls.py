@@ -1,0 +1,87 @@
+"""A DAG task or a step, called: its loop (one child per item), its ``when``,
+and the template call itself. Shared by :mod:`dag` and :mod:`steps`, which
+differ only in when they call and what the result gates."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from clusterforge.engine.local._operator import loops
+from clusterforge.engine.local._operator.context import Call, Context, Executes
+from clusterforge.engine.local._operator.runtime import Runtime
+from clusterforge.engine.local._operator.scope import call_arguments
+from clusterforge.engine.local._operator.templates import Scope, resolve
+from clusterforge.engine.local.dag_rules import continues_on
+from clusterforge.engine.local.naming import item_label
+from clusterforge.engine.local.values import item_variables
+from clusterforge.engine.phases import FAILED
+from clusterforge.store import NodeRecord
+from clusterforge.workflow.expressions import evaluate_when, substitute
+
+JSON = dict[str, Any]
+
+
+class TaskCaller:
+    """Calls tasks/steps of one template (their templates resolve in ``scope``)."""
+
+    def __init__(self, rt: Runtime, walk: Executes, scope: Scope) -> None:
+        self.rt, self.walk, self.scope = rt, walk, scope
+
+    async def call(
+        self,
+        name: str,
+        display: str,
+        task: JSON,
+        values: dict[str, str],
+        ctx: Context,
+        group_type: str = "TaskGroup",
+    ) -> NodeRecord:
+        """Run ``task`` as node ``name``: once, or once per loop item under a group node."""
+        items = loops.expand(task, values)
+        if items is None:
+            return await self.call_once(name, display, task, values, ctx)
+        journal = self.rt.journal
+        group = journal.node(name, display, group_type, ctx, task.get("template", ""))
+        if done := journal.fulfilled(name):
+            return done
+        group_ctx = Context(ctx.boundary_id, group.id, ctx.semaphores, ctx.extra_vars)
+        coros = []
+        for index, item in enumerate(items):
+            label = f"({index}:{item_label(item)})"
+            item_vars = {**values, **item_variables(item)}
+            coros.append(self.call_once(name + label, display + label, task, item_vars, group_ctx))
+        children = await asyncio.gather(*coros)
+        phase = "Succeeded"
+        for child in children:
+            if child.phase in FAILED and not continues_on(task, child.phase):
+                phase = child.phase
+        return journal.finish(group, phase)
+
+    async def call_once(
+        self, name: str, display: str, task: JSON, values: dict[str, str], ctx: Context
+    ) -> NodeRecord:
+        """One call: skipped if its ``when`` is false, else its template executed."""
+        journal = self.rt.journal
+        if done := journal.fulfilled(name):
+            return done
+        when = task.get("when")
+        if when and name not in journal.by_name:
+            text = substitute(when, values, missing="error")
+            if not evaluate_when(text):
+                return journal.new_node(
+                    name,
+                    display,
+                    "Skipped",
+                    ctx,
+                    task.get("template", ""),
+                    phase="Skipped",
+                    message=f"when '{text}' evaluated false",
+                )
+        template, scope = resolve(task, self.scope, self.rt.documents)
+        arguments = call_arguments(task, values)
+        extra = {k: v for k, v in values.items() if k == "item" or k.startswith("item.")}
+        child_ctx = Context(
+            ctx.boundary_id, ctx.parent_id, ctx.semaphores, {**ctx.extra_vars, **extra}
+        )
+        return await self.walk.execute(name, display, Call(template, scope, arguments), child_ctx)

@@ -1,0 +1,201 @@
+"""A ``dag`` template: tasks run as soon as their ``depends`` allow, in parallel.
+
+:class:`DagRun` holds one DAG node's state as fields — each task's result,
+the events its dependants wait on, whether fail-fast has stopped scheduling —
+and its methods are Argo's rules over that state: a task waits for the tasks
+its expression names, runs or is Omitted by the expression, and a failed
+branch stops new tasks from starting unless ``failFast: false``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from clusterforge.engine.local._operator.calls import TaskCaller
+from clusterforge.engine.local._operator.context import Call, Context, Executes
+from clusterforge.engine.local._operator.errors import NodeFailure
+from clusterforge.engine.local._operator.runtime import Runtime
+from clusterforge.engine.local._operator.scope import parameter_list
+from clusterforge.engine.local.dag_rules import (
+    DagStates,
+    continues_on,
+    legacy_dependencies,
+    task_references,
+)
+from clusterforge.engine.phases import COMPLETED, FAILED
+from clusterforge.store import NodeRecord
+from clusterforge.workflow.expressions import DependsExpression, ExpressionError, parse_depends
+
+JSON = dict[str, Any]
+
+
+def task_logic(tasks: dict[str, JSON]) -> dict[str, DependsExpression | None]:
+    """Each task's dependency expression (``depends``, or legacy ``dependencies``)."""
+    logic: dict[str, DependsExpression | None] = {}
+    for tname, task in tasks.items():
+        try:
+            if task.get("depends"):
+                logic[tname] = parse_depends(task["depends"])
+            elif task.get("dependencies"):
+                logic[tname] = legacy_dependencies(task["dependencies"], tasks)
+            else:
+                logic[tname] = None
+        except ExpressionError as err:
+            raise NodeFailure(f"task {tname!r}: {err}") from err
+    return logic
+
+
+class DagRun:
+    """One DAG node being run."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        walk: Executes,
+        name: str,
+        display: str,
+        call: Call,
+        inputs: dict[str, str],
+        ctx: Context,
+    ) -> None:
+        self.rt, self.name, self.call = rt, name, call
+        template = call.template
+        self.dag: JSON = template["dag"]
+        self.node = rt.journal.node(name, display, "DAG", ctx, template.get("name", ""))
+        self.node.inputs = {"parameters": parameter_list(inputs)}
+        self.tasks: dict[str, JSON] = {t["name"]: t for t in self.dag.get("tasks", [])}
+        self.base_vars = rt.variables.template_vars(inputs, ctx)
+        self.ctx = ctx.inside(self.node.id, template)
+        self.caller = TaskCaller(rt, walk, call.scope)
+        self.results: dict[str, NodeRecord | None] = {}
+        self.done = {t: asyncio.Event() for t in self.tasks}
+        self.stop_scheduling = False
+        self.logic: dict[str, DependsExpression | None] = {}
+        self.refs: dict[str, list[str]] = {}
+        self.targets: list[str] = []
+        self.fail_fast = True
+        self.states = DagStates(self.phase_of, self.children_phases)
+
+    async def run(self) -> NodeRecord:
+        journal = self.rt.journal
+        try:
+            self.logic = task_logic(self.tasks)
+        except NodeFailure as err:
+            return journal.finish(self.node, "Error", str(err))
+        # Which tasks' outputs each task mentions: only those go into its scope.
+        self.refs = {t: task_references(task, self.tasks) for t, task in self.tasks.items()}
+        dependents = {d for expr in self.logic.values() if expr for d in expr.tasks()}
+        target = self.dag.get("target")
+        self.targets = target.split() if target else [t for t in self.tasks if t not in dependents]
+        self.fail_fast = self.dag.get("failFast", True) is not False
+        jobs = [asyncio.ensure_future(self.run_task(t)) for t in self.tasks]
+        try:
+            await asyncio.gather(*jobs)
+        except asyncio.CancelledError:
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
+            self.rt.cancelled(self.node)
+            raise
+        return self.outcome()
+
+    # -- one task ------------------------------------------------------------------
+
+    async def run_task(self, tname: str) -> None:
+        name = f"{self.name}.{tname}"
+        try:
+            self.results[tname] = await self._task(tname, name)
+        except (ExpressionError, NodeFailure) as err:
+            self.results[tname] = self.rt.error(name, tname, self.ctx, err)
+        finally:
+            self.check_fail_fast()
+            self.done[tname].set()
+
+    async def _task(self, tname: str, name: str) -> NodeRecord | None:
+        task, expr = self.tasks[tname], self.logic[tname]
+        if expr is not None:
+            for dep in expr.tasks():
+                await self.done[dep].wait()
+        existing = self.rt.journal.by_name.get(name)
+        if existing is None and self.stop_scheduling:
+            return None
+        if expr is not None and not expr.evaluate(self.states):
+            return existing or self.rt.journal.new_node(
+                name,
+                tname,
+                "Skipped",
+                self.ctx,
+                task.get("template", ""),
+                phase="Omitted",
+                message="omitted: depends condition not met",
+            )
+        values = {**self.base_vars, **self.task_vars(self.refs[tname])}
+        return await self.caller.call(name, tname, task, values, self.ctx)
+
+    # -- the rules over the tasks' state ------------------------------------------------
+
+    def phase_of(self, tname: str) -> str:
+        rec = self.results.get(tname)
+        return rec.phase if rec else "Pending"
+
+    def children_phases(self, tname: str) -> list[str]:
+        rec = self.results.get(tname)
+        if rec is None or rec.type != "TaskGroup":
+            return []
+        return [c.phase for c in self.rt.journal.children(rec)]
+
+    def branch_phase(self, tname: str) -> str:
+        """The phase of the branch ending in ``tname``: failed if any task on it failed."""
+        rec = self.results.get(tname)
+        if rec is None:
+            return ""
+        if rec.phase in COMPLETED:
+            return rec.phase
+        expr = self.logic[tname]
+        for dep in expr.tasks() if expr else ():
+            phase = self.branch_phase(dep)
+            if phase in FAILED:
+                return phase
+        return "Succeeded"
+
+    def check_fail_fast(self) -> None:
+        if not self.fail_fast or self.stop_scheduling:
+            return
+        for t in self.targets:
+            phase = self.branch_phase(t)
+            if phase in FAILED and not continues_on(self.tasks[t], phase):
+                self.stop_scheduling = True
+                return
+
+    def task_vars(self, names: Iterable[str]) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for t in names:
+            rec = self.results.get(t) or self.rt.journal.by_name.get(f"{self.name}.{t}")
+            if rec is not None:
+                values.update(self.rt.node_vars(f"tasks.{t}", rec))
+        return values
+
+    def outcome(self) -> NodeRecord:
+        """End the DAG node: failed if a target's branch failed, else with its outputs."""
+        journal = self.rt.journal
+        for t in self.targets:
+            phase = self.branch_phase(t) or ("Failed" if self.stop_scheduling else "Succeeded")
+            if phase in FAILED and not continues_on(self.tasks[t], phase):
+                culprit = self._first_failed()
+                message = f"child '{culprit}' failed" if culprit else "a branch failed"
+                return journal.finish(self.node, phase, message)
+        try:
+            values = {**self.base_vars, **self.task_vars(self.tasks)}
+            self.node.outputs = self.rt.variables.template_outputs(self.call.template, values)
+        except (NodeFailure, ExpressionError) as err:
+            return journal.finish(self.node, "Error", str(err))
+        return journal.finish(self.node, "Succeeded")
+
+    def _first_failed(self) -> str:
+        for t in self.tasks:
+            rec = self.rt.journal.by_name.get(f"{self.name}.{t}")
+            if rec is not None and rec.phase in FAILED:
+                return rec.id
+        return ""

@@ -1,0 +1,141 @@
+"""Dispatch one node by what its template does: a DAG, steps, a pod — with
+retries around it and the template's ``activeDeadlineSeconds`` over it.
+
+:class:`Executor` is the walk's single entry point (:meth:`Executor.execute`);
+it implements :class:`~.context.Executes`, which it hands to the DAG, steps,
+calls and retry modules so they can run children without importing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+from collections.abc import Awaitable, Callable
+
+from clusterforge.engine.local._operator.context import Call, Context
+from clusterforge.engine.local._operator.dag import DagRun
+from clusterforge.engine.local._operator.errors import NodeFailure
+from clusterforge.engine.local._operator.pods import PodSpec
+from clusterforge.engine.local._operator.retry import RetryLoop
+from clusterforge.engine.local._operator.runtime import Runtime
+from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
+from clusterforge.engine.local._operator.steps import StepsRun
+from clusterforge.engine.local._operator.templates import kind
+from clusterforge.engine.local.values import parameter_text, substitute_tree
+from clusterforge.engine.phases import DEADLINE_MESSAGE, shutdown_message
+from clusterforge.store import NodeRecord
+from clusterforge.workflow.expressions import ExpressionError
+
+
+class Executor:
+    """Runs nodes of one workflow run."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def execute(
+        self,
+        name: str,
+        display: str,
+        call: Call,
+        ctx: Context,
+        *,
+        retry_attempt: int | None = None,
+    ) -> NodeRecord:
+        """Run (or return the already-fulfilled) node ``name`` for a template call."""
+        journal = self.rt.journal
+        if done := journal.fulfilled(name):
+            return done
+        template = call.template
+        try:
+            inputs = resolve_inputs(template, call.arguments)
+        except NodeFailure as err:
+            node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
+            return journal.finish(node, "Error", str(err))
+        if retry_attempt is None and template.get("retryStrategy"):
+            loop = RetryLoop(self.rt, self, name, display, call, ctx)
+            return await loop.run(self.rt.variables.template_vars(inputs, ctx))
+        deadline = template.get("activeDeadlineSeconds")
+        timeout = float(parameter_text(deadline)) if deadline not in (None, "") else None
+        what = kind(template)
+        if what in ("container", "script"):
+            return await self.run_pod(name, display, call, inputs, ctx, retry_attempt, timeout)
+        runner: Callable[[], Awaitable[NodeRecord]]
+        if what == "dag":
+            runner = DagRun(self.rt, self, name, display, call, inputs, ctx).run
+        elif what == "steps":
+            runner = StepsRun(self.rt, self, name, display, call, inputs, ctx).run
+        else:
+            node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
+            message = (
+                f"template {template.get('name', '')!r} has no container, script, dag or steps; "
+                "the local engine cannot run it"
+            )
+            return journal.finish(node, "Error", message)
+        if timeout is None:
+            return await runner()
+        try:
+            return await asyncio.wait_for(runner(), timeout)
+        except TimeoutError:
+            node = journal.by_name[name]
+            return journal.finish(node, "Failed", f"{DEADLINE_MESSAGE} ({timeout:g}s)")
+
+    async def run_pod(
+        self,
+        name: str,
+        display: str,
+        call: Call,
+        inputs: dict[str, str],
+        ctx: Context,
+        attempt: int | None,
+        timeout: float | None,
+    ) -> NodeRecord:
+        """A container/script node: substitute its body, wait for a free slot, run it."""
+        journal, template = self.rt.journal, call.template
+        node = journal.node(name, display, "Pod", ctx, template.get("name", ""), phase="Pending")
+        node.inputs = {"parameters": parameter_list(inputs)}
+        node.attempt = attempt
+        values = self.rt.variables.template_vars(inputs, ctx)
+        what = kind(template)
+        try:
+            body = substitute_tree(copy.deepcopy(template[what]), values)
+        except ExpressionError as err:
+            return journal.finish(node, "Error", str(err))
+        node.image = body.get("image")
+        outputs = (template.get("outputs") or {}).get("parameters", []) or []
+        spec = PodSpec(what, body, outputs, timeout)
+        wf_sem = self.rt.workflow_semaphore
+        semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
+        async with contextlib.AsyncExitStack() as stack:
+            for sem in sorted(semaphores, key=id):
+                await stack.enter_async_context(sem)
+            if self.rt.flags.shutdown:
+                return journal.finish(node, "Failed", shutdown_message(self.rt.flags.shutdown))
+            return await self._attempt(node, spec)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(self, node: NodeRecord, spec: PodSpec) -> NodeRecord:
+        try:
+            outcome = await self.rt.pods.run(node, spec)
+        except asyncio.CancelledError:
+            self.rt.cancelled(node)
+            raise
+        if outcome.exit_code is not None:
+            node.exit_code = outcome.exit_code
+        if outcome.outputs:
+            node.outputs = outcome.outputs
+        for param in spec.outputs:
+            if param.get("globalName"):
+                value = _output_value(outcome.outputs, param["name"])
+                if value is not None:
+                    self.rt.variables.publish_global(param["globalName"], value)
+        return self.rt.journal.finish(node, outcome.phase, outcome.message)
+
+
+def _output_value(outputs: dict[str, object], name: str) -> str | None:
+    params = outputs.get("parameters")
+    for param in params if isinstance(params, list) else []:
+        if param.get("name") == name:
+            return str(param["value"])
+    return None

@@ -1,0 +1,341 @@
+"""Pods: one attempt of a ``container`` or ``script`` template, run to its end.
+
+:class:`Pods` is the narrow seam between the walk and the host, as httpx's
+transport is between a client and the network: the walk hands over a node and
+a :class:`PodSpec` and gets a :class:`PodOutcome` back. :class:`HostPods` runs
+the attempt as an isolated host process (attempt directories, launch, timeout,
+outputs, logs); :class:`~clusterforge.engine.local._operator.memory_pods.MemoryPods`
+answers in memory, for unit tests and for benchmarks of the engine alone.
+
+A pod implementation fills in the node's own fields (``pid``, ``log_dir``,
+``exit_code``) and saves them through the journal; the phase the node ends in
+is the walk's business (:mod:`execute`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import functools
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from clusterforge.engine.local import process
+from clusterforge.engine.local import scratch as scratch_files
+from clusterforge.engine.local._operator.errors import InputError
+from clusterforge.engine.local._operator.journal import Journal
+from clusterforge.engine.local.values import (
+    RESULT_LIMIT,
+    host_path,
+    parameter_text,
+    result_text,
+    step_path,
+)
+from clusterforge.engine.phases import DEADLINE_MESSAGE, INTERRUPTED
+from clusterforge.store import NodeRecord
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    """One attempt to run: the template's substituted body and what it must output."""
+
+    kind: str  # "container" or "script"
+    body: JSON
+    outputs: list[JSON] = field(default_factory=list)  # the template's outputs.parameters
+    timeout: float | None = None
+
+
+@dataclass
+class PodOutcome:
+    """How an attempt ended: the node's phase, message, exit code and ``outputs``."""
+
+    phase: str
+    message: str = ""
+    exit_code: int | None = None
+    outputs: JSON = field(default_factory=dict)
+
+    @classmethod
+    def exited(cls, code: int, outputs: JSON) -> PodOutcome:
+        if code == 0:
+            return cls("Succeeded", "", code, outputs)
+        return cls("Failed", f"Error (exit code {code})", code, outputs)
+
+
+class Pods(Protocol):
+    """Runs pod attempts for one workflow run."""
+
+    async def run(self, node: NodeRecord, spec: PodSpec) -> PodOutcome:
+        """Run one attempt once its state is durable. Cancelled: the attempt is
+        stopped, ``node.exit_code`` set, and :class:`asyncio.CancelledError` re-raised."""
+        ...
+
+    def abandon(self, node: NodeRecord) -> None:
+        """An attempt a dead engine left running: make sure nothing of it still runs."""
+        ...
+
+    def recover(self, nodes: Iterable[NodeRecord]) -> None:
+        """Before a resumed run: keep the files a dead engine's attempts left behind."""
+        ...
+
+    async def settle(self) -> None:
+        """Wait until every attempt's files are where they stay (logs moved to disk)."""
+        ...
+
+    def close(self) -> None:
+        """The run is over: remove what only lived while it ran."""
+        ...
+
+
+def interrupted_message(node: NodeRecord) -> str:
+    return INTERRUPTED.format(pid=node.pid or "?")
+
+
+@dataclass
+class _AttemptFiles:
+    """Where one attempt's files are (scratch) and go (dest), and whether any
+    are worth keeping."""
+
+    scratch: str
+    dest: str
+    keep: bool = True
+
+
+@functools.cache
+def _log_keeper() -> concurrent.futures.ThreadPoolExecutor:
+    # One thread: copies are rare (silent steps leave nothing) and never urgent.
+    return concurrent.futures.ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="clusterforge-logs"
+    )
+
+
+class HostPods:
+    """Attempts as isolated host processes (see :mod:`clusterforge.engine.local.process`).
+
+    Steps' working dirs and private /tmp live under ``scratch_dir`` (memory-backed
+    by default, see ``paths.scratch_home``) while the workflow runs and are removed
+    when it ends; logs move to ``run_dir``. When both are the same directory,
+    everything stays there.
+    """
+
+    def __init__(self, journal: Journal, run_dir: Path, scratch_dir: Path) -> None:
+        self.journal = journal
+        self.workflow_id = journal.wf.id
+        self.run_dir = run_dir
+        self.scratch_dir = scratch_dir
+        # Plain strings, not Paths: these are joined once per step and pathlib is slow.
+        self._scratch_prefix, self._run_prefix = str(scratch_dir), str(run_dir)
+        self.processes: dict[str, process.StepHandle] = {}
+        self._base_env: dict[str, str] | None = None
+        self._attempt_dirs: set[str] | None = None
+        self._copies: set[asyncio.Future[None]] = set()
+
+    async def run(self, node: NodeRecord, spec: PodSpec) -> PodOutcome:
+        name = self._new_attempt_name(node.id)
+        attempt = _AttemptFiles(
+            scratch=f"{self._scratch_prefix}/{name}", dest=f"{self._run_prefix}/{name}"
+        )
+        step = self._step_process(spec, attempt, name)
+        node.log_dir = attempt.scratch
+        try:
+            return await self._attempt(node, spec, step, attempt)
+        finally:
+            self._keep_logs(node, attempt)
+
+    def _step_process(
+        self, spec: PodSpec, attempt: _AttemptFiles, name: str
+    ) -> process.StepProcess:
+        body = spec.body
+        work = f"{attempt.scratch}/work"
+        make_dirs = [attempt.scratch, work, f"{attempt.scratch}/tmp"]  # noqa: S108 — the private /tmp
+        argv = [str(a) for a in (body.get("command") or []) + (body.get("args") or [])]
+        script: tuple[str, str] | None = None
+        if spec.kind == "script":
+            script = (f"{attempt.scratch}/script", body.get("source", ""))
+            argv = [*[str(a) for a in body.get("command") or ["sh"]], script[0]]
+        cwd = work
+        working_dir = body.get("workingDir")
+        if working_dir:
+            cwd = os.path.join(work, working_dir)  # an absolute workingDir replaces work
+            make_dirs.append(cwd)
+        return process.StepProcess(
+            argv=argv,
+            env=self._step_env(body.get("env") or [], f"{self.workflow_id}/{name}"),
+            cwd=cwd,
+            tmp_dir=make_dirs[2],
+            stdout=f"{attempt.scratch}/stdout.log",
+            stderr=f"{attempt.scratch}/stderr.log",
+            make_dirs=tuple(make_dirs),
+            script=script,
+        )
+
+    async def _attempt(
+        self, node: NodeRecord, spec: PodSpec, step: process.StepProcess, attempt: _AttemptFiles
+    ) -> PodOutcome:
+        """Start one attempt once its state is durable, wait for it, collect outputs."""
+        attempt.keep = spec.kind == "script"
+        try:
+            await self.journal.durable()
+            proc = await process.launch(step)
+        except OSError as err:
+            attempt.keep = True
+            with contextlib.suppress(OSError):
+                os.makedirs(attempt.scratch, exist_ok=True)
+                Path(step.stderr).write_text(f"{err}\n")
+            return PodOutcome("Error", f"failed to start: {err}")
+        node.pid = proc.pid
+        node.phase = "Running"
+        node.started_at = time.time()
+        self.journal.save(node)
+        self.processes[node.id] = proc
+        try:
+            code = await asyncio.wait_for(proc.wait(), spec.timeout)
+        except (TimeoutError, asyncio.CancelledError) as err:
+            await process.terminate(proc)
+            attempt.keep = attempt.keep or proc.wrote_output()
+            proc.close()
+            node.exit_code = proc.returncode
+            if isinstance(err, asyncio.CancelledError):
+                raise
+            return PodOutcome("Failed", f"{DEADLINE_MESSAGE} ({spec.timeout:g}s)", proc.returncode)
+        finally:
+            self.processes.pop(node.id, None)
+        return self._collect(proc, code, spec, step, attempt)
+
+    def _collect(
+        self,
+        proc: process.StepHandle,
+        code: int,
+        spec: PodSpec,
+        step: process.StepProcess,
+        attempt: _AttemptFiles,
+    ) -> PodOutcome:
+        outputs: JSON = {"exitCode": str(code)}
+        result = result_text(proc.read_stdout(RESULT_LIMIT))
+        attempt.keep = attempt.keep or proc.wrote_output()
+        proc.close()
+        if spec.kind == "script" or result:
+            outputs["result"] = result
+        try:
+            params = output_parameters(
+                spec.outputs, lambda path: host_path(path, Path(step.tmp_dir), Path(step.cwd))
+            )
+        except InputError as err:
+            return PodOutcome("Error", str(err), code, outputs)
+        if params:
+            outputs["parameters"] = params
+        return PodOutcome.exited(code, outputs)
+
+    def _keep_logs(self, node: NodeRecord, attempt: _AttemptFiles) -> None:
+        """Move the node's logs to disk (see scratch.py) once its attempt is over."""
+        if attempt.scratch == attempt.dest:
+            return
+        if not attempt.keep:
+            node.log_dir = attempt.dest  # nothing to keep: readers find no file = empty log
+            self.journal.save(node, event=False)
+            return
+        copy = asyncio.get_running_loop().run_in_executor(
+            _log_keeper(), scratch_files.keep, Path(attempt.scratch), Path(attempt.dest)
+        )
+
+        def moved(done: asyncio.Future[None]) -> None:
+            self._copies.discard(done)
+            if done.cancelled() or done.exception() is not None:
+                return  # the logs stay readable in scratch until the workflow ends
+            node.log_dir = attempt.dest
+            self.journal.save(node, event=False)
+
+        self._copies.add(copy)
+        copy.add_done_callback(moved)
+
+    def abandon(self, node: NodeRecord) -> None:
+        if node.log_dir:  # launched, or about to be: find it by its marker, not its pid
+            process.kill_attempt(f"{self.workflow_id}/{Path(node.log_dir).name}")
+
+    def recover(self, nodes: Iterable[NodeRecord]) -> None:
+        """Logs a dead engine left in scratch go to disk before scratch is removed."""
+        if self.scratch_dir == self.run_dir:
+            return
+        prefix = str(self.scratch_dir) + os.sep
+        for node in nodes:
+            if node.log_dir and node.log_dir.startswith(prefix):
+                dest = self.run_dir / Path(node.log_dir).name
+                scratch_files.keep(Path(node.log_dir), dest)
+                node.log_dir = str(dest)
+                self.journal.save(node, event=False)
+
+    async def settle(self) -> None:
+        while self._copies:  # every log on disk before the workflow is done
+            await asyncio.gather(*list(self._copies), return_exceptions=True)
+            await asyncio.sleep(0)  # let the copies' callbacks record the new log_dir
+
+    def close(self) -> None:
+        if self.scratch_dir != self.run_dir:
+            shutil.rmtree(self.scratch_dir, ignore_errors=True)
+
+    def _new_attempt_name(self, node_id: str) -> str:
+        """A fresh name for one attempt's directories; an earlier attempt of a
+        retried workflow keeps its own (and its logs)."""
+        if self._attempt_dirs is None:
+            try:
+                self._attempt_dirs = set(os.listdir(self.run_dir))
+            except FileNotFoundError:
+                self._attempt_dirs = set()
+        name, suffix = node_id, 0
+        while name in self._attempt_dirs:
+            suffix += 1
+            name = f"{node_id}.{suffix}"
+        self._attempt_dirs.add(name)
+        return name
+
+    def _step_env(self, template_env: list[JSON], attempt: str) -> dict[str, str]:
+        """The engine's environment with the step PATH, the attempt's marker
+        (see ``process.ATTEMPT_ENV``), plus the template's ``env``."""
+        if self._base_env is None:
+            base = dict(os.environ)
+            base["PATH"] = step_path(base.get("PATH", os.defpath))
+            self._base_env = base
+        env = {**self._base_env, process.ATTEMPT_ENV: attempt}
+        for item in template_env:
+            if "value" in item:
+                env[item["name"]] = parameter_text(item["value"])
+        return env
+
+
+def output_parameters(specs: list[JSON], host: Callable[[str], Path]) -> list[JSON]:
+    """A pod's ``outputs.parameters``: each read from its ``valueFrom.path`` (found on
+    the host by ``host(path)``), else its default, else its value."""
+    params: list[JSON] = []
+    for param in specs:
+        source = param.get("valueFrom") or {}
+        path = source.get("path")
+        value: str | None = None
+        if path:
+            value = _read(host(path))
+            if value is None:
+                default = source.get("default", param.get("default"))
+                if default is None:
+                    raise InputError(
+                        f"outputs.parameters.{param['name']}: {path}: no such file "
+                        "(write it, or give valueFrom.default)"
+                    )
+                value = parameter_text(default)
+        elif param.get("value") is not None:
+            value = parameter_text(param["value"])
+        if value is not None:
+            params.append({"name": param["name"], "value": value})
+    return params
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().rstrip("\n") if path.is_file() else None
+    except OSError:
+        return None

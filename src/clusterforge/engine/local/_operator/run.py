@@ -1,0 +1,193 @@
+"""One workflow run, start to end: resume what the store holds, run the
+entrypoint under the workflow's deadline, honour stop/terminate requests from
+other processes, run the ``onExit`` handler, record the workflow's end.
+
+Templates are kept as the JSON dicts snapshotted at submit time; ``{{…}}``
+tags are substituted into copies of them just before a step starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from clusterforge.engine.local._operator.context import Call, Context, RunFlags
+from clusterforge.engine.local._operator.errors import NodeFailure
+from clusterforge.engine.local._operator.execute import Executor
+from clusterforge.engine.local._operator.journal import Journal
+from clusterforge.engine.local._operator.pods import HostPods, Pods, interrupted_message
+from clusterforge.engine.local._operator.runtime import Runtime
+from clusterforge.engine.local._operator.scope import Variables
+from clusterforge.engine.local._operator.templates import workflow_scope
+from clusterforge.engine.local.values import iso_time, parameter_text
+from clusterforge.engine.phases import (
+    COMPLETED,
+    FAILED,
+    FULFILLED,
+    WORKFLOW_DEADLINE_MESSAGE,
+    shutdown_message,
+)
+from clusterforge.store import Store, WorkflowRecord
+
+PodsFactory = Callable[[Journal, Path, Path], Pods]
+"""Makes the pods of one run from its journal, run directory and scratch directory."""
+
+
+def host_pods(journal: Journal, run_dir: Path, scratch_dir: Path) -> Pods:
+    return HostPods(journal, run_dir, scratch_dir)
+
+
+class WorkflowRun:
+    """Runs (or resumes) one workflow to completion."""
+
+    def __init__(
+        self,
+        store: Store,
+        workflow: WorkflowRecord,
+        run_dir: Path,
+        scratch_root: Path | None = None,
+        *,
+        pods: PodsFactory = host_pods,
+    ) -> None:
+        self.wf = workflow
+        self.spec = workflow.manifest.get("spec", {})
+        self.root_scope = workflow_scope(self.spec)
+        # One scratch root serves every engine home on the machine: the run
+        # directory's hash keeps two homes' workflows of the same name apart.
+        home_key = hashlib.sha256(os.fsencode(run_dir.absolute())).hexdigest()[:10]
+        scratch_dir = scratch_root / f"{workflow.id}-{home_key}" if scratch_root else run_dir
+        self.journal = Journal(store, workflow)
+        parallelism = self.spec.get("parallelism")
+        self.rt = Runtime(
+            journal=self.journal,
+            variables=Variables(workflow),
+            flags=RunFlags(shutdown=workflow.shutdown),
+            pods=pods(self.journal, run_dir, scratch_dir),
+            documents=workflow.templates,
+            workflow_semaphore=asyncio.Semaphore(int(parallelism)) if parallelism else None,
+        )
+        self.executor = Executor(self.rt)
+        self._main: asyncio.Future[None] | None = None
+
+    async def run(self) -> WorkflowRecord:
+        """Run the workflow (resuming whatever the store already holds) to its end."""
+        self.journal.load()
+        self.interrupted_attempts()
+        self.rt.pods.recover(list(self.journal.nodes.values()))
+        self.journal.workflow_started()
+        watcher = asyncio.ensure_future(self._watch_shutdown())
+        try:
+            phase, message = await self._run_main()
+            if self.rt.flags.shutdown != "Terminate":
+                exit_phase = await self._run_on_exit(phase)
+                if exit_phase in FAILED and phase == "Succeeded":
+                    phase, message = "Failed", "exit handler failed"
+        finally:
+            watcher.cancel()
+        final = phase if phase in ("Succeeded", "Error") else "Failed"
+        await self.rt.pods.settle()
+        self.rt.pods.close()
+        self.journal.workflow_finished(final, message, self.rt.variables.global_outputs())
+        return self.wf
+
+    def interrupted_attempts(self) -> None:
+        """Turn attempts left Running/Pending by a dead engine into Error (and kill leftovers)."""
+        for node in self.journal.unfinished():
+            if node.type == "Pod":
+                self.rt.pods.abandon(node)
+                self.journal.finish(node, "Error", interrupted_message(node))
+
+    async def _run_main(self) -> tuple[str, str]:
+        """Run the entrypoint under the workflow's deadline; its phase and message."""
+        flags, wf = self.rt.flags, self.wf
+        self._main = asyncio.ensure_future(self._run_entry(self.spec.get("entrypoint", "")))
+        deadline = self.spec.get("activeDeadlineSeconds")
+        timeout = None
+        if deadline not in (None, "") and wf.started_at is not None:
+            timeout = max(float(parameter_text(deadline)) - (time.time() - wf.started_at), 0.0)
+        finished, _ = await asyncio.wait({self._main}, timeout=timeout)
+        if not finished:
+            flags.deadline_hit = True
+            self._main.cancel()
+            await asyncio.wait({self._main})
+        self._sweep(
+            flags.cancel_reason() if flags.shutdown or flags.deadline_hit else "workflow ended"
+        )
+        root = self.journal.by_name.get(wf.name)
+        if flags.deadline_hit:
+            if root is not None and root.phase not in FULFILLED:
+                self.journal.finish(root, "Failed", WORKFLOW_DEADLINE_MESSAGE)
+            return "Failed", WORKFLOW_DEADLINE_MESSAGE
+        if flags.shutdown and (root is None or root.phase not in COMPLETED - {"Succeeded"}):
+            return "Failed", shutdown_message(flags.shutdown)
+        if root is not None:
+            return root.phase, root.message if root.phase in FAILED else ""
+        return "Error", ""
+
+    def _sweep(self, reason: str) -> None:
+        """After a stop or deadline, no node may be left looking alive."""
+        for node in self.journal.unfinished():
+            self.journal.finish(node, "Failed", reason)
+
+    async def _run_entry(self, entry: str) -> None:
+        ctx, name = Context("", ""), self.wf.name
+        if entry not in self.root_scope.templates:
+            node = self.journal.node(name, name, "Pod", ctx)
+            self.journal.finish(node, "Error", f"entrypoint template {entry!r} not found")
+            return
+        call = Call(self.root_scope.templates[entry], self.root_scope, {})
+        try:
+            await self.executor.execute(name, name, call, ctx)
+        except NodeFailure as err:
+            self.journal.error(name, name, ctx, str(err))
+
+    async def _run_on_exit(self, main_phase: str) -> str:
+        handler = self.spec.get("onExit")
+        if not handler:
+            return "Succeeded"
+        if handler not in self.root_scope.templates:
+            return "Error"
+        extra = {"workflow.status": main_phase, "workflow.failures": self._failures()}
+        call = Call(self.root_scope.templates[handler], self.root_scope, {})
+        flags = self.rt.flags
+        saved, flags.shutdown = flags.shutdown, None  # the exit handler runs even after a Stop
+        name = f"{self.wf.name}.onExit"
+        try:
+            node = await self.executor.execute(name, name, call, Context("", "", (), extra))
+        except NodeFailure:
+            return "Error"
+        finally:
+            flags.shutdown = saved
+        return node.phase
+
+    def _failures(self) -> str:
+        """``workflow.failures``: the failed pods, as Argo lists them."""
+        return json.dumps(
+            [
+                {
+                    "displayName": n.display_name,
+                    "message": n.message,
+                    "templateName": n.template_name,
+                    "phase": n.phase,
+                    "podName": n.id,
+                    "finishedAt": iso_time(n.finished_at) if n.finished_at else "",
+                }
+                for n in self.journal.nodes.values()
+                if n.phase in FAILED and n.type == "Pod"
+            ]
+        )
+
+    async def _watch_shutdown(self) -> None:
+        """Poll the store for a stop/terminate request from another process."""
+        while True:
+            await asyncio.sleep(0.25)
+            requested = self.journal.shutdown_requested()
+            if requested and not self.rt.flags.shutdown:
+                self.rt.flags.shutdown = requested
+                if self._main is not None:
+                    self._main.cancel()

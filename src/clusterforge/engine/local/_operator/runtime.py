@@ -1,0 +1,43 @@
+"""What every part of a workflow run shares: its journal, variables, stop flags,
+pods, the snapshotted WorkflowTemplates and the workflow's ``parallelism``.
+
+One small bundle instead of one large class: the DAG, steps, retry and call
+modules take a :class:`Runtime` and an :class:`~.context.Executes`, and own
+only their own state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from clusterforge.engine.local._operator.context import Context, RunFlags
+from clusterforge.engine.local._operator.journal import Journal
+from clusterforge.engine.local._operator.pods import Pods
+from clusterforge.engine.local._operator.scope import Variables, node_vars
+from clusterforge.store import NodeRecord
+
+JSON = dict[str, Any]
+
+
+@dataclass
+class Runtime:
+    journal: Journal
+    variables: Variables
+    flags: RunFlags
+    pods: Pods
+    documents: Mapping[str, JSON]
+    workflow_semaphore: asyncio.Semaphore | None = None
+
+    def node_vars(self, key: str, rec: NodeRecord) -> dict[str, str]:
+        """``tasks.X.*`` / ``steps.X.*`` of a finished node."""
+        return node_vars(key, rec, self.journal.children(rec) if rec.type == "TaskGroup" else ())
+
+    def cancelled(self, node: NodeRecord) -> NodeRecord:
+        """End a node whose run was cancelled (stop, terminate, deadline)."""
+        return self.journal.finish(node, "Failed", self.flags.cancel_reason())
+
+    def error(self, name: str, display: str, ctx: Context, err: Exception) -> NodeRecord:
+        return self.journal.error(name, display, ctx, str(err))

@@ -1,0 +1,192 @@
+"""Variables: what ``{{…}}`` tags see, and how values come in and go out of a template.
+
+``workflow.*`` (computed once per run, invalidated only when a global output
+is published through :meth:`Variables.publish_global`), ``inputs.parameters.*``
+of a template, and ``tasks.X.*`` / ``steps.X.*`` of a finished node. Workflow
+parameters are rendered by :func:`workflow_parameters`, which the planner uses
+too, so a plan and a run see the same text.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from clusterforge.engine.local._operator.context import Context
+from clusterforge.engine.local._operator.errors import InputError
+from clusterforge.engine.local.values import iso_time, parameter_text
+from clusterforge.store import NodeRecord, WorkflowRecord
+from clusterforge.workflow.expressions import substitute
+
+JSON = dict[str, Any]
+GLOBAL_PREFIX = "workflow.outputs.parameters."
+
+
+def workflow_parameters(spec: Mapping[str, Any], arguments: Mapping[str, str]) -> dict[str, str]:
+    """The workflow's parameters as text: the manifest's values, then the submitted ones."""
+    params: dict[str, str] = {}
+    for param in (spec.get("arguments") or {}).get("parameters", []) or []:
+        value = param.get("value", param.get("default"))
+        if value is not None:
+            params[param["name"]] = parameter_text(value)
+    params.update(arguments)
+    return params
+
+
+def parameter_list(values: Mapping[str, str]) -> list[dict[str, str]]:
+    """``{name: value}`` as Argo's ``[{name, value}]``."""
+    return [{"name": k, "value": v} for k, v in values.items()]
+
+
+class Variables:
+    """The variables of one workflow run, and its global outputs."""
+
+    def __init__(self, workflow: WorkflowRecord) -> None:
+        self.wf = workflow
+        self.spec: JSON = workflow.manifest.get("spec", {})
+        self.globals: dict[str, str] = {}
+        self._workflow_vars: dict[str, str] | None = None
+
+    def publish_global(self, name: str, value: str) -> None:
+        """``globalName`` of an output: visible as ``workflow.outputs.parameters.NAME``."""
+        self.globals[GLOBAL_PREFIX + name] = value
+        self._workflow_vars = None
+
+    def global_outputs(self) -> JSON:
+        """The workflow's ``status.outputs``."""
+        if not self.globals:
+            return {}
+        return {
+            "parameters": [
+                {"name": k.removeprefix(GLOBAL_PREFIX), "value": v} for k, v in self.globals.items()
+            ]
+        }
+
+    def workflow_vars(self) -> dict[str, str]:
+        """The ``workflow.*`` variables (computed once; global outputs invalidate it)."""
+        if self._workflow_vars is None:
+            self._workflow_vars = self._compute_workflow_vars()
+        return self._workflow_vars
+
+    def _compute_workflow_vars(self) -> dict[str, str]:
+        wf = self.wf
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wf.created_at))
+        values = {
+            "workflow.name": wf.name,
+            "workflow.namespace": wf.namespace,
+            "workflow.uid": wf.uid,
+            "workflow.creationTimestamp": created,
+            "workflow.mainEntrypoint": self.spec.get("entrypoint", ""),
+        }
+        params = workflow_parameters(self.spec, wf.arguments)
+        for name, value in params.items():
+            values[f"workflow.parameters.{name}"] = value
+        values["workflow.parameters"] = json.dumps(parameter_list(params))
+        values.update(self.globals)
+        return values
+
+    def template_vars(self, inputs: Mapping[str, str], ctx: Context) -> dict[str, str]:
+        """What a template's body sees: workflow variables, its inputs, the caller's extras."""
+        values = dict(self.workflow_vars())
+        for key, value in inputs.items():
+            values[f"inputs.parameters.{key}"] = value
+        values["inputs.parameters"] = json.dumps(parameter_list(inputs))
+        values.update(ctx.extra_vars)
+        return values
+
+    def template_outputs(self, template: JSON, values: Mapping[str, str]) -> JSON:
+        """A DAG's or steps' ``outputs.parameters`` (from ``valueFrom.parameter`` / expression)."""
+        params = []
+        for param in (template.get("outputs") or {}).get("parameters", []) or []:
+            source = param.get("valueFrom") or {}
+            if "parameter" in source:
+                value = substitute(source["parameter"], values, missing="error")
+            elif "expression" in source:
+                value = substitute("{{=" + source["expression"] + "}}", values, missing="error")
+            elif param.get("value") is not None:
+                value = substitute(parameter_text(param["value"]), values, missing="error")
+            elif source.get("default") is not None:
+                value = parameter_text(source["default"])
+            else:
+                continue
+            params.append({"name": param["name"], "value": value})
+            if param.get("globalName"):
+                self.publish_global(param["globalName"], value)
+        return {"parameters": params} if params else {}
+
+
+def resolve_inputs(template: JSON, arguments: Mapping[str, str]) -> dict[str, str]:
+    """A template's input parameters: the caller's argument, else its value or default."""
+    values: dict[str, str] = {}
+    for param in (template.get("inputs") or {}).get("parameters", []) or []:
+        pname = param["name"]
+        if pname in arguments:
+            value = arguments[pname]
+        elif param.get("value") is not None:
+            value = parameter_text(param["value"])
+        elif param.get("default") is not None:
+            value = parameter_text(param["default"])
+        else:
+            raise InputError(f"inputs.parameters.{pname} was not supplied")
+        enum = param.get("enum")
+        if enum and value not in [parameter_text(e) for e in enum]:
+            raise InputError(
+                f"inputs.parameters.{pname}: {value!r} is not one of "
+                f"{[parameter_text(e) for e in enum]}"
+            )
+        values[pname] = value
+    return values
+
+
+def call_arguments(task: JSON, values: Mapping[str, str]) -> dict[str, str]:
+    """A task's/step's ``arguments.parameters``, substituted."""
+    return {
+        p["name"]: substitute(parameter_text(p.get("value", "")), values, missing="error")
+        for p in (task.get("arguments") or {}).get("parameters", []) or []
+        if p.get("value") is not None
+    }
+
+
+def node_vars(key: str, rec: NodeRecord, children: Iterable[NodeRecord]) -> dict[str, str]:
+    """``tasks.X.*`` / ``steps.X.*`` of a finished node (a loop's: its children's, as lists)."""
+    values = {f"{key}.status": rec.phase, f"{key}.id": rec.id}
+    if rec.started_at:
+        values[f"{key}.startedAt"] = iso_time(rec.started_at)
+    if rec.finished_at:
+        values[f"{key}.finishedAt"] = iso_time(rec.finished_at)
+    if rec.type == "TaskGroup":
+        values.update(_group_outputs(key, list(children)))
+        return values
+    outputs = rec.outputs
+    if "result" in outputs:
+        values[f"{key}.outputs.result"] = outputs["result"]
+    if "exitCode" in outputs:
+        values[f"{key}.exitCode"] = outputs["exitCode"]
+        values[f"{key}.outputs.exitCode"] = outputs["exitCode"]
+    for param in outputs.get("parameters", []):
+        values[f"{key}.outputs.parameters.{param['name']}"] = param["value"]
+    return values
+
+
+def _group_outputs(key: str, kids: list[NodeRecord]) -> dict[str, str]:
+    compact = (",", ":")
+    values: dict[str, str] = {}
+    results = [k.outputs.get("result") for k in kids if "result" in k.outputs]
+    values[f"{key}.outputs.result"] = json.dumps(results, separators=compact)
+    names = {p["name"] for k in kids for p in k.outputs.get("parameters", [])}
+    for pname in sorted(names):
+        values[f"{key}.outputs.parameters.{pname}"] = json.dumps(
+            [
+                p["value"]
+                for k in kids
+                for p in k.outputs.get("parameters", [])
+                if p["name"] == pname
+            ],
+            separators=compact,
+        )
+    values[f"{key}.outputs.parameters"] = json.dumps(
+        [{p["name"]: p["value"] for p in k.outputs.get("parameters", [])} for k in kids]
+    )
+    return values

@@ -1,0 +1,94 @@
+"""A ``steps`` template: groups run one after another, the steps of a group in parallel.
+
+:class:`StepsRun` keeps the outputs of finished steps (``steps.X.*``) as a
+field; a group whose step failed (without ``continueOn``) ends the node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from clusterforge.engine.local._operator.calls import TaskCaller
+from clusterforge.engine.local._operator.context import Call, Context, Executes
+from clusterforge.engine.local._operator.errors import NodeFailure
+from clusterforge.engine.local._operator.runtime import Runtime
+from clusterforge.engine.local._operator.scope import parameter_list
+from clusterforge.engine.local.dag_rules import continues_on
+from clusterforge.engine.phases import FAILED, FULFILLED
+from clusterforge.store import NodeRecord
+from clusterforge.workflow.expressions import ExpressionError
+
+JSON = dict[str, Any]
+
+
+class StepsRun:
+    """One Steps node being run."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        walk: Executes,
+        name: str,
+        display: str,
+        call: Call,
+        inputs: dict[str, str],
+        ctx: Context,
+    ) -> None:
+        self.rt, self.name, self.call = rt, name, call
+        template = call.template
+        self.node = rt.journal.node(name, display, "Steps", ctx, template.get("name", ""))
+        self.node.inputs = {"parameters": parameter_list(inputs)}
+        self.base_vars = rt.variables.template_vars(inputs, ctx)
+        self.step_vars: dict[str, str] = {}
+        self.ctx = ctx.inside(self.node.id, template)
+        self.caller = TaskCaller(rt, walk, call.scope)
+
+    async def run(self) -> NodeRecord:
+        journal = self.rt.journal
+        try:
+            for index, group_steps in enumerate(self.call.template.get("steps") or []):
+                failed = await self.run_group(index, group_steps or [])
+                if failed is not None:
+                    return journal.finish(self.node, failed.phase, f"child '{failed.id}' failed")
+        except asyncio.CancelledError:
+            self.rt.cancelled(self.node)
+            raise
+        try:
+            values = {**self.base_vars, **self.step_vars}
+            self.node.outputs = self.rt.variables.template_outputs(self.call.template, values)
+        except (NodeFailure, ExpressionError) as err:
+            return journal.finish(self.node, "Error", str(err))
+        return journal.finish(self.node, "Succeeded")
+
+    async def run_group(self, index: int, steps: list[JSON]) -> NodeRecord | None:
+        """Run one group; the step that failed it, if one did."""
+        journal = self.rt.journal
+        group_name = f"{self.name}[{index}]"
+        group = journal.node(group_name, f"[{index}]", "StepGroup", self.ctx)
+        group_ctx = Context(self.node.id, group.id, self.ctx.semaphores, self.ctx.extra_vars)
+        values = {**self.base_vars, **self.step_vars}
+        results = await asyncio.gather(
+            *(self.run_step(f"{group_name}.{s['name']}", s, values, group_ctx) for s in steps)
+        )
+        failed = [
+            r
+            for s, r in zip(steps, results, strict=True)
+            if r.phase in FAILED and not continues_on(s, r.phase)
+        ]
+        for s, r in zip(steps, results, strict=True):
+            self.step_vars.update(self.rt.node_vars(f"steps.{s['name']}", r))
+        if failed:
+            journal.finish(group, failed[0].phase, f"child '{failed[0].id}' failed")
+            return failed[0]
+        if group.phase not in FULFILLED:
+            journal.finish(group, "Succeeded")
+        return None
+
+    async def run_step(
+        self, name: str, step: JSON, values: dict[str, str], ctx: Context
+    ) -> NodeRecord:
+        try:
+            return await self.caller.call(name, step["name"], step, values, ctx)
+        except (ExpressionError, NodeFailure) as err:
+            return self.rt.error(name, step["name"], ctx, err)
