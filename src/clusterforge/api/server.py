@@ -10,22 +10,13 @@ the triggers a core can accept.
 
 from __future__ import annotations
 
-import gc
 import logging
 
 from clusterforge.api.app import create_app
+from clusterforge.api.collector import quiet_collector
 from clusterforge.api.settings import Settings
 
 __all__ = ["quiet_collector", "serve"]
-
-
-def quiet_collector() -> None:
-    """Move what exists once the app is built (modules, compiled sensors and
-    checks, models) out of the garbage collector's sight: a full collection
-    then walks only what requests made, so it stops pausing the event loop for
-    tens of milliseconds."""
-    gc.collect()
-    gc.freeze()
 
 
 def serve(settings: Settings, *, log_level: str = "info") -> None:

@@ -46,7 +46,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from clusterforge.api.server import quiet_collector
+from clusterforge.api.collector import quiet_collector
 from clusterforge.api.settings import Settings
 
 __all__ = ["child_main", "serve_processes"]

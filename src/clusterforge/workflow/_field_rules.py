@@ -9,19 +9,15 @@ limit is a number, backoff durations parse; ``activeDeadlineSeconds`` and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from clusterforge.workflow.expressions import ExpressionError, expression_references
 
+from ._checker import Checker
 from ._sites import DURATION, RETRY_POLICIES, Site, is_leaf, is_tagged, join, unwrapped
-
-if TYPE_CHECKING:
-    from ._template_checks import TemplateChecker
 
 __all__ = ["check_expression", "check_leaf_rules", "check_outputs", "check_retry"]
 
 
-def check_outputs(checker: TemplateChecker, site: Site) -> None:
+def check_outputs(checker: Checker, site: Site) -> None:
     tmpl, loc = site.template, site.location
     outputs = tmpl.outputs
     params = (outputs.parameters if outputs else None) or []
@@ -119,7 +115,7 @@ def check_outputs(checker: TemplateChecker, site: Site) -> None:
 
 
 def check_expression(
-    checker: TemplateChecker, site: Site, loc: str, shown: str, expression: str, path: str
+    checker: Checker, site: Site, loc: str, shown: str, expression: str, path: str
 ) -> None:
     try:
         expression_references("{{=" + expression + "}}")
@@ -127,7 +123,7 @@ def check_expression(
         checker.add(site, loc, shown, unwrapped(str(err)), "fix the expression", path=path)
 
 
-def check_retry(checker: TemplateChecker, site: Site) -> None:
+def check_retry(checker: Checker, site: Site) -> None:
     strategy = site.template.retry_strategy
     if strategy is None:
         return
@@ -183,7 +179,7 @@ def check_retry(checker: TemplateChecker, site: Site) -> None:
             )
 
 
-def check_leaf_rules(checker: TemplateChecker, site: Site) -> None:
+def check_leaf_rules(checker: Checker, site: Site) -> None:
     tmpl, loc = site.template, site.location
     leaf = is_leaf(tmpl)
     if not leaf and tmpl.active_deadline_seconds is not None:

@@ -12,7 +12,6 @@ tasks it transitively depends on, or the steps of earlier groups.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from hera.workflows import models as m
 
@@ -22,12 +21,10 @@ from clusterforge.workflow.expressions import (
     parse_depends,
 )
 
+from ._checker import Checker
 from ._graph import ancestors, find_cycles
 from ._sites import FIELD_NAME, Holder, Site, closest, dump, is_tagged, join, listing, unwrapped
 from ._variables import ItemScope, NodeInfo, Scope
-
-if TYPE_CHECKING:
-    from ._template_checks import TemplateChecker
 
 __all__ = ["check_dag", "check_steps", "dag_graph", "items_of", "node_info", "nodes_of_dag"]
 
@@ -47,7 +44,7 @@ def dag_graph(dag: m.DAGTemplate) -> dict[str, set[str]]:
     return graph
 
 
-def nodes_of_dag(checker: TemplateChecker, site: Site) -> dict[str, NodeInfo]:
+def nodes_of_dag(checker: Checker, site: Site) -> dict[str, NodeInfo]:
     dag = site.template.dag
     assert dag is not None
     nodes: dict[str, NodeInfo] = {}
@@ -59,7 +56,7 @@ def nodes_of_dag(checker: TemplateChecker, site: Site) -> dict[str, NodeInfo]:
     return nodes
 
 
-def check_dag(checker: TemplateChecker, site: Site, dag: m.DAGTemplate, scope: Scope) -> None:
+def check_dag(checker: Checker, site: Site, dag: m.DAGTemplate, scope: Scope) -> None:
     loc, base = site.location, join(site.path, "dag")
     tasks = dag.tasks
     if not tasks:
@@ -171,7 +168,7 @@ def check_dag(checker: TemplateChecker, site: Site, dag: m.DAGTemplate, scope: S
 
 
 def task_dependencies(
-    checker: TemplateChecker,
+    checker: Checker,
     site: Site,
     task: m.DAGTask,
     tloc: str,
@@ -218,7 +215,7 @@ def task_dependencies(
 
 
 def check_steps(
-    checker: TemplateChecker, site: Site, groups: list[m.ParallelSteps], scope: Scope
+    checker: Checker, site: Site, groups: list[m.ParallelSteps], scope: Scope
 ) -> dict[str, NodeInfo]:
     loc, base = site.location, join(site.path, "steps")
     nodes: dict[str, NodeInfo] = {}
