@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
-import queue
 import socket
 import string
 import subprocess
@@ -32,7 +30,9 @@ from typing import Any
 from clusterforge import ids, paths
 from clusterforge.engine.interface import LogLine, Submission
 from clusterforge.engine.local import process
-from clusterforge.engine.local._operator import WorkflowRun
+from clusterforge.engine.local._operator import PodsFactory, WorkflowRun
+from clusterforge.engine.local._operator.run import host_pods
+from clusterforge.engine.local._operator.templates import callers, ref_key
 from clusterforge.engine.phases import FAILED, FULFILLED, WORKFLOW_DONE
 from clusterforge.engine.status import WorkflowView
 from clusterforge.errors import InvalidInput, NotFound
@@ -186,9 +186,9 @@ def _fingerprint(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
 class LocalEngine:
     """Runs Argo-dialect workflows as host subprocesses; implements ``Engine``."""
 
-    def __init__(self, home: Path | None = None, *, max_running: int | None = None) -> None:
-        """``max_running`` bounds how many workflows run at once in this process;
-        the rest wait, Pending, in submission order (a server accepting bursts)."""
+    def __init__(self, home: Path | None = None, *, pods: PodsFactory = host_pods) -> None:
+        """``pods``: how steps run (host processes; in-memory pods for benchmarks
+        of the engine alone, see ``bench/fleet.py``)."""
         self.home = home or paths.data_home()
         self.store = Store(self.home / "state.db")
         self.runs = self.home / "runs"
@@ -198,24 +198,7 @@ class LocalEngine:
         self._done: dict[str, threading.Event] = {}
         self._compiled: dict[tuple[Any, ...], _Compiled] = {}
         self._compile_lock = threading.Lock()
-        self._queue: queue.Queue[str] | None = None
-        if max_running:
-            self._queue = queue.Queue()
-            for index in range(max_running):
-                threading.Thread(
-                    target=self._worker, name=f"engine-worker-{index}", daemon=True
-                ).start()
-
-    def _worker(self) -> None:
-        assert self._queue is not None
-        while True:
-            workflow_id = self._queue.get()
-            try:
-                self.run_blocking(workflow_id)
-            except Exception:  # one broken workflow must not stop the worker
-                logging.getLogger(__name__).exception("workflow %s crashed", workflow_id)
-            finally:
-                self._done[workflow_id].set()
+        self._pods = pods
 
     # -- submit ------------------------------------------------------------------
 
@@ -362,22 +345,16 @@ class LocalEngine:
     def _collect_refs(
         self, templates: list[dict[str, Any]], library: TemplateLibrary, out: dict[str, Any]
     ) -> None:
+        """Snapshot every WorkflowTemplate these templates reach by ``templateRef``, under
+        the key the operator looks it up by (:func:`ref_key`)."""
         for tmpl in templates:
-            holders: list[dict[str, Any]] = []
-            holders.extend(tmpl.get("dag", {}).get("tasks", []) or [])
-            for group in tmpl.get("steps", []) or []:
-                holders.extend(group or [])
-            for holder in holders:
+            for holder in callers(tmpl):
                 ref = holder.get("templateRef")
-                if not ref:
+                if not ref or ref_key(ref) in out:
                     continue
-                cluster = bool(ref.get("clusterScope"))
-                key = ("cluster/" if cluster else "") + ref["name"]
-                if key in out:
-                    continue
-                doc = library.get(ref["name"], cluster_scope=cluster)
+                doc = library.get(ref["name"], cluster_scope=bool(ref.get("clusterScope")))
                 dumped = doc.model.model_dump(by_alias=True, exclude_none=True, mode="json")
-                out[key] = dumped
+                out[ref_key(ref)] = dumped
                 self._collect_refs(dumped.get("spec", {}).get("templates", []), library, out)
 
     def submit(self, submission: Submission, *, detach: bool = False) -> WorkflowView:
@@ -399,9 +376,6 @@ class LocalEngine:
         ):
             return
         self._done[workflow_id] = threading.Event()
-        if self._queue is not None:
-            self._queue.put(workflow_id)
-            return
         thread = threading.Thread(
             target=self._run_thread, args=(workflow_id,), name=f"wf-{workflow_id}", daemon=True
         )
@@ -420,7 +394,7 @@ class LocalEngine:
             raise NotFound(f"workflow {workflow_id!r} not found")
         run_dir = self.runs / workflow_id
         run_dir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(WorkflowRun(self.store, record, run_dir, self.scratch).run())
+        asyncio.run(WorkflowRun(self.store, record, run_dir, self.scratch, pods=self._pods).run())
         return self.get(workflow_id)
 
     def spawn(self, workflow_id: str) -> None:

@@ -1,8 +1,10 @@
 """Plan a workflow without running it: what would run, what would be skipped, and why.
 
 The planner walks the same snapshot the operator would run (workflow plus
-referenced WorkflowTemplates) with the same expression code, but executes
-nothing. Conditions that only workflow parameters decide (``when`` on
+referenced WorkflowTemplates) with the operator's own code for what both
+decide — template resolution (``templateRef``, ``inline``), loop items,
+parameter text and ``workflow.*`` variables — but executes nothing.
+Conditions that only workflow parameters decide (``when`` on
 ``workflow.parameters.*``, ``withParam`` over a parameter) are decided now;
 anything that needs a step's output is reported as decided at run time. Tasks
 whose dependencies are all skipped still run (Argo's bare ``depends`` accepts
@@ -11,10 +13,13 @@ Skipped), and the plan says so — the same rules the operator applies.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusterforge.engine.local._operator import loops
+from clusterforge.engine.local._operator.errors import NodeFailure
+from clusterforge.engine.local._operator.scope import Variables
+from clusterforge.engine.local._operator.templates import Scope, kind, resolve, workflow_scope
 from clusterforge.engine.local.naming import item_label
 from clusterforge.store import WorkflowRecord
 from clusterforge.workflow.expressions import ExpressionError, evaluate_when, substitute
@@ -38,22 +43,17 @@ class PlannedNode:
             out.extend(child.walk(depth + 1))
         return out
 
+    def explain(self, text: str) -> None:
+        self.reason = f"{self.reason}; {text}" if self.reason else text
+
 
 def plan(record: WorkflowRecord) -> PlannedNode:
     """The plan for a prepared (not necessarily stored) workflow record."""
     spec = record.manifest.get("spec", {})
-    params: dict[str, str] = {}
-    for param in spec.get("arguments", {}).get("parameters", []) or []:
-        value = param.get("value", param.get("default"))
-        if value is not None:
-            params[param["name"]] = value if isinstance(value, str) else json.dumps(value)
-    params.update(record.arguments)
-    values = {f"workflow.parameters.{k}": v for k, v in params.items()}
-    values["workflow.name"] = record.name
-    root_templates = {t["name"]: t for t in spec.get("templates", [])}
-    planner = _Planner(record, values)
-    entry = spec.get("entrypoint", "")
-    return planner.template_node(record.name, root_templates.get(entry, {}), root_templates)
+    root = workflow_scope(spec)
+    planner = _Planner(record, Variables(record).workflow_vars())
+    entry = root.templates.get(spec.get("entrypoint", ""), {})
+    return planner.template_node(record.name, entry, root)
 
 
 class _Planner:
@@ -61,63 +61,54 @@ class _Planner:
         self.record = record
         self.values = values
 
-    def resolve(self, holder: JSON, scope: dict[str, JSON]) -> tuple[JSON, dict[str, JSON]]:
-        ref = holder.get("templateRef")
-        if ref:
-            key = ("cluster/" if ref.get("clusterScope") else "") + ref["name"]
-            doc = self.record.templates.get(key, {})
-            templates = {t["name"]: t for t in doc.get("spec", {}).get("templates", [])}
-            return templates.get(ref["template"], {}), templates
-        return scope.get(holder.get("template", ""), {}), scope
+    def resolve(self, holder: JSON, scope: Scope) -> tuple[JSON, Scope]:
+        try:
+            return resolve(holder, scope, self.record.templates)
+        except NodeFailure:
+            return {}, scope  # submit-time checks refuse this; a plan shows an empty node
 
-    def template_node(self, display: str, tmpl: JSON, scope: dict[str, JSON]) -> PlannedNode:
+    def template_node(self, display: str, tmpl: JSON, scope: Scope) -> PlannedNode:
         node = PlannedNode(display, tmpl.get("name", ""), "run")
-        if "dag" in tmpl:
-            node.children = self.dag(tmpl["dag"], scope)
-        elif "steps" in tmpl:
+        what = kind(tmpl)
+        if what == "dag":
+            node.children = [self.task(task, scope) for task in tmpl["dag"].get("tasks", [])]
+        elif what == "steps":
             for index, group in enumerate(tmpl.get("steps") or []):
                 group_node = PlannedNode(f"[{index}]", "", "run")
                 group_node.children = [self.task(s, scope) for s in group or []]
                 node.children.append(group_node)
-        elif "container" in tmpl or "script" in tmpl:
-            body = tmpl.get("container") or tmpl.get("script") or {}
+        elif what:
+            body = tmpl[what] or {}
             command = [str(c) for c in (body.get("command") or []) + (body.get("args") or [])]
             node.reason = " ".join(command)
         return node
 
-    def dag(self, dag: JSON, scope: dict[str, JSON]) -> list[PlannedNode]:
-        return [self.task(task, scope) for task in dag.get("tasks", [])]
-
-    def task(self, task: JSON, scope: dict[str, JSON]) -> PlannedNode:
+    def task(self, task: JSON, scope: Scope) -> PlannedNode:
         name = task["name"]
         tmpl, tscope = self.resolve(task, scope)
-        when = task.get("when")
-        decision, reason = "run", ""
-        if when:
-            decision, reason = self.decide_when(when)
-        if task.get("depends"):
-            reason = (reason + "; " if reason else "") + f"after {task['depends']}"
-        elif task.get("dependencies"):
-            reason = (reason + "; " if reason else "") + f"after {', '.join(task['dependencies'])}"
-        items = self.items(task)
+        decision, reason = self.decide_when(task["when"]) if task.get("when") else ("run", "")
         node = PlannedNode(name, tmpl.get("name", ""), decision, reason)
+        if task.get("depends"):
+            node.explain(f"after {task['depends']}")
+        elif task.get("dependencies"):
+            node.explain(f"after {', '.join(task['dependencies'])}")
         if decision == "skip":
             return node
+        items = self.items(task)
         if items is None:
             inner = self.template_node(name, tmpl, tscope)
             node.children = inner.children
             if inner.reason and not node.children:
-                node.reason = (node.reason + "; " if node.reason else "") + inner.reason
+                node.explain(inner.reason)
         elif isinstance(items, str):
             node.decision = "runtime"
-            node.reason = (node.reason + "; " if node.reason else "") + items
+            node.explain(items)
         else:
             for index, item in enumerate(items):
-                node.children.append(
-                    PlannedNode(f"{name}({index}:{item_label(item)})", tmpl.get("name", ""), "run")
-                )
+                label = f"{name}({index}:{item_label(item)})"
+                node.children.append(PlannedNode(label, tmpl.get("name", ""), "run"))
             if not items:
-                node.reason = (node.reason + "; " if node.reason else "") + "no items"
+                node.explain("no items")
         return node
 
     def decide_when(self, when: str) -> tuple[str, str]:
@@ -134,15 +125,11 @@ class _Planner:
         return "skip", f"when '{text}' evaluated false"
 
     def items(self, task: JSON) -> list[Any] | str | None:
-        if task.get("withItems") is not None:
-            return list(task["withItems"])
-        if task.get("withParam"):
-            try:
-                raw = substitute(task["withParam"], self.values, missing="error")
-                parsed = json.loads(raw)
-            except (ExpressionError, json.JSONDecodeError):
-                return f"items from {task['withParam']} at run time"
-            return parsed if isinstance(parsed, list) else f"withParam {raw!r} is not a list"
-        if task.get("withSequence"):
-            return "items from withSequence"
-        return None
+        """The loop items (the operator's expansion), or why they are known only at run time."""
+        try:
+            return loops.expand(task, self.values)
+        except ExpressionError:
+            source = task.get("withParam") or "withSequence"
+            return f"items from {source} at run time"
+        except NodeFailure as err:
+            return str(err)
