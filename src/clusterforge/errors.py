@@ -30,6 +30,11 @@ class InvalidInput(UserError):
     exit_code = 2
 
 
+class AlreadyExists(InvalidInput):
+    """A name the user gave (or had generated) is taken; callers match on this
+    type, never on the message (a server retries a clash of generated names)."""
+
+
 class NotFound(UserError):
     """A named thing (workflow, cluster, template, node) does not exist."""
 

@@ -27,7 +27,8 @@ from clusterforge.api.security import Guard
 from clusterforge.api.settings import Settings
 from clusterforge.api.triggers import Dispatch, Event, Fired, SensorSet
 from clusterforge.engine import Submission, WorkflowView
-from clusterforge.errors import InvalidInput, UserError
+from clusterforge.errors import AlreadyExists, InvalidInput, UserError
+from clusterforge.labels import LABEL_CLUSTER, LABEL_STAGE
 from clusterforge.store import WorkflowRecord, WorkflowRow, workflow_row
 
 if TYPE_CHECKING:
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LABEL_CLUSTER", "LABEL_SENSOR", "LABEL_STAGE", "Services", "pipeline_event"]
 
-LABEL_CLUSTER = "clusterforge.dev/cluster"
-LABEL_STAGE = "clusterforge.dev/stage"
 LABEL_SENSOR = "clusterforge.dev/sensor"
 LABEL_TRIGGER = "clusterforge.dev/trigger"
 RESERVED_SOURCE = "clusterforge"
@@ -258,7 +257,7 @@ class Services:
             try:
                 return self.engine.prepare(submission, check_generated=False)
             except UserError as err:
-                clash = generated and "already exists" in str(err)
+                clash = generated and isinstance(err, AlreadyExists)
                 if clash and attempt + 1 < _NAME_ATTEMPTS:
                     continue
                 raise ApiError(

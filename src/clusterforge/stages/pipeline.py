@@ -22,6 +22,7 @@ from clusterforge import paths
 from clusterforge.engine import Engine, PlannedNode, Submission, WorkflowView
 from clusterforge.engine import plan as plan_workflow
 from clusterforge.errors import InvalidInput, NotFound
+from clusterforge.labels import LABEL_CLUSTER, LABEL_STAGE
 from clusterforge.spec import ClusterSpec, parse_spec, spec_document
 from clusterforge.stages.parameters import build_parameters
 from clusterforge.store import Store
@@ -37,8 +38,6 @@ TEMPLATES = {
     "destroy": "cluster-teardown",
 }
 STAGE_ALIASES = {"validate": "validation", "tests": "validation", "test": "validation"}
-LABEL_CLUSTER = "clusterforge.dev/cluster"
-LABEL_STAGE = "clusterforge.dev/stage"
 _BUILDS = "builds"
 _CLUSTERS = "clusters"
 _ALNUM = string.ascii_lowercase + string.digits

@@ -35,7 +35,7 @@ from clusterforge.engine.local._operator.run import host_pods
 from clusterforge.engine.local._operator.templates import callers, ref_key
 from clusterforge.engine.phases import FAILED, FULFILLED, WORKFLOW_DONE
 from clusterforge.engine.status import WorkflowView
-from clusterforge.errors import InvalidInput, NotFound
+from clusterforge.errors import AlreadyExists, InvalidInput, NotFound
 from clusterforge.store import NodeEvent, Store, WorkflowRecord
 from clusterforge.workflow import (
     Document,
@@ -239,7 +239,7 @@ class LocalEngine:
             if not check_generated:
                 check = False
         if check and self.store.get_workflow(name) is not None:
-            raise InvalidInput(
+            raise AlreadyExists(
                 f"metadata.name: workflow {name!r} already exists; use generateName or another name"
             )
         return WorkflowRecord(
