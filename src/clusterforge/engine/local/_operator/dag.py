@@ -110,7 +110,11 @@ class DagRun:
         except (ExpressionError, NodeFailure) as err:
             self.results[tname] = self.rt.error(name, tname, self.ctx, err)
         finally:
-            self.check_fail_fast()
+            result = self.results.get(tname)
+            if result is None or result.phase != "Succeeded":
+                # Only such a result can turn a branch failed (a Succeeded task
+                # ends its branch's walk), so a fan-out of N successes costs N, not N².
+                self.check_fail_fast()
             self.done[tname].set()
 
     async def _task(self, tname: str, name: str) -> NodeRecord | None:

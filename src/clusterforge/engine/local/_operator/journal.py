@@ -104,7 +104,9 @@ class Journal:
             children=list(self.children_of.get(nid, {})),
         )
         parent = self.nodes.get(ctx.parent_id) if ctx.parent_id else None
-        if parent is not None and nid not in parent.children:
+        # children_of mirrors parent.children (both derive from parent_id): a dict
+        # lookup, not a scan of a list that a fan-out makes thousands long.
+        if parent is not None and nid not in self.children_of.get(parent.id, {}):
             # Not marked dirty: the store derives children from parent_id
             # (see Store.get_nodes), the parent's row is written when it changes.
             parent.children.append(nid)
