@@ -183,10 +183,12 @@ class Journal:
         self.store.update_workflow(wf.id, phase="Running", started_at=wf.started_at, message="")
 
     def shutdown_requested(self) -> str | None:
-        """A stop/terminate another process asked for; also the owner's heartbeat."""
-        requested = self.store.shutdown_requested(self.wf.id)
+        """A stop/terminate another process asked for (a read: polled often)."""
+        return self.store.shutdown_requested(self.wf.id)
+
+    def heartbeat(self) -> None:
+        """The owner is alive (a write: a few seconds apart, not with every poll)."""
         self.store.update_workflow(self.wf.id, heartbeat=time.time())
-        return requested
 
     def workflow_finished(self, phase: str, message: str, outputs: dict[str, Any]) -> None:
         """Flush the tree, then record the workflow's end (and release its owner)."""

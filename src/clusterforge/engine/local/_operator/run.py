@@ -34,6 +34,11 @@ from clusterforge.engine.phases import (
 )
 from clusterforge.store import Store, WorkflowRecord
 
+SHUTDOWN_POLL = 0.25
+"""Seconds between reads of a stop/terminate request."""
+HEARTBEAT_INTERVAL = 5.0
+"""Seconds between writes of the owner's heartbeat."""
+
 PodsFactory = Callable[[Journal, Path, Path], Pods]
 """Makes the pods of one run from its journal, run directory and scratch directory."""
 
@@ -183,9 +188,15 @@ class WorkflowRun:
         )
 
     async def _watch_shutdown(self) -> None:
-        """Poll the store for a stop/terminate request from another process."""
+        """Poll the store for a stop/terminate request from another process, and
+        write the owner's heartbeat every few seconds (hundreds of workflows
+        running at once would otherwise spend the store's writes on it)."""
+        last_beat = 0.0
         while True:
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(SHUTDOWN_POLL)
+            if time.monotonic() - last_beat >= HEARTBEAT_INTERVAL:
+                self.journal.heartbeat()
+                last_beat = time.monotonic()
             requested = self.journal.shutdown_requested()
             if requested and not self.rt.flags.shutdown:
                 self.rt.flags.shutdown = requested
