@@ -111,4 +111,7 @@ def create_app(settings: Settings, engine: HostedEngine | None = None) -> FastAP
     app.include_router(routes_events.router)
     app.include_router(routes_streams.router)
     app.include_router(routes_health.router)
+    from clusterforge.api import argo_server
+
+    app.include_router(argo_server.router)
     return app
