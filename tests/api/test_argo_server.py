@@ -24,15 +24,17 @@ import pytest
 from hera.exceptions import AlreadyExists, BadRequest, NotFound, Unauthorized
 from hera.workflows import DAG, Container, Parameter, Workflow, WorkflowsService, WorkflowTemplate
 from hera.workflows.models import (
-    Workflow as WorkflowModel,
-)
-from hera.workflows.models import (
+    SubmitOpts,
     WorkflowCreateRequest,
     WorkflowRetryRequest,
     WorkflowStopRequest,
+    WorkflowSubmitRequest,
     WorkflowTemplateCreateRequest,
     WorkflowTemplateRef,
     WorkflowTerminateRequest,
+)
+from hera.workflows.models import (
+    Workflow as WorkflowModel,
 )
 
 TOKEN = "argo-server-token-0123456789abcdef"
@@ -262,11 +264,34 @@ def test_workflow_template_then_a_workflow_referring_to_it(served: Served) -> No
     assert done.status.phase == "Succeeded"
     assert [e.content for e in _log_entries(served, ws, name)] == ["hello hera"]
 
+    # `argo submit --from workflowtemplate/hera-greeter -p who=submit -l via=submit`
+    submitted = ws.submit_workflow(
+        WorkflowSubmitRequest(
+            resource_kind="WorkflowTemplate",
+            resource_name="hera-greeter",
+            submit_options=SubmitOpts(parameters=["who=submit"], labels="via=submit"),
+        )
+    )
+    assert str(submitted.metadata.name).startswith("hera-greeter-")
+    from_template = _wait(ws, str(submitted.metadata.name))
+    assert from_template.status is not None
+    assert from_template.status.phase == "Succeeded"
+    assert from_template.metadata.labels is not None
+    assert from_template.metadata.labels["via"] == "submit"
+    logged = _log_entries(served, ws, str(submitted.metadata.name))
+    assert [e.content for e in logged] == ["hello submit"]
+
     ws.delete_workflow_template("hera-greeter")
     with pytest.raises(NotFound):
         ws.get_workflow_template("hera-greeter")
     with pytest.raises(BadRequest, match="hera-greeter"):  # its template is gone
         ws.create_workflow(WorkflowCreateRequest(workflow=workflow.build()))
+
+
+def test_version_for_argo_clients(served: Served) -> None:
+    version = served.service().get_version()
+    assert version.version.startswith("v")
+    assert version.git_tag.startswith("clusterforge-")
 
 
 def test_errors_in_argo_servers_shape(served: Served) -> None:

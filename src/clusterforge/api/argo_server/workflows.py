@@ -38,7 +38,7 @@ from clusterforge.api.services import Services
 from clusterforge.engine import Engine, StopStrategy, Submission, WorkflowView
 from clusterforge.errors import InvalidInput, NotFound
 
-__all__ = ["router"]
+__all__ = ["create", "router"]
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["argo-server"], route_class=ArgoRoute)
 
@@ -100,9 +100,13 @@ def _submission(services: Services, namespace: str, workflow: dict[str, Any]) ->
     return Submission(text="\n---\n".join(json.dumps(d) for d in documents))
 
 
-def _create(services: Services, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
-    submission = _submission(services, namespace, body["workflow"])
-    if body.get("serverDryRun"):
+def create(
+    services: Services, namespace: str, workflow: dict[str, Any], *, dry_run: bool = False
+) -> dict[str, Any]:
+    """Check and queue ``workflow`` in ``namespace`` (only check: ``dry_run``);
+    the Workflow object as Argo answers it."""
+    submission = _submission(services, namespace, workflow)
+    if dry_run:
         record = services.engine.prepare(submission)
         return _argo(WorkflowView(record, {}))
     return _argo(services.engine.submit(submission))
@@ -115,7 +119,8 @@ async def create_workflow(
     """Create (submit) a workflow: body ``{"workflow": {...}, "serverDryRun": false}``."""
     check_namespace(namespace)
     body = await read_body(request, "workflow")
-    return await run_in_threadpool(_create, services, namespace, body)
+    dry_run = bool(body.get("serverDryRun"))
+    return await run_in_threadpool(create, services, namespace, body["workflow"], dry_run=dry_run)
 
 
 # -- read ------------------------------------------------------------------------
