@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,8 @@ from hera.workflows.models import (
     Workflow as WorkflowModel,
 )
 
+from tests.api.conftest import _free_port as free_port
+
 TOKEN = "argo-server-token-0123456789abcdef"
 NAMESPACE = "argo"
 DONE = ("Succeeded", "Failed", "Error")
@@ -51,17 +52,10 @@ class Served:
         return WorkflowsService(host=self.url, token=token, namespace=NAMESPACE)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("argo-server-home")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CLUSTERFORGE_HOME": str(home), "CLUSTERFORGE_TOKENS": TOKEN}
     command = [
         sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(port),

@@ -12,37 +12,37 @@ import json
 import re
 import string
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
 
 from clusterforge.api.argo_server.errors import INVALID_ARGUMENT, ArgoError
+from clusterforge.api.argo_server.selectors import LabelSelector
 
-__all__ = ["check_name", "check_namespace", "page", "read_body"]
+__all__ = ["ListOptionsDep", "check_name", "check_namespace", "page", "read_body"]
 
 # fixed patterns of ours, not user-supplied: the DNS-1123 label and subdomain
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
-def check_namespace(namespace: str) -> str:
-    if len(namespace) > 63 or not _LABEL.fullmatch(namespace):
+def _checked(value: str, pattern: re.Pattern[str], most: int, what: str, allowed: str) -> str:
+    if len(value) > most or not pattern.fullmatch(value):
         raise ArgoError(
             INVALID_ARGUMENT,
-            f"namespace {namespace!r} is not valid: lower-case letters, digits and '-', "
-            "at most 63, starting and ending with a letter or digit",
+            f"{what} {value!r} is not valid: {allowed}, at most {most}, "
+            "starting and ending with a letter or digit",
         )
-    return namespace
+    return value
+
+
+def check_namespace(namespace: str) -> str:
+    return _checked(namespace, _LABEL, 63, "namespace", "lower-case letters, digits and '-'")
 
 
 def check_name(name: str, field: str = "metadata.name") -> str:
-    if len(name) > 253 or not _SUBDOMAIN.fullmatch(name):
-        raise ArgoError(
-            INVALID_ARGUMENT,
-            f"{field}: {name!r} is not a valid name: lower-case letters, digits, '-' and '.', "
-            "at most 253, starting and ending with a letter or digit",
-        )
-    return name
+    return _checked(name, _SUBDOMAIN, 253, f"{field}:", "lower-case letters, digits, '-' and '.'")
 
 
 async def read_body(request: Request, *required: str) -> dict[str, Any]:
@@ -79,3 +79,32 @@ def page(items: Sequence[dict[str, Any]], limit: str | None, token: str | None) 
     if start + size < len(items):
         metadata["continue"] = str(start + size)
     return {"metadata": metadata, "items": chosen}
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    """Kubernetes' ``listOptions`` a list request gives: which items, which page."""
+
+    selector: LabelSelector
+    limit: str | None
+    token: str | None
+
+    def page(self, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        chosen = [i for i in items if self.selector.matches(_labels_of(i))]
+        return page(chosen, self.limit, self.token)
+
+
+def _labels_of(item: dict[str, Any]) -> dict[str, str]:
+    labels: dict[str, str] = (item.get("metadata") or {}).get("labels") or {}
+    return labels
+
+
+async def _list_options(
+    label_selector: Annotated[str | None, Query(alias="listOptions.labelSelector")] = None,
+    limit: Annotated[str | None, Query(alias="listOptions.limit")] = None,
+    token: Annotated[str | None, Query(alias="listOptions.continue")] = None,
+) -> ListOptions:
+    return ListOptions(LabelSelector(label_selector), limit, token)
+
+
+ListOptionsDep = Annotated[ListOptions, Depends(_list_options)]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from clusterforge import ids
@@ -24,8 +24,12 @@ from clusterforge.api.argo_server.errors import (
     ArgoError,
     ArgoRoute,
 )
-from clusterforge.api.argo_server.objects import check_name, check_namespace, page, read_body
-from clusterforge.api.argo_server.selectors import LabelSelector
+from clusterforge.api.argo_server.objects import (
+    ListOptionsDep,
+    check_name,
+    check_namespace,
+    read_body,
+)
 from clusterforge.api.deps import Reader, ServicesDep, Writer
 from clusterforge.api.services import Services
 from clusterforge.engine import Records
@@ -91,18 +95,11 @@ async def create_workflow_template(
 
 @router.get("/{namespace}")
 async def list_workflow_templates(
-    namespace: str,
-    services: ServicesDep,
-    _caller: Reader,
-    label_selector: Annotated[str | None, Query(alias="listOptions.labelSelector")] = None,
-    limit: Annotated[str | None, Query(alias="listOptions.limit")] = None,
-    token: Annotated[str | None, Query(alias="listOptions.continue")] = None,
+    namespace: str, services: ServicesDep, _caller: Reader, options: ListOptionsDep
 ) -> dict[str, Any]:
     check_namespace(namespace)
-    selector = LabelSelector(label_selector)
     docs = await run_in_threadpool(namespace_templates, services.engine.records, namespace)
-    chosen = [d for d in docs if selector.matches(d["metadata"].get("labels") or {})]
-    return page(chosen, limit, token)
+    return options.page(docs)
 
 
 def _stored(services: Services, namespace: str, name: str) -> dict[str, Any]:

@@ -30,8 +30,13 @@ from clusterforge.api.argo_server.errors import (
     ArgoError,
     ArgoRoute,
 )
-from clusterforge.api.argo_server.objects import check_name, check_namespace, page, read_body
-from clusterforge.api.argo_server.selectors import LabelSelector, filter_fields
+from clusterforge.api.argo_server.objects import (
+    ListOptionsDep,
+    check_name,
+    check_namespace,
+    read_body,
+)
+from clusterforge.api.argo_server.selectors import filter_fields
 from clusterforge.api.argo_server.templates import namespace_templates
 from clusterforge.api.deps import Reader, ServicesDep, Writer
 from clusterforge.api.services import Services
@@ -126,16 +131,11 @@ async def create_workflow(
 # -- read ------------------------------------------------------------------------
 
 
-def _list(
-    services: Services, namespace: str, selector: LabelSelector, name_filter: str | None
-) -> list[dict[str, Any]]:
-    views = services.engine.list()
+def _list(services: Services, namespace: str, name_filter: str | None) -> list[dict[str, Any]]:
     return [
         _argo(v)
-        for v in views
-        if v.record.namespace == namespace
-        and selector.matches(_labels(v))
-        and (not name_filter or name_filter in v.record.name)
+        for v in services.engine.list()
+        if v.record.namespace == namespace and (not name_filter or name_filter in v.record.name)
     ]
 
 
@@ -144,17 +144,14 @@ async def list_workflows(
     namespace: str,
     services: ServicesDep,
     _caller: Reader,
-    label_selector: Annotated[str | None, Query(alias="listOptions.labelSelector")] = None,
-    limit: Annotated[str | None, Query(alias="listOptions.limit")] = None,
-    token: Annotated[str | None, Query(alias="listOptions.continue")] = None,
+    options: ListOptionsDep,
     fields: str | None = None,
     name_filter: Annotated[str | None, Query(alias="nameFilter")] = None,
 ) -> dict[str, Any]:
     """Workflows of the namespace, newest first (items without ``status.nodes``)."""
     check_namespace(namespace)
-    selector = LabelSelector(label_selector)
-    items = await run_in_threadpool(_list, services, namespace, selector, name_filter)
-    return filter_fields(page(items, limit, token), fields)
+    items = await run_in_threadpool(_list, services, namespace, name_filter)
+    return filter_fields(options.page(items), fields)
 
 
 @router.get("/{namespace}/{name}")
