@@ -331,3 +331,43 @@ def test_errors_in_argo_servers_shape(served: Served) -> None:
     with pytest.raises(AlreadyExists, match="hera-twice"):
         _sleeper("hera-twice", ws).create()
     ws.terminate_workflow("hera-twice", WorkflowTerminateRequest(name="hera-twice"))
+
+
+def test_pages_dry_runs_and_following_logs(served: Served) -> None:
+    ws = served.service()
+    for index in range(3):
+        with Workflow(
+            name=f"hera-page-{index}",
+            entrypoint="main",
+            namespace=NAMESPACE,
+            labels={"suite": "pages"},
+            workflows_service=ws,
+        ) as wf:
+            Container(name="main", image="alpine", command=["sh", "-c", f"echo page {index}"])
+        wf.create()
+    first = ws.list_workflows(label_selector="suite=pages", limit="2")
+    assert [w.metadata.name for w in first.items or []] == ["hera-page-2", "hera-page-1"]
+    assert first.metadata.continue_ == "2"
+    rest = ws.list_workflows(label_selector="suite=pages", limit="2", continue_="2")
+    assert [w.metadata.name for w in rest.items or []] == ["hera-page-0"]
+    assert rest.metadata.continue_ is None
+
+    with Workflow(name="hera-dry", entrypoint="main", namespace=NAMESPACE) as dry:
+        Container(name="main", image="alpine", command=["true"])
+    checked = ws.create_workflow(WorkflowCreateRequest(workflow=dry.build(), server_dry_run=True))
+    assert checked.metadata.name == "hera-dry"
+    with pytest.raises(NotFound):
+        ws.get_workflow("hera-dry")
+
+    # a followed log stream ends when the workflow does, with every line
+    with Workflow(name="hera-follow", entrypoint="main", namespace=NAMESPACE) as slow:
+        Container(name="main", image="alpine", command=["sh", "-c", "echo one; sleep 2; echo two"])
+    ws.create_workflow(WorkflowCreateRequest(workflow=slow.build()))
+    _running(ws, "hera-follow")
+    followed = _log_entries(served, ws, "hera-follow", **{"logOptions.follow": "true"})
+    assert [e.content for e in followed] == ["one", "two"]
+    assert _wait(ws, "hera-follow").status.phase == "Succeeded"  # type: ignore[union-attr]
+
+    # what Argo clients create is a workflow like any other: the builds API shows it
+    with httpx.Client(base_url=served.url, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+        assert c.get("/api/v1/builds/hera-follow").json()["status"]["phase"] == "Succeeded"
