@@ -13,7 +13,6 @@ Skipped), and the plan says so — the same rules the operator applies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from clusterforge.engine.local._operator import loops
@@ -21,30 +20,13 @@ from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.scope import Variables
 from clusterforge.engine.local._operator.templates import Scope, kind, resolve, workflow_scope
 from clusterforge.engine.local.naming import item_label
+from clusterforge.engine.plans import PlannedNode
 from clusterforge.store import WorkflowRecord
 from clusterforge.workflow.expressions import ExpressionError, evaluate_when, substitute
 
+__all__ = ["PlannedNode", "plan"]
+
 JSON = dict[str, Any]
-
-
-@dataclass
-class PlannedNode:
-    """One node of the plan tree."""
-
-    display_name: str
-    template: str
-    decision: str  # "run", "skip", "runtime"
-    reason: str = ""
-    children: list[PlannedNode] = field(default_factory=list)
-
-    def walk(self, depth: int = 0) -> list[tuple[int, PlannedNode]]:
-        out = [(depth, self)]
-        for child in self.children:
-            out.extend(child.walk(depth + 1))
-        return out
-
-    def explain(self, text: str) -> None:
-        self.reason = f"{self.reason}; {text}" if self.reason else text
 
 
 def plan(record: WorkflowRecord) -> PlannedNode:
