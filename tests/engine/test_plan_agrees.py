@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from clusterforge.engine import LocalEngine, PlannedNode, Submission, plan
+from clusterforge.engine import LocalEngine, PlannedNode, Submission
+from clusterforge.engine.local.planner import plan
 from clusterforge.store import NodeRecord
 
 HERE = Path(__file__).parent.parent / "conformance"
