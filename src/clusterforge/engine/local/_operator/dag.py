@@ -13,11 +13,10 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from clusterforge.engine.local._operator.calls import TaskCaller
+from clusterforge.engine.local._operator.calls import TemplateRun
 from clusterforge.engine.local._operator.context import Call, Context, Executes
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import parameter_list
 from clusterforge.engine.local.dag_rules import (
     DagStates,
     continues_on,
@@ -47,8 +46,10 @@ def task_logic(tasks: dict[str, JSON]) -> dict[str, DependsExpression | None]:
     return logic
 
 
-class DagRun:
+class DagRun(TemplateRun):
     """One DAG node being run."""
+
+    node_type = "DAG"
 
     def __init__(
         self,
@@ -60,15 +61,9 @@ class DagRun:
         inputs: dict[str, str],
         ctx: Context,
     ) -> None:
-        self.rt, self.name, self.call = rt, name, call
-        template = call.template
-        self.dag: JSON = template["dag"]
-        self.node = rt.journal.node(name, display, "DAG", ctx, template.get("name", ""))
-        self.node.inputs = {"parameters": parameter_list(inputs)}
+        super().__init__(rt, walk, name, display, call, inputs, ctx)
+        self.dag: JSON = call.template["dag"]
         self.tasks: dict[str, JSON] = {t["name"]: t for t in self.dag.get("tasks", [])}
-        self.base_vars = rt.variables.template_vars(inputs, ctx)
-        self.ctx = ctx.inside(self.node.id, template)
-        self.caller = TaskCaller(rt, walk, call.scope)
         self.results: dict[str, NodeRecord | None] = {}
         self.done = {t: asyncio.Event() for t in self.tasks}
         self.stop_scheduling = False
@@ -126,7 +121,7 @@ class DagRun:
         if existing is None and self.stop_scheduling:
             return None
         if expr is not None and not expr.evaluate(self.states):
-            return existing or self.rt.journal.new_node(
+            return self.rt.journal.node(
                 name,
                 tname,
                 "Skipped",
@@ -190,12 +185,7 @@ class DagRun:
                 culprit = self._first_failed()
                 message = f"child '{culprit}' failed" if culprit else "a branch failed"
                 return journal.finish(self.node, phase, message)
-        try:
-            values = {**self.base_vars, **self.task_vars(self.tasks)}
-            self.node.outputs = self.rt.variables.template_outputs(self.call.template, values)
-        except (NodeFailure, ExpressionError) as err:
-            return journal.finish(self.node, "Error", str(err))
-        return journal.finish(self.node, "Succeeded")
+        return self.succeed({**self.base_vars, **self.task_vars(self.tasks)})
 
     def _first_failed(self) -> str:
         for t in self.tasks:
