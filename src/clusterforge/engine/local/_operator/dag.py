@@ -14,9 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from clusterforge.engine.local._operator.calls import TemplateRun
-from clusterforge.engine.local._operator.context import Call, Context, Executes
 from clusterforge.engine.local._operator.errors import NodeFailure
-from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local.dag_rules import (
     DagStates,
     continues_on,
@@ -51,40 +49,36 @@ class DagRun(TemplateRun):
 
     node_type = "DAG"
 
-    def __init__(
-        self,
-        rt: Runtime,
-        walk: Executes,
-        name: str,
-        display: str,
-        call: Call,
-        inputs: dict[str, str],
-        ctx: Context,
-    ) -> None:
-        super().__init__(rt, walk, name, display, call, inputs, ctx)
-        self.dag: JSON = call.template["dag"]
-        self.tasks: dict[str, JSON] = {t["name"]: t for t in self.dag.get("tasks", [])}
-        self.results: dict[str, NodeRecord | None] = {}
-        self.done = {t: asyncio.Event() for t in self.tasks}
-        self.stop_scheduling = False
-        self.logic: dict[str, DependsExpression | None] = {}
-        self.refs: dict[str, list[str]] = {}
-        self.targets: list[str] = []
-        self.fail_fast = True
-        self.states = DagStates(self.phase_of, self.children_phases)
+    # The DAG's state, set up by run(): each task's result, the events its
+    # dependants wait on, whether fail-fast has stopped scheduling.
+    tasks: dict[str, JSON]
+    results: dict[str, NodeRecord | None]
+    done: dict[str, asyncio.Event]
+    stop_scheduling: bool
+    logic: dict[str, DependsExpression | None]
+    refs: dict[str, list[str]]
+    targets: list[str]
+    fail_fast: bool
 
-    async def run(self) -> NodeRecord:
-        journal = self.rt.journal
-        try:
-            self.logic = task_logic(self.tasks)
-        except NodeFailure as err:
-            return journal.finish(self.node, "Error", str(err))
+    def _setup(self) -> None:
+        dag: JSON = self.call.template["dag"]
+        self.tasks = {t["name"]: t for t in dag.get("tasks", [])}
+        self.results, self.stop_scheduling = {}, False
+        self.done = {t: asyncio.Event() for t in self.tasks}
+        self.logic = task_logic(self.tasks)
         # Which tasks' outputs each task mentions: only those go into its scope.
         self.refs = {t: task_references(task, self.tasks) for t, task in self.tasks.items()}
         dependents = {d for expr in self.logic.values() if expr for d in expr.tasks()}
-        target = self.dag.get("target")
+        target = dag.get("target")
         self.targets = target.split() if target else [t for t in self.tasks if t not in dependents]
-        self.fail_fast = self.dag.get("failFast", True) is not False
+        self.fail_fast = dag.get("failFast", True) is not False
+        self.states = DagStates(self.phase_of, self.children_phases)
+
+    async def run(self) -> NodeRecord:
+        try:
+            self._setup()
+        except NodeFailure as err:
+            return self.rt.journal.finish(self.node, "Error", str(err))
         jobs = [asyncio.ensure_future(self.run_task(t)) for t in self.tasks]
         try:
             await asyncio.gather(*jobs)
