@@ -9,15 +9,16 @@ from typing import Any
 
 from clusterforge.engine.local._operator import loops
 from clusterforge.engine.local._operator.context import Call, Context, Executes
+from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import call_arguments
+from clusterforge.engine.local._operator.scope import call_arguments, parameter_list
 from clusterforge.engine.local._operator.templates import Scope, resolve
 from clusterforge.engine.local.dag_rules import continues_on
 from clusterforge.engine.local.naming import item_label
 from clusterforge.engine.local.values import item_variables
 from clusterforge.engine.phases import FAILED
 from clusterforge.store import NodeRecord
-from clusterforge.workflow.expressions import evaluate_when, substitute
+from clusterforge.workflow.expressions import ExpressionError, evaluate_when, substitute
 
 JSON = dict[str, Any]
 
@@ -69,7 +70,7 @@ class TaskCaller:
         if when and name not in journal.by_name:
             text = substitute(when, values, missing="error")
             if not evaluate_when(text):
-                return journal.new_node(
+                return journal.node(
                     name,
                     display,
                     "Skipped",
@@ -85,3 +86,35 @@ class TaskCaller:
             ctx.boundary_id, ctx.parent_id, ctx.semaphores, {**ctx.extra_vars, **extra}
         )
         return await self.walk.execute(name, display, Call(template, scope, arguments), child_ctx)
+
+
+class TemplateRun:
+    """A DAG or steps node being run: its node, what its body sees, how it calls children."""
+
+    node_type = ""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        walk: Executes,
+        name: str,
+        display: str,
+        call: Call,
+        inputs: dict[str, str],
+        ctx: Context,
+    ) -> None:
+        self.rt, self.name, self.call = rt, name, call
+        template = call.template
+        self.node = rt.journal.node(name, display, self.node_type, ctx, template.get("name", ""))
+        self.node.inputs = {"parameters": parameter_list(inputs)}
+        self.base_vars = rt.variables.template_vars(inputs, ctx)
+        self.ctx = ctx.inside(self.node.id, template)
+        self.caller = TaskCaller(rt, walk, call.scope)
+
+    def succeed(self, values: dict[str, str]) -> NodeRecord:
+        """End the node Succeeded with its template's outputs (Error if one has no value)."""
+        try:
+            self.node.outputs = self.rt.variables.template_outputs(self.call.template, values)
+        except (NodeFailure, ExpressionError) as err:
+            return self.rt.journal.finish(self.node, "Error", str(err))
+        return self.rt.journal.finish(self.node, "Succeeded")

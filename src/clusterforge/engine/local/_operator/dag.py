@@ -13,11 +13,8 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from clusterforge.engine.local._operator.calls import TaskCaller
-from clusterforge.engine.local._operator.context import Call, Context, Executes
+from clusterforge.engine.local._operator.calls import TemplateRun
 from clusterforge.engine.local._operator.errors import NodeFailure
-from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import parameter_list
 from clusterforge.engine.local.dag_rules import (
     DagStates,
     continues_on,
@@ -47,49 +44,41 @@ def task_logic(tasks: dict[str, JSON]) -> dict[str, DependsExpression | None]:
     return logic
 
 
-class DagRun:
+class DagRun(TemplateRun):
     """One DAG node being run."""
 
-    def __init__(
-        self,
-        rt: Runtime,
-        walk: Executes,
-        name: str,
-        display: str,
-        call: Call,
-        inputs: dict[str, str],
-        ctx: Context,
-    ) -> None:
-        self.rt, self.name, self.call = rt, name, call
-        template = call.template
-        self.dag: JSON = template["dag"]
-        self.node = rt.journal.node(name, display, "DAG", ctx, template.get("name", ""))
-        self.node.inputs = {"parameters": parameter_list(inputs)}
-        self.tasks: dict[str, JSON] = {t["name"]: t for t in self.dag.get("tasks", [])}
-        self.base_vars = rt.variables.template_vars(inputs, ctx)
-        self.ctx = ctx.inside(self.node.id, template)
-        self.caller = TaskCaller(rt, walk, call.scope)
-        self.results: dict[str, NodeRecord | None] = {}
-        self.done = {t: asyncio.Event() for t in self.tasks}
-        self.stop_scheduling = False
-        self.logic: dict[str, DependsExpression | None] = {}
-        self.refs: dict[str, list[str]] = {}
-        self.targets: list[str] = []
-        self.fail_fast = True
-        self.states = DagStates(self.phase_of, self.children_phases)
+    node_type = "DAG"
 
-    async def run(self) -> NodeRecord:
-        journal = self.rt.journal
-        try:
-            self.logic = task_logic(self.tasks)
-        except NodeFailure as err:
-            return journal.finish(self.node, "Error", str(err))
+    # The DAG's state, set up by run(): each task's result, the events its
+    # dependants wait on, whether fail-fast has stopped scheduling.
+    tasks: dict[str, JSON]
+    results: dict[str, NodeRecord | None]
+    done: dict[str, asyncio.Event]
+    stop_scheduling: bool
+    logic: dict[str, DependsExpression | None]
+    refs: dict[str, list[str]]
+    targets: list[str]
+    fail_fast: bool
+
+    def _setup(self) -> None:
+        dag: JSON = self.call.template["dag"]
+        self.tasks = {t["name"]: t for t in dag.get("tasks", [])}
+        self.results, self.stop_scheduling = {}, False
+        self.done = {t: asyncio.Event() for t in self.tasks}
+        self.logic = task_logic(self.tasks)
         # Which tasks' outputs each task mentions: only those go into its scope.
         self.refs = {t: task_references(task, self.tasks) for t, task in self.tasks.items()}
         dependents = {d for expr in self.logic.values() if expr for d in expr.tasks()}
-        target = self.dag.get("target")
+        target = dag.get("target")
         self.targets = target.split() if target else [t for t in self.tasks if t not in dependents]
-        self.fail_fast = self.dag.get("failFast", True) is not False
+        self.fail_fast = dag.get("failFast", True) is not False
+        self.states = DagStates(self.phase_of, self.children_phases)
+
+    async def run(self) -> NodeRecord:
+        try:
+            self._setup()
+        except NodeFailure as err:
+            return self.rt.journal.finish(self.node, "Error", str(err))
         jobs = [asyncio.ensure_future(self.run_task(t)) for t in self.tasks]
         try:
             await asyncio.gather(*jobs)
@@ -126,7 +115,7 @@ class DagRun:
         if existing is None and self.stop_scheduling:
             return None
         if expr is not None and not expr.evaluate(self.states):
-            return existing or self.rt.journal.new_node(
+            return self.rt.journal.node(
                 name,
                 tname,
                 "Skipped",
@@ -190,12 +179,7 @@ class DagRun:
                 culprit = self._first_failed()
                 message = f"child '{culprit}' failed" if culprit else "a branch failed"
                 return journal.finish(self.node, phase, message)
-        try:
-            values = {**self.base_vars, **self.task_vars(self.tasks)}
-            self.node.outputs = self.rt.variables.template_outputs(self.call.template, values)
-        except (NodeFailure, ExpressionError) as err:
-            return journal.finish(self.node, "Error", str(err))
-        return journal.finish(self.node, "Succeeded")
+        return self.succeed({**self.base_vars, **self.task_vars(self.tasks)})
 
     def _first_failed(self) -> str:
         for t in self.tasks:

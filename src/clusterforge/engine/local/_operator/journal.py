@@ -71,20 +71,9 @@ class Journal:
         message: str = "",
     ) -> NodeRecord:
         """The node ``name``: the stored one, or a new one with these fields."""
-        return self.by_name.get(name) or self.new_node(
-            name, display, node_type, ctx, template_name, phase, message
-        )
-
-    def new_node(
-        self,
-        name: str,
-        display: str,
-        node_type: str,
-        ctx: Context,
-        template_name: str = "",
-        phase: str = "Running",
-        message: str = "",
-    ) -> NodeRecord:
+        existing = self.by_name.get(name)
+        if existing is not None:
+            return existing
         nid = self.wf.name if name == self.wf.name else node_id(self.wf.name, name)
         now = time.time()
         node = NodeRecord(

@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from clusterforge.engine.local._operator.calls import TaskCaller
-from clusterforge.engine.local._operator.context import Call, Context, Executes
+from clusterforge.engine.local._operator.calls import TemplateRun
+from clusterforge.engine.local._operator.context import Context
 from clusterforge.engine.local._operator.errors import NodeFailure
-from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import parameter_list
 from clusterforge.engine.local.dag_rules import continues_on
 from clusterforge.engine.phases import FAILED, FULFILLED
 from clusterforge.store import NodeRecord
@@ -22,30 +20,14 @@ from clusterforge.workflow.expressions import ExpressionError
 JSON = dict[str, Any]
 
 
-class StepsRun:
-    """One Steps node being run."""
+class StepsRun(TemplateRun):
+    """One Steps node being run; ``step_vars`` are the outputs of its finished steps."""
 
-    def __init__(
-        self,
-        rt: Runtime,
-        walk: Executes,
-        name: str,
-        display: str,
-        call: Call,
-        inputs: dict[str, str],
-        ctx: Context,
-    ) -> None:
-        self.rt, self.name, self.call = rt, name, call
-        template = call.template
-        self.node = rt.journal.node(name, display, "Steps", ctx, template.get("name", ""))
-        self.node.inputs = {"parameters": parameter_list(inputs)}
-        self.base_vars = rt.variables.template_vars(inputs, ctx)
-        self.step_vars: dict[str, str] = {}
-        self.ctx = ctx.inside(self.node.id, template)
-        self.caller = TaskCaller(rt, walk, call.scope)
+    node_type = "Steps"
+    step_vars: dict[str, str]
 
     async def run(self) -> NodeRecord:
-        journal = self.rt.journal
+        journal, self.step_vars = self.rt.journal, {}
         try:
             for index, group_steps in enumerate(self.call.template.get("steps") or []):
                 failed = await self.run_group(index, group_steps or [])
@@ -54,12 +36,7 @@ class StepsRun:
         except asyncio.CancelledError:
             self.rt.cancelled(self.node)
             raise
-        try:
-            values = {**self.base_vars, **self.step_vars}
-            self.node.outputs = self.rt.variables.template_outputs(self.call.template, values)
-        except (NodeFailure, ExpressionError) as err:
-            return journal.finish(self.node, "Error", str(err))
-        return journal.finish(self.node, "Succeeded")
+        return self.succeed({**self.base_vars, **self.step_vars})
 
     async def run_group(self, index: int, steps: list[JSON]) -> NodeRecord | None:
         """Run one group; the step that failed it, if one did."""
