@@ -3,7 +3,8 @@
 Front ends never import a provider (an import-linter contract); this facade
 is the one door from the CLI, the API and the pipeline's summaries to the
 kwok provider. It stays small on purpose: create, delete, list, kubeconfig,
-plus the node-group converge the core stage uses. Everything about how a
+plus the node-group converge the core stage uses — and, for the aws provider,
+the kubeconfig path and the EKS token of ``clusterforge aws token``. Everything about how a
 cluster is run lives in :mod:`clusterforge.providers.kwok`.
 """
 
@@ -60,9 +61,20 @@ def get(name: str) -> ClusterInfo:
     return kwok.get_cluster(name)
 
 
-def kubeconfig_path(name: str) -> Path:
-    """The admin kubeconfig of the local cluster ``name``."""
+def kubeconfig_path(name: str, provider: str = "kwok") -> Path:
+    """The kubeconfig of cluster ``name``: kwok's admin one, or aws's exec-plugin one."""
+    if provider == "aws":
+        from clusterforge.providers import aws
+
+        return aws.kubeconfig_path(name)
     return kwok.kubeconfig_path(name)
+
+
+def aws_token(cluster: str, region: str, role_arn: str | None = None) -> str:
+    """The EKS ExecCredential (JSON) for ``clusterforge aws token``: never logged or stored."""
+    from clusterforge.providers import aws
+
+    return aws.token(region, cluster, role_arn)
 
 
 def instance_types() -> list[str]:
@@ -74,6 +86,7 @@ __all__ = [
     "NodeGroup",
     "Taint",
     "apply_node_group",
+    "aws_token",
     "create",
     "delete",
     "ensure",
