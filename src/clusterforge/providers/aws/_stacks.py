@@ -83,8 +83,9 @@ def stack_status(cfn: Any, name: str) -> str | None:
 class _Events:
     """Prints a stack's events once each, oldest first, as they appear."""
 
-    def __init__(self, cfn: Any, stack: str, log: Log) -> None:
-        self.cfn, self.stack, self.log = cfn, stack, log
+    def __init__(self, cfn: Any, stack: str, log: Log, ref: str | None = None) -> None:
+        # ``ref`` (the stack id) still answers once the stack is deleted; its name does not.
+        self.cfn, self.stack, self.log, self.ref = cfn, stack, log, ref or stack
         self.seen: set[str] = set()
         self.failures: list[str] = []
 
@@ -92,8 +93,15 @@ class _Events:
         self.poll(show=False)
 
     def poll(self, *, show: bool = True) -> None:
-        with aws_call(f"reading events of stack {self.stack}"):
-            events = self.cfn.describe_stack_events(StackName=self.stack)["StackEvents"]
+        from botocore.exceptions import ClientError
+
+        try:
+            events = self.cfn.describe_stack_events(StackName=self.ref)["StackEvents"]
+        except ClientError as err:
+            if "does not exist" in str(err):
+                return  # deleted between two polls: its last events went with it
+            with aws_call(f"reading events of stack {self.stack}"):
+                raise
         for event in reversed(events):
             if event["EventId"] in self.seen:
                 continue
@@ -200,7 +208,9 @@ def delete(cfn: Any, name: str, log: Log = _print) -> bool:
     status = stack_status(cfn, name)
     if status is None:
         return False
-    events = _Events(cfn, name, log)
+    with aws_call(f"describing stack {name}"):
+        stack_id = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackId"]
+    events = _Events(cfn, name, log, stack_id)
     events.skip_existing()
     log(f"stack {name}: deleting (was {status})")
     with aws_call(f"deleting stack {name}"):
