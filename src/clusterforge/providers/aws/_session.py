@@ -34,12 +34,12 @@ NO_CREDENTIALS = (
 )
 
 
-def client_config(max_attempts: int = MAX_ATTEMPTS) -> Any:
+def client_config() -> Any:
     """botocore's Config: standard retries (throttling backs off), bounded timeouts."""
     from botocore.config import Config
 
     return Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=10,
         read_timeout=60,
         user_agent_appid="clusterforge",
