@@ -15,6 +15,7 @@ from pathlib import Path
 
 from clusterforge.providers import kwok
 from clusterforge.providers.kwok import ClusterInfo, NodeGroup, Taint
+from clusterforge.spec import ClusterSpec
 
 DEFAULT_INSTANCE_TYPE = "m5.large"
 DEFAULT_NODE_GROUP = "workers"
@@ -70,6 +71,13 @@ def kubeconfig_path(name: str, provider: str = "kwok") -> Path:
     return kwok.kubeconfig_path(name)
 
 
+def aws_plan(spec: ClusterSpec) -> list[str]:
+    """The aws stacks and change sets a build of ``spec`` would deploy (nothing is called)."""
+    from clusterforge.stages.steps.aws import plan_lines
+
+    return plan_lines(spec)
+
+
 def aws_token(cluster: str, region: str, role_arn: str | None = None) -> str:
     """The EKS ExecCredential (JSON) for ``clusterforge aws token``: never logged or stored."""
     from clusterforge.providers import aws
@@ -86,6 +94,7 @@ __all__ = [
     "NodeGroup",
     "Taint",
     "apply_node_group",
+    "aws_plan",
     "aws_token",
     "create",
     "delete",

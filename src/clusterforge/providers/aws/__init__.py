@@ -38,6 +38,7 @@ from clusterforge.providers.aws._model import (
     control_plane_stack,
     node_group_stack,
 )
+from clusterforge.providers.aws._plan import plan_lines
 from clusterforge.providers.aws._preflight import CHECKS
 from clusterforge.providers.aws._session import MAX_ATTEMPTS, NO_CREDENTIALS, Aws
 from clusterforge.providers.aws._stacks import DeployResult
@@ -68,6 +69,7 @@ __all__ = [
     "kubeconfig_path",
     "node_group_stack",
     "node_group_template",
+    "plan_lines",
     "redact",
     "render",
     "run_check",

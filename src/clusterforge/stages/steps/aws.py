@@ -77,3 +77,8 @@ def destroy(ctx: StepContext) -> str:
     if not deleted:
         return f"cluster {ctx.cluster}: no stacks left to delete"
     return f"cluster {ctx.cluster}: deleted stacks {', '.join(deleted)}"
+
+
+def plan_lines(spec: ClusterSpec) -> list[str]:
+    """The stacks and change sets the core stage would deploy (nothing is called)."""
+    return aws.plan_lines(eks_cluster(spec))
