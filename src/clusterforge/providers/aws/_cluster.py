@@ -17,8 +17,8 @@ from clusterforge.errors import OperationFailed
 from clusterforge.providers.aws import _stacks
 from clusterforge.providers.aws._errors import aws_call
 from clusterforge.providers.aws._kubeconfig import (
-    describe_cluster,
     kubeconfig_document,
+    wait_active,
     write_kubeconfig,
 )
 from clusterforge.providers.aws._model import (
@@ -63,8 +63,8 @@ def _tags(cluster: EksCluster) -> dict[str, str]:
     return {"clusterforge.dev/cluster": cluster.name, **cluster.tags}
 
 
-def write_cluster_kubeconfig(aws: Aws, cluster: str) -> tuple[str, Path]:
-    described = describe_cluster(aws, cluster)
+def write_cluster_kubeconfig(aws: Aws, cluster: str, log: _stacks.Log = print) -> tuple[str, Path]:
+    described = wait_active(aws, cluster, log)
     document = kubeconfig_document(aws, cluster, described)
     return described["endpoint"], write_kubeconfig(kubeconfig_path(cluster), document)
 
@@ -76,7 +76,7 @@ def ensure_control_plane(cluster: EksCluster, log: _stacks.Log = print) -> Contr
     result = _stacks.deploy(
         aws.client("cloudformation"), control_plane_stack(cluster.name), body, _tags(cluster), log
     )
-    endpoint, path = write_cluster_kubeconfig(aws, cluster.name)
+    endpoint, path = write_cluster_kubeconfig(aws, cluster.name, log)
     return ControlPlane(result, endpoint, path)
 
 
@@ -92,7 +92,9 @@ def apply_node_group(
             "does not exist; run the core stage (control plane first)"
         )
     body = render(node_group_template(cluster, cluster.node_group(group)))
-    return _stacks.deploy(cfn, node_group_stack(cluster.name, group), body, _tags(cluster), log)
+    result = _stacks.deploy(cfn, node_group_stack(cluster.name, group), body, _tags(cluster), log)
+    wait_active(aws, cluster.name, log, nodegroup=group)
+    return result
 
 
 def cluster_stacks(aws: Aws, name: str) -> list[str]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,43 @@ def describe_cluster(aws: Aws, cluster: str) -> dict[str, Any]:
     with aws_call(f"describing EKS cluster {cluster}"):
         found: dict[str, Any] = aws.client("eks").describe_cluster(name=cluster)["cluster"]
     return found
+
+
+def wait_active(
+    aws: Aws, cluster: str, log: Callable[[str], None], nodegroup: str | None = None
+) -> dict[str, Any]:
+    """DescribeCluster (or DescribeNodegroup) once the resource is ACTIVE.
+
+    After CloudFormation reports the stack complete EKS already is ACTIVE; the
+    wait covers an EKS that is still CREATING or UPDATING, and fails on FAILED.
+    """
+    from clusterforge.providers.aws._session import poll_seconds
+    from clusterforge.providers.aws._stacks import STACK_TIMEOUT
+
+    eks = aws.client("eks")
+    what = f"node group {nodegroup} of {cluster}" if nodegroup else f"EKS cluster {cluster}"
+    deadline = time.monotonic() + STACK_TIMEOUT
+    last = ""
+    while True:
+        with aws_call(f"describing {what}"):
+            if nodegroup:
+                found = eks.describe_nodegroup(clusterName=cluster, nodegroupName=nodegroup)
+                item: dict[str, Any] = found["nodegroup"]
+            else:
+                item = eks.describe_cluster(name=cluster)["cluster"]
+        status = str(item.get("status", ""))
+        if status == "ACTIVE":
+            return item
+        if status in ("FAILED", "CREATE_FAILED", "DEGRADED", "DELETE_FAILED"):
+            issues = (item.get("health") or {}).get("issues") or []
+            detail = "; ".join(str(i.get("message", "")) for i in issues)
+            raise OperationFailed(f"{what} is {status}" + (f": {detail}" if detail else ""))
+        if status != last:
+            log(f"{what} is {status}: waiting until it is ACTIVE")
+            last = status
+        if time.monotonic() > deadline:
+            raise OperationFailed(f"{what} still {status} after {STACK_TIMEOUT / 60:.0f} minutes")
+        time.sleep(poll_seconds())
 
 
 def exec_command() -> str:
