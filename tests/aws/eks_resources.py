@@ -92,8 +92,9 @@ class EksClusterResource(CloudFormationModel):
         )
         for plane in DATA_PLANE:
             endpoint, ca = plane.cluster_created(name, cluster.version)
-            cluster.endpoint = endpoint
-            cluster.certificate_authority = {"data": ca}
+            if endpoint:  # else the data plane fills them in once it answers
+                cluster.endpoint = endpoint
+                cluster.certificate_authority = {"data": ca}
         return cls(name)
 
     @classmethod
