@@ -16,20 +16,12 @@ import yaml
 
 import tests.aws.eks_resources  # noqa: F401 - EKS resources inside the test server's stacks
 from clusterforge.engine import LocalEngine, WorkflowView
+from clusterforge.providers.aws import CHECKS
 from tests.aws.conftest import REGION, Account
 
 CLI = [sys.executable, "-m", "clusterforge.cli"]
 ROOT = Path(__file__).resolve().parents[2]
-AWS_CHECKS = (
-    "subnets",
-    "subnet-layout",
-    "exports",
-    "ssm-parameters",
-    "dhcp-options",
-    "cluster-role",
-    "kubernetes-version",
-    "stacks",
-)
+AWS_CHECKS = tuple(CHECKS)
 
 
 def _spec(account: Account, tmp_path: Path, **provider: Any) -> Path:
@@ -186,3 +178,12 @@ def test_what_eks_does_not_offer_is_a_spec_error(
     assert field in done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_preflight_template_runs_exactly_the_providers_checks() -> None:
+    from clusterforge.templates import TEMPLATE_DIR
+
+    template = yaml.safe_load((TEMPLATE_DIR / "preflight.yaml").read_text())
+    tasks = template["spec"]["templates"][0]["dag"]["tasks"]
+    aws_tasks = [t["name"] for t in tasks if t.get("when", "").endswith("== aws")]
+    assert aws_tasks == list(CHECKS)

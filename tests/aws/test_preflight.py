@@ -9,6 +9,7 @@ import json
 import pytest
 
 from clusterforge.errors import OperationFailed
+from clusterforge.providers.aws import CHECKS
 from tests.aws.conftest import REGION, Account, eks_cluster
 
 
@@ -18,19 +19,7 @@ def _check(cluster: object, name: str) -> str:
     return aws.run_check(cluster, name)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "subnets",
-        "subnet-layout",
-        "exports",
-        "ssm-parameters",
-        "dhcp-options",
-        "cluster-role",
-        "kubernetes-version",
-        "stacks",
-    ],
-)
+@pytest.mark.parametrize("name", list(CHECKS))
 def test_every_check_passes_on_a_fit_account(account: Account, name: str) -> None:
     message = _check(eks_cluster(account), name)
     assert message

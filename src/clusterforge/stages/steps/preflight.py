@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from clusterforge import paths
 from clusterforge.errors import InvalidInput, OperationFailed
+from clusterforge.providers import aws as aws_provider
 from clusterforge.spec import duration_seconds
 from clusterforge.stages.steps.context import StepContext
 
@@ -134,17 +135,8 @@ def _aws(check: str) -> Callable[[StepContext], str]:
     return run
 
 
-#: The aws provider's checks (providers.aws.CHECKS), as the preflight template names them.
-AWS_CHECKS = (
-    "subnets",
-    "subnet-layout",
-    "exports",
-    "ssm-parameters",
-    "dhcp-options",
-    "cluster-role",
-    "kubernetes-version",
-    "stacks",
-)
+#: The aws provider's checks, as the preflight template names its tasks.
+AWS_CHECKS: tuple[str, ...] = tuple(aws_provider.CHECKS)
 
 
 CHECKS: dict[str, Callable[[StepContext], str]] = {
