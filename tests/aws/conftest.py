@@ -40,7 +40,7 @@ def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Credentials and endpoint of the fake account, and a reset server."""
     import httpx
 
-    httpx.post(f"{moto_endpoint}/moto-api/reset").raise_for_status()
+    httpx.post(f"{moto_endpoint}/moto-api/reset", timeout=300).raise_for_status()
     for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
