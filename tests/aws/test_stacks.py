@@ -258,3 +258,23 @@ def test_redaction_of_credential_shapes() -> None:
     for secret in ("AKIAIOSFODNN7EXAMPLE", "abc123", token, "wJalrXUtnFEMI", "ABCDEFGHIJKLMNOP"):
         assert secret not in text
     assert "X-Amz-Signature=***" in text
+
+
+def test_a_never_executed_create_is_created_anew(account: Account, home: Any) -> None:
+    from clusterforge.providers import aws
+
+    cluster = eks_cluster(account)
+    cfn = account.client("cloudformation")
+    cfn.create_change_set(
+        StackName="clusterforge-payments-control-plane",
+        ChangeSetName="abandoned",
+        ChangeSetType="CREATE",
+        TemplateBody=aws.render(aws.control_plane_template(cluster)),
+    )
+    assert _named_stacks()["clusterforge-payments-control-plane"].status == "REVIEW_IN_PROGRESS"
+    assert "REVIEW_IN_PROGRESS" in aws.run_check(cluster, "stacks")  # not a blocker
+    log = Log()
+    plane = aws.ensure_control_plane(cluster, log)
+    assert plane.stack.action == "created"
+    assert plane.stack.status == "CREATE_COMPLETE"
+    assert any("REVIEW_IN_PROGRESS from a create never executed" in line for line in log)

@@ -22,7 +22,7 @@ from clusterforge.providers.aws._model import (
     node_group_stack_prefix,
 )
 from clusterforge.providers.aws._session import Aws
-from clusterforge.providers.aws._stacks import BLOCKING_STATES, stack_status
+from clusterforge.providers.aws._stacks import BLOCKING_STATES, REVIEW, stack_status
 
 AMAZON_DNS = "AmazonProvidedDNS"
 
@@ -239,7 +239,7 @@ def stacks(aws: Aws, cluster: EksCluster) -> str:
         if status is None:
             continue
         seen.append(f"{name} {status}")
-        if status.endswith("_IN_PROGRESS"):
+        if status.endswith("_IN_PROGRESS") and status != REVIEW:
             problems.append(f"stack {name} is {status}: wait until it settles, then retry")
         elif status in BLOCKING_STATES:
             problems.append(f"stack {name} is {status}: {BLOCKING_STATES[status]}")

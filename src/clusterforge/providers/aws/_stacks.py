@@ -48,6 +48,8 @@ _FAILED_RESULTS = (
     "DELETE_FAILED",
     "UPDATE_FAILED",
 )
+#: A stack that only has unexecuted CREATE change sets.
+REVIEW = "REVIEW_IN_PROGRESS"
 _NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 #: Longest a stack may take to settle (EKS control planes take 10-15 minutes).
 STACK_TIMEOUT = 45 * 60.0
@@ -138,8 +140,11 @@ def _failure(name: str, status: str | None, events: _Events) -> OperationFailed:
     return OperationFailed(f"stack {name} ended {status}: first failure {first}")
 
 
-def _settle_rollback(cfn: Any, name: str, log: Log) -> None:
-    log(f"stack {name} is ROLLBACK_COMPLETE from a failed create: deleting it before retrying")
+def _clear_unfinished_create(cfn: Any, name: str, status: str, log: Log) -> None:
+    """A failed create (ROLLBACK_COMPLETE) or one never executed (REVIEW_IN_PROGRESS)
+    can only be deleted; it is, before the stack is created again."""
+    why = "a failed create" if status == "ROLLBACK_COMPLETE" else "a create never executed"
+    log(f"stack {name} is {status} from {why}: deleting it before retrying")
     delete(cfn, name, log)
 
 
@@ -168,8 +173,8 @@ def _change_set(cfn: Any, name: str, body: str, tags: dict[str, str], kind: str)
 def deploy(cfn: Any, name: str, body: str, tags: dict[str, str], log: Log = _print) -> DeployResult:
     """Converge stack ``name`` to template ``body`` through a change set."""
     status = stack_status(cfn, name)
-    if status == "ROLLBACK_COMPLETE":
-        _settle_rollback(cfn, name, log)
+    if status in ("ROLLBACK_COMPLETE", REVIEW):
+        _clear_unfinished_create(cfn, name, status, log)
         status = None
     if status is not None and status.endswith("_IN_PROGRESS"):
         raise OperationFailed(f"stack {name} is {status}: wait until it settles, then retry")
