@@ -58,6 +58,28 @@ def _tag_list(cluster: EksCluster) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
 
 
+def _role(
+    resources: dict[str, Any],
+    logical_id: str,
+    cluster: EksCluster,
+    given: str | None,
+    service: str,
+    policies: tuple[str, ...],
+) -> Any:
+    """The given role ARN, or a new role (added to ``resources``) trusting ``service``."""
+    if given is not None:
+        return given
+    resources[logical_id] = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": _assume_role(f"{service}.amazonaws.com"),
+            "ManagedPolicyArns": [_managed_policy(p) for p in policies],
+            "Tags": _tag_list(cluster),
+        },
+    }
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
 def control_plane_template(cluster: EksCluster) -> dict[str, Any]:
     """The control-plane stack: security group, optional role, the EKS cluster."""
     resources: dict[str, Any] = {
@@ -70,17 +92,9 @@ def control_plane_template(cluster: EksCluster) -> dict[str, Any]:
             },
         },
     }
-    role: Any = cluster.cluster_role_arn
-    if role is None:
-        resources["ClusterRole"] = {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": _assume_role("eks.amazonaws.com"),
-                "ManagedPolicyArns": [_managed_policy(_EKS_CLUSTER_POLICY)],
-                "Tags": _tag_list(cluster),
-            },
-        }
-        role = {"Fn::GetAtt": ["ClusterRole", "Arn"]}
+    role = _role(
+        resources, "ClusterRole", cluster, cluster.cluster_role_arn, "eks", (_EKS_CLUSTER_POLICY,)
+    )
     vpc: dict[str, Any] = {
         "SubnetIds": cluster.subnet_ids(),
         "SecurityGroupIds": [{"Ref": "ClusterSecurityGroup"}],
@@ -115,17 +129,7 @@ def control_plane_template(cluster: EksCluster) -> dict[str, Any]:
 def node_group_template(cluster: EksCluster, group: EksNodeGroup) -> dict[str, Any]:
     """One node group's stack: the managed node group and (optionally) its node role."""
     resources: dict[str, Any] = {}
-    role: Any = cluster.node_role_arn
-    if role is None:
-        resources["NodeRole"] = {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": _assume_role("ec2.amazonaws.com"),
-                "ManagedPolicyArns": [_managed_policy(p) for p in _NODE_POLICIES],
-                "Tags": _tag_list(cluster),
-            },
-        }
-        role = {"Fn::GetAtt": ["NodeRole", "Arn"]}
+    role = _role(resources, "NodeRole", cluster, cluster.node_role_arn, "ec2", _NODE_POLICIES)
     properties: dict[str, Any] = {
         "ClusterName": cluster.name,
         "NodegroupName": group.name,
