@@ -23,6 +23,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "clusterforge.cli.detik",
     "clusterforge.cli.tools",
     "clusterforge.cli.cluster",
+    "clusterforge.cli.aws",
     "clusterforge.cli.step",
     "clusterforge.cli.serve",
 )

@@ -154,6 +154,11 @@ def plan(
     _engine, pipeline = _pipeline(engine_kind)
     for line in _plan_lines(pipeline.plan(cluster, stage_name)):
         typer.echo(line)
+    if cluster.spec.provider.type == "aws" and stage_name in ("build", "core"):
+        from clusterforge.stages.clusters import aws_plan
+
+        for line in aws_plan(cluster):
+            typer.echo(line)
 
 
 @app.command()

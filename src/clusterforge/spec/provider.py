@@ -14,6 +14,7 @@ tag value can be handed to the aws CLI or boto3 as data and nothing else.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from typing import Annotated, Literal
 
@@ -23,10 +24,61 @@ from clusterforge.spec._base import (
     JsonSchemaHint,
     Loc,
     SpecModel,
+    listing,
     problem,
     raise_problems,
     regex_check,
     show,
+)
+
+#: Regions where EKS is offered (commercial, GovCloud and China partitions), as
+#: of this table; a region outside it is a spec error naming the allowed ones.
+EKS_REGIONS: tuple[str, ...] = (
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+)
+#: Control-plane log types EKS can send to CloudWatch.
+EKS_LOG_TYPES: tuple[str, ...] = (
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
 )
 
 
@@ -49,9 +101,38 @@ _SSM = r"[A-Za-z0-9_./-]{1,1011}"
 _ROLE_ARN = r"arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}"
 _TAG_CHARS = r"[A-Za-z0-9 _.:/=+@-]"
 
+
+def _check_eks_region(value: str) -> str:
+    if value not in EKS_REGIONS:
+        raise problem(f"{show(value)} is not a region EKS offers; allowed: {listing(EKS_REGIONS)}")
+    return value
+
+
+def _check_ipv4(value: str) -> str:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise problem(f"{show(value)} is not an IPv4 address, e.g. '10.0.0.2'") from None
+    return value
+
+
+def _check_cidr(value: str) -> str:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        raise problem(f"{show(value)} is not an IPv4 CIDR block, e.g. '203.0.113.0/24'") from None
+    return value
+
+
 Region = Annotated[
-    str, _aws_id("an AWS region", _REGION, "eu-west-1"), JsonSchemaHint({"pattern": f"^{_REGION}$"})
+    str,
+    _aws_id("an AWS region", _REGION, "eu-west-1"),
+    AfterValidator(_check_eks_region),
+    JsonSchemaHint({"enum": list(EKS_REGIONS)}),
 ]
+EksLogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+Ipv4 = Annotated[str, AfterValidator(_check_ipv4), JsonSchemaHint({"format": "ipv4"})]
+Cidr = Annotated[str, AfterValidator(_check_cidr), JsonSchemaHint({"examples": ["203.0.113.0/24"]})]
 Zone = Annotated[
     str,
     _aws_id("an availability zone", _ZONE, "eu-west-1a"),
@@ -167,6 +248,38 @@ class AwsProvider(SpecModel):
     role_arn: RoleArn | None = Field(
         None, description="An IAM role to assume for every AWS call; the caller's own when unset."
     )
+    cluster_role_arn: RoleArn | None = Field(
+        None,
+        description="The EKS service role (must trust eks.amazonaws.com); the control plane "
+        "stack creates one when unset.",
+    )
+    node_role_arn: RoleArn | None = Field(
+        None,
+        description="The nodes' instance role; each node group stack creates one when unset.",
+    )
+    endpoint_public_access: bool = Field(
+        True, description="Whether the API server endpoint is reachable from the internet."
+    )
+    endpoint_private_access: bool = Field(
+        True, description="Whether the API server endpoint is reachable from inside the VPC."
+    )
+    public_access_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        max_length=40,
+        description="CIDR blocks allowed to reach the public endpoint (all when empty).",
+    )
+    control_plane_logging: list[EksLogType] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Control-plane log types sent to CloudWatch: api, audit, authenticator, "
+        "controllerManager, scheduler.",
+    )
+    dns_resolvers: list[Ipv4] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Preflight: resolvers the VPC's DHCP options may name instead of "
+        "AmazonProvidedDNS.",
+    )
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict,
         max_length=50,
@@ -188,6 +301,13 @@ class AwsProvider(SpecModel):
                         f"zones there look like '{self.region}a'",
                     )
                 )
+        if not (self.endpoint_public_access or self.endpoint_private_access):
+            problems.append(
+                (
+                    ("endpointPrivateAccess",),
+                    "the API server needs an endpoint: enable public or private access",
+                )
+            )
         if len({subnet.zone for subnet in self.subnets}) < 2:
             problems.append((("subnets",), "EKS needs subnets in at least two availability zones"))
         raise_problems("AwsProvider", problems)

@@ -3,7 +3,8 @@
 Front ends never import a provider (an import-linter contract); this facade
 is the one door from the CLI, the API and the pipeline's summaries to the
 kwok provider. It stays small on purpose: create, delete, list, kubeconfig,
-plus the node-group converge the core stage uses. Everything about how a
+plus the node-group converge the core stage uses — and, for the aws provider,
+the kubeconfig path and the EKS token of ``clusterforge aws token``. Everything about how a
 cluster is run lives in :mod:`clusterforge.providers.kwok`.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from clusterforge.providers import kwok
 from clusterforge.providers.kwok import ClusterInfo, NodeGroup, Taint
+from clusterforge.spec import ClusterSpec
 
 DEFAULT_INSTANCE_TYPE = "m5.large"
 DEFAULT_NODE_GROUP = "workers"
@@ -60,9 +62,27 @@ def get(name: str) -> ClusterInfo:
     return kwok.get_cluster(name)
 
 
-def kubeconfig_path(name: str) -> Path:
-    """The admin kubeconfig of the local cluster ``name``."""
+def kubeconfig_path(name: str, provider: str = "kwok") -> Path:
+    """The kubeconfig of cluster ``name``: kwok's admin one, or aws's exec-plugin one."""
+    if provider == "aws":
+        from clusterforge.providers import aws
+
+        return aws.kubeconfig_path(name)
     return kwok.kubeconfig_path(name)
+
+
+def aws_plan(spec: ClusterSpec) -> list[str]:
+    """The aws stacks and change sets a build of ``spec`` would deploy (nothing is called)."""
+    from clusterforge.stages.steps.aws import plan_lines
+
+    return plan_lines(spec)
+
+
+def aws_token(cluster: str, region: str, role_arn: str | None = None) -> str:
+    """The EKS ExecCredential (JSON) for ``clusterforge aws token``: never logged or stored."""
+    from clusterforge.providers import aws
+
+    return aws.token(region, cluster, role_arn)
 
 
 def instance_types() -> list[str]:
@@ -74,6 +94,8 @@ __all__ = [
     "NodeGroup",
     "Taint",
     "apply_node_group",
+    "aws_plan",
+    "aws_token",
     "create",
     "delete",
     "ensure",

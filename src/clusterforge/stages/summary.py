@@ -33,7 +33,8 @@ def build_summary(pipeline: Pipeline, build_id: str) -> list[str]:
     if record.stage != "destroy" and view.phase == "Succeeded":
         from clusterforge.stages.clusters import kubeconfig_path
 
-        kubeconfig = kubeconfig_path(record.cluster)
+        provider = (record.spec.get("spec", {}).get("provider") or {}).get("type", "kwok")
+        kubeconfig = kubeconfig_path(record.cluster, provider)
         lines.append(f"kubeconfig: {kubeconfig}")
         lines.append(f"try: kubectl --kubeconfig {kubeconfig} get nodes")
     return lines

@@ -25,7 +25,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -87,8 +87,13 @@ def create_cluster(
     api_port: int | None = None,
     exist_ok: bool = False,
     timeout: float = 180.0,
+    apiserver_args: Mapping[str, str] | None = None,
 ) -> ClusterInfo:
-    """Start a local cluster and give it ``node_groups``; returns it when Ready."""
+    """Start a local cluster and give it ``node_groups``; returns it when Ready.
+
+    ``apiserver_args`` are extra kube-apiserver flags for a new cluster (the aws
+    simulation's authentication webhook); an existing cluster keeps its own.
+    """
     validate_cluster_name(name)
     render_nodes(node_groups)  # a bad node group fails before anything starts
     kwokctl = Kwokctl()
@@ -102,7 +107,7 @@ def create_cluster(
                 )
             _ensure_started(kwokctl, name, directory, timeout)
         else:
-            _create(kwokctl, name, directory, api_port, timeout)
+            _create(kwokctl, name, directory, api_port, timeout, apiserver_args)
     _write_metadata(directory, node_groups)
     kubeconfig = directory / "kubeconfig.yaml"
     _wait_for_service_account(kwokctl.kubectl, kubeconfig, timeout)
@@ -203,7 +208,12 @@ def cluster_rss(name: str) -> int:
 
 
 def _create(
-    kwokctl: Kwokctl, name: str, directory: Path, api_port: int | None, timeout: float
+    kwokctl: Kwokctl,
+    name: str,
+    directory: Path,
+    api_port: int | None,
+    timeout: float,
+    apiserver_args: Mapping[str, str] | None = None,
 ) -> None:
     if directory.exists():
         # A directory without kwokctl's config is debris of an interrupted create.
@@ -211,7 +221,9 @@ def _create(
     if api_port is not None:
         _check_port(api_port)
     config_file = paths.data_home() / "tmp" / f"kwokctl-{name}.yaml"
-    write_configuration(kwokctl.configuration(api_port=api_port), config_file)
+    write_configuration(
+        kwokctl.configuration(api_port=api_port, apiserver_args=apiserver_args), config_file
+    )
     try:
         result = kwokctl.create(name, config_file, timeout=timeout)
     finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,8 +83,14 @@ class Kwokctl:
     def kubectl(self) -> Path:
         return self.binaries["kubectl"]
 
-    def configuration(self, *, api_port: int | None = None) -> dict[str, Any]:
-        """The KwokctlConfiguration for a new cluster: local binaries, loopback."""
+    def configuration(
+        self, *, api_port: int | None = None, apiserver_args: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The KwokctlConfiguration for a new cluster: local binaries, loopback.
+
+        ``apiserver_args`` become extra ``--key=value`` flags of kube-apiserver
+        (kwokctl's ``componentsPatches``), e.g. an authentication webhook.
+        """
         options: dict[str, Any] = {
             "runtime": "binary",
             "bindAddress": "127.0.0.1",
@@ -94,11 +101,19 @@ class Kwokctl:
             options[option] = str(self.binaries[tool])
         if api_port is not None:
             options["kubeApiserverPort"] = api_port
-        return {
+        config: dict[str, Any] = {
             "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
             "kind": "KwokctlConfiguration",
             "options": options,
         }
+        if apiserver_args:
+            config["componentsPatches"] = [
+                {
+                    "name": "kube-apiserver",
+                    "extraArgs": [{"key": k, "value": v} for k, v in apiserver_args.items()],
+                }
+            ]
+        return config
 
     def run(self, *args: str, timeout: float = 300.0) -> KwokctlResult:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KWOK_")}

@@ -39,7 +39,7 @@ class StepContext:
     def kubeconfig(self) -> Path:
         from clusterforge.stages.clusters import kubeconfig_path
 
-        return kubeconfig_path(self.cluster)
+        return kubeconfig_path(self.cluster, self.provider)
 
 
 def context_from_env() -> StepContext:

@@ -39,10 +39,12 @@ def _provider_groups(ctx: StepContext, names: list[str] | None = None) -> list[N
 
 def control_plane(ctx: StepContext) -> str:
     """Start (or find running) the cluster's control plane."""
+    if ctx.provider == "aws":
+        from clusterforge.stages.steps import aws
+
+        return aws.control_plane(ctx)
     if ctx.provider != "kwok":
-        raise OperationFailed(
-            f"provider {ctx.provider!r} is not available in this version; use provider kwok"
-        )
+        raise OperationFailed(f"provider {ctx.provider!r} is not available in this version")
     from clusterforge.stages.clusters import ensure_control_plane
 
     info = ensure_control_plane(ctx.cluster)
@@ -52,6 +54,10 @@ def control_plane(ctx: StepContext) -> str:
 def node_group_step(ctx: StepContext, name: str) -> str:
     """Converge one node group to its desired nodes (labels, taints, capacity)."""
     group = node_group(ctx.spec, name)
+    if ctx.provider == "aws":
+        from clusterforge.stages.steps import aws
+
+        return aws.node_group(ctx, group.name)
     from clusterforge.stages.clusters import apply_node_group
 
     nodes = apply_node_group(ctx.cluster, _provider_groups(ctx, [name])[0])
@@ -59,6 +65,10 @@ def node_group_step(ctx: StepContext, name: str) -> str:
 
 
 def destroy(ctx: StepContext) -> str:
+    if ctx.provider == "aws":
+        from clusterforge.stages.steps import aws
+
+        return aws.destroy(ctx)
     from clusterforge.stages.clusters import delete
 
     delete(ctx.cluster, missing_ok=True)

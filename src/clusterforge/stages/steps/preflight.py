@@ -2,8 +2,8 @@
 
 Each check prints what it measured and exits 0 (fit) or 1 (not fit, with the
 reason and the fix); the template runs them in parallel and retries each.
-kwok checks look at this machine; AWS checks look at the target account
-(through the aws provider, once it lands).
+kwok checks look at this machine; aws checks look at the target account
+through the aws provider (see :mod:`clusterforge.stages.steps.aws`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from clusterforge import paths
 from clusterforge.errors import InvalidInput, OperationFailed
+from clusterforge.providers import aws as aws_provider
 from clusterforge.spec import duration_seconds
 from clusterforge.stages.steps.context import StepContext
 
@@ -123,12 +124,19 @@ def _cluster_name(ctx: StepContext) -> str:
 
 def _aws(check: str) -> Callable[[StepContext], str]:
     def run(ctx: StepContext) -> str:
-        raise OperationFailed(
-            f"preflight check {check!r} for provider aws is not available in this version; "
-            "use provider kwok"
-        )
+        if ctx.provider != "aws":
+            raise InvalidInput(
+                f"preflight check {check!r} is for provider aws; this cluster uses {ctx.provider}"
+            )
+        from clusterforge.stages.steps import aws
+
+        return aws.preflight(ctx, check)
 
     return run
+
+
+#: The aws provider's checks, as the preflight template names its tasks.
+AWS_CHECKS: tuple[str, ...] = tuple(aws_provider.CHECKS)
 
 
 CHECKS: dict[str, Callable[[StepContext], str]] = {
@@ -137,9 +145,7 @@ CHECKS: dict[str, Callable[[StepContext], str]] = {
     "memory": _memory,
     "disk": _disk,
     "cluster-name": _cluster_name,
-    "subnets": _aws("subnets"),
-    "exports": _aws("exports"),
-    "ssm-parameters": _aws("ssm-parameters"),
+    **{name: _aws(name) for name in AWS_CHECKS},
 }
 
 
