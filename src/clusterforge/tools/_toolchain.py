@@ -311,8 +311,13 @@ class Toolchain:
         target = self.cache.binary_path(spec.name, spec.version)
         partial = target.with_name(f".{spec.name}.{os.getpid()}.build")
         started = time.monotonic()
+
+        def progress(message: str) -> None:
+            elapsed = int(time.monotonic() - started)
+            report(spec.name, f"{message}, {elapsed // 60}m{elapsed % 60:02d}s")
+
         try:
-            details = self.builder.build(spec, partial)
+            details = self.builder.build(spec, partial, progress)
             found = probe_version(partial, spec)
             if not spec.matches(found):
                 raise BuildFailed(
