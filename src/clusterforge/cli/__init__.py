@@ -25,6 +25,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "clusterforge.cli.cluster",
     "clusterforge.cli.step",
     "clusterforge.cli.serve",
+    "clusterforge.cli.argo",
 )
 
 for _name in _COMMAND_MODULES:
