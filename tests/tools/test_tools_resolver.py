@@ -382,6 +382,18 @@ def test_a_local_program_builds_in_the_wrapper_module_with_compile_progress(
     compiled, total = counts[-1].split()[1].split("/")
     assert int(compiled) >= 1
     assert int(compiled) <= int(total)
+    # The program changes with clusterforge, not with its pinned version: an
+    # edited source is not "found" in the cache, and install rebuilds it.
+    assert toolchain.locate("shout") is not None
+    (local / "main.go").write_text(
+        (local / "main.go").read_text().replace("strings.ToUpper(", "strings.ToLower("),
+        encoding="utf-8",
+    )
+    assert toolchain.locate("shout") is None
+    (rebuilt,) = toolchain.install(["shout"])
+    assert not rebuilt.reused
+    shout = subprocess.run([str(rebuilt.path)], capture_output=True, text=True).stdout
+    assert shout.strip() == "hello version v1.2.3"
     tools_go = (tmp_path / "cache" / "build" / "hello-v1.2.3" / "tools.go").read_text()
     assert "shout" not in tools_go
     assert "example.com/hello/cmd/hello" in tools_go

@@ -20,7 +20,7 @@ from clusterforge.cli.app import app
 
 argo_app = typer.Typer(
     name="argo",
-    help="Argo Workflows / Argo Events: render and lint the stage library's manifests.",
+    help="Argo Workflows / Argo Events: render and lint manifests; a local management cluster.",
     no_args_is_help=True,
 )
 app.add_typer(argo_app)
@@ -123,3 +123,41 @@ def lint_command(
 
 
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._\-/]*(:[A-Za-z0-9._\-]+)?(@sha256:[a-f0-9]{64})?$")
+
+
+_NAME_OPTION = typer.Option("--name", help="The management cluster's name.")
+
+
+@argo_app.command("up")
+def up_command(name: Annotated[str, _NAME_OPTION] = "local") -> None:
+    """Start a local management cluster: kwok, Argo's CRDs and the real workflow-controller."""
+    from clusterforge.stages.argo import up
+
+    state = up(name, report=lambda message: typer.echo(f"argo up: {message}", err=True))
+    typer.echo(f"management cluster {state.name} is up; controller pid {state.pid}")
+    typer.echo(state.kubeconfig)
+
+
+@argo_app.command("down")
+def down_command(name: Annotated[str, _NAME_OPTION] = "local") -> None:
+    """Stop the controller and delete the management cluster's kwok cluster."""
+    from clusterforge.stages.argo import down
+
+    down(name, report=lambda message: typer.echo(f"argo down: {message}", err=True))
+    typer.echo(f"management cluster {name} removed")
+
+
+@argo_app.command("status")
+def status_command() -> None:
+    """The local management clusters, their kubeconfig and whether the controller runs."""
+    from clusterforge.stages.argo import status
+
+    found = status()
+    if not found:
+        typer.echo("no management cluster; start one with `clusterforge argo up`")
+    for state in found:
+        running = "running" if state.controller_running else "NOT running"
+        typer.echo(
+            f"{state.name}: controller pid {state.pid} {running}, metrics "
+            f"127.0.0.1:{state.metrics_port}, kubeconfig {state.kubeconfig}, log {state.log}"
+        )

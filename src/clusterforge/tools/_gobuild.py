@@ -153,13 +153,31 @@ class GoBuilder:
             f"go build {spec.build.package}",
             on_line=_package_counter(total, progress),
         )
-        return {
+        details = {
             "module": " ".join(f"{m.path}@{m.version}" for m in wrapper.modules),
             "package": spec.build.package,
             "ldflags": ldflags,
             "go": self.go_version(),
             "wrapper": str(wrapper.directory),
         }
+        if spec.build.local is not None:
+            details["local_sha256"] = self.local_digest(spec)
+        return details
+
+    def local_digest(self, spec: ToolSpec) -> str:
+        """A digest of the shipped source of a ``build.local`` program.
+
+        A local program changes with clusterforge, not with the pinned
+        version, so its cache record is trusted only while this matches.
+        """
+        assert spec.build is not None and spec.build.local is not None
+        name = spec.build.local.rsplit("/", 1)[-1]
+        files = {
+            path: text
+            for path, text in self._local_files(spec.build.source).items()
+            if path.startswith(f"{name}/")
+        }
+        return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
 
     def go_version(self) -> str:
         done = subprocess.run(

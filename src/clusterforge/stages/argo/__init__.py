@@ -10,17 +10,22 @@ watches workflows and needs none of it.
 
 from clusterforge.stages.argo._chart import write_chart
 from clusterforge.stages.argo._lint import ArgoLintReport, lint_manifests, manifest_files
+from clusterforge.stages.argo._management import Management, down, status, up
 from clusterforge.stages.argo._render import Rendered, render, workflow_templates
 from clusterforge.stages.argo._schemas import ArgoSchemas, load_schemas
 
 __all__ = [
     "ArgoLintReport",
     "ArgoSchemas",
+    "Management",
     "Rendered",
+    "down",
     "lint_manifests",
     "load_schemas",
     "manifest_files",
     "render",
+    "status",
+    "up",
     "workflow_templates",
     "write_chart",
 ]

@@ -99,12 +99,18 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+def workflows_module_dir(cache_dir: Path | None = None) -> Path:
+    """Where the pinned argo-workflows module's files are (CRDs, schema, go.mod)."""
+    version = load_manifest().sources["argo"].version
+    return (cache_dir or module_cache()) / f"{_escaped(WORKFLOWS_MODULE)}@{version}"
+
+
 @cache
 def load_schemas(cache_dir: Path | None = None) -> ArgoSchemas:
     """The schemas of the pinned argo-workflows and the argo-events it requires."""
     root = cache_dir or module_cache()
     version = load_manifest().sources["argo"].version
-    module_dir = root / f"{_escaped(WORKFLOWS_MODULE)}@{version}"
+    module_dir = workflows_module_dir(root)
     workflows = _read_json(
         module_dir / "api" / "jsonschema" / "schema.json", f"{WORKFLOWS_MODULE} {version}"
     )

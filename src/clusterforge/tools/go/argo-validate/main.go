@@ -327,7 +327,61 @@ func locate(root *yaml.Node, message string) *yaml.Node {
 			node, found = next, next
 		}
 	}
+	if value := findValue(node, message); value != nil {
+		return value
+	}
 	return found
+}
+
+var (
+	quoted         = regexp.MustCompile(`'([^']+)'|"([^"]+)"`)
+	dependencyName = regexp.MustCompile(`dependenc(?:y|ies) '?([A-Za-z0-9_.\-]+)'?`)
+)
+
+// findValue narrows a validator message to the value it complains about:
+// a quoted name ('ehco') found as a scalar below node, or a dependency
+// named in a `depends`/`dependencies` expression.
+func findValue(node *yaml.Node, message string) *yaml.Node {
+	for _, match := range quoted.FindAllStringSubmatch(message, -1) {
+		token := match[1] + match[2]
+		if hit := firstScalar(node, "", func(_, value string) bool { return value == token }); hit != nil {
+			return hit
+		}
+	}
+	if match := dependencyName.FindStringSubmatch(message); match != nil {
+		word := regexp.MustCompile(`(^|[^A-Za-z0-9_.\-])` + regexp.QuoteMeta(match[1]) + `($|[^A-Za-z0-9_.\-])`)
+		return firstScalar(node, "", func(key, value string) bool {
+			return (key == "depends" || key == "dependencies") && word.MatchString(value)
+		})
+	}
+	return nil
+}
+
+// firstScalar walks node in document order and returns the first scalar
+// value (not a key) for which match(key it belongs to, value) holds.
+func firstScalar(node *yaml.Node, key string, match func(key, value string) bool) *yaml.Node {
+	if node == nil {
+		return nil
+	}
+	switch node.Kind {
+	case yaml.ScalarNode:
+		if match(key, node.Value) {
+			return node
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			if hit := firstScalar(node.Content[i+1], node.Content[i].Value, match); hit != nil {
+				return hit
+			}
+		}
+	default:
+		for _, child := range node.Content {
+			if hit := firstScalar(child, key, match); hit != nil {
+				return hit
+			}
+		}
+	}
+	return nil
 }
 
 // walkPath follows a JSON field path through the node tree; for an unknown
