@@ -170,7 +170,8 @@ class GoBuilder:
         A local program changes with clusterforge, not with the pinned
         version, so its cache record is trusted only while this matches.
         """
-        assert spec.build is not None and spec.build.local is not None
+        assert spec.build is not None
+        assert spec.build.local is not None
         name = spec.build.local.rsplit("/", 1)[-1]
         files = {
             path: text
