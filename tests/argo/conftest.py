@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from clusterforge.errors import NotFound
+from tests.addons.conftest import helm  # noqa: F401  (the pinned helm, shared)
 
 CLI = str(Path(sys.executable).parent / "clusterforge")
 REPO = Path(__file__).resolve().parents[2]
@@ -25,17 +26,6 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = run_cli("argo", "render", str(REPO / "examples" / "dev-cluster.yaml"), "-o", str(out))
     assert done.returncode == 0, done.stderr
     return out
-
-
-@pytest.fixture(scope="session")
-def helm() -> str:
-    """The pinned helm; chart tests skip (saying why) only when it is not installed."""
-    from clusterforge.tools import resolve
-
-    try:
-        return str(resolve("helm"))
-    except NotFound as err:
-        pytest.skip(f"helm is not resolvable, so charts cannot be linted or rendered: {err}")
 
 
 @pytest.fixture(scope="session")

@@ -125,7 +125,7 @@ def test_each_installed_tool_reports_its_pinned_version(tool_path: object) -> No
     toolchain = Toolchain()
     for row in toolchain.status():
         if not row.required and not row.ok:
-            # argo is optional; when it cannot be built the reason is on record.
+            # an optional tool that cannot be built has its reason on record.
             assert row.problem
             continue
         spec = toolchain.manifest.tool(row.name)

@@ -138,75 +138,54 @@ metadata:
 {{- end }}
 """
 
-_ACCOUNTS = """\
+# One identity: a ServiceAccount, a Role with one rule, and their binding.
+_HELPERS = """\
+{{- define "clusterforge.account" -}}
 apiVersion: v1
 kind: ServiceAccount
 metadata:
-  name: {{ .Values.serviceAccounts.workflow }}
+  name: {{ .name }}
   labels:
     app.kubernetes.io/part-of: clusterforge
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata:
-  name: {{ .Values.serviceAccounts.workflow }}
+  name: {{ .name }}
   labels:
     app.kubernetes.io/part-of: clusterforge
 rules:
-# Argo's executor reports each step's outputs as a WorkflowTaskResult.
 - apiGroups: [argoproj.io]
-  resources: [workflowtaskresults]
-  verbs: [create, patch]
+  resources: [{{ .resource }}]
+  verbs: [{{ join ", " .verbs }}]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata:
-  name: {{ .Values.serviceAccounts.workflow }}
+  name: {{ .name }}
   labels:
     app.kubernetes.io/part-of: clusterforge
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: Role
-  name: {{ .Values.serviceAccounts.workflow }}
+  name: {{ .name }}
 subjects:
 - kind: ServiceAccount
-  name: {{ .Values.serviceAccounts.workflow }}
-  namespace: {{ .Release.Namespace }}
+  name: {{ .name }}
+  namespace: {{ .namespace }}
+{{- end }}
+"""
+
+# The workflow's pods: Argo's executor reports outputs as WorkflowTaskResults.
+# The sensors: their k8s triggers create Workflows, and nothing else.
+_ACCOUNTS = """\
+{{- include "clusterforge.account" (dict "name" .Values.serviceAccounts.workflow
+    "namespace" .Release.Namespace "resource" "workflowtaskresults"
+    "verbs" (list "create" "patch")) }}
 {{- if .Values.events.enabled }}
 ---
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: {{ .Values.serviceAccounts.sensor }}
-  labels:
-    app.kubernetes.io/part-of: clusterforge
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata:
-  name: {{ .Values.serviceAccounts.sensor }}
-  labels:
-    app.kubernetes.io/part-of: clusterforge
-rules:
-# The sensors' k8s triggers create Workflows, and nothing else.
-- apiGroups: [argoproj.io]
-  resources: [workflows]
-  verbs: [create]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata:
-  name: {{ .Values.serviceAccounts.sensor }}
-  labels:
-    app.kubernetes.io/part-of: clusterforge
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: Role
-  name: {{ .Values.serviceAccounts.sensor }}
-subjects:
-- kind: ServiceAccount
-  name: {{ .Values.serviceAccounts.sensor }}
-  namespace: {{ .Release.Namespace }}
+{{ include "clusterforge.account" (dict "name" .Values.serviceAccounts.sensor
+    "namespace" .Release.Namespace "resource" "workflows" "verbs" (list "create")) }}
 {{- end }}
 """
 
@@ -263,6 +242,7 @@ def write_chart(rendered: Rendered, directory: Path) -> Path:
         json.dumps(_VALUES_SCHEMA, indent=2) + "\n", encoding="utf-8"
     )
     templates = {
+        "_helpers.tpl": _HELPERS,
         "namespace.yaml": _NAMESPACE,
         "serviceaccounts.yaml": _ACCOUNTS,
         "artifact-repository.yaml": _ARTIFACTS,
