@@ -62,7 +62,9 @@ def manifest_files(paths: Iterable[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found += sorted(
-                p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+                p
+                for p in path.rglob("*")
+                if p.suffix in (".yaml", ".yml") and p.is_file() and not _chart_template(p)
             )
         elif path.is_file():
             found.append(path)
@@ -71,6 +73,11 @@ def manifest_files(paths: Iterable[Path]) -> list[Path]:
         if len(found) > _MAX_FILES:
             raise InvalidInput(f"more than {_MAX_FILES} manifest files; lint fewer at once")
     return list(dict.fromkeys(found))
+
+
+def _chart_template(path: Path) -> bool:
+    """A Helm chart's ``templates/`` are Go templates, not YAML (lint the rendered chart)."""
+    return path.parent.name == "templates" and (path.parent.parent / "Chart.yaml").is_file()
 
 
 def lint_manifests(paths: Sequence[Path], *, validator: Path | None = None) -> ArgoLintReport:
