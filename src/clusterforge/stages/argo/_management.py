@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -88,7 +89,7 @@ def cluster_name(name: str) -> str:
 
 
 def up(name: str, *, report: Report = _quiet) -> Management:
-    """Create (or restart the controller of) management cluster ``name``."""
+    """Create management cluster ``name``; on any failure nothing is left behind."""
     check_name(name)
     crds = crd_files()
     controller = resolve("workflow-controller")
@@ -99,33 +100,41 @@ def up(name: str, *, report: Report = _quiet) -> Management:
             f"management cluster {name!r} is already up (controller pid {existing.pid}); "
             f"`clusterforge argo down --name {name}` first"
         )
+    directory = state_dir(name)
+    pid: int | None = None
+    try:
+        kubeconfig, port = _provision(name, crds, kubectl, report)
+        directory.mkdir(parents=True, exist_ok=True)
+        log = directory / "workflow-controller.log"
+        report(f"starting {controller.name} (log: {log})")
+        pid = _start_controller(controller, kubeconfig, log)
+        state = Management(name, cluster_name(name), str(kubeconfig), pid, port, str(log), True)
+        (directory / "state.json").write_text(json.dumps(asdict(state), indent=2), "utf-8")
+        _wait_for_metrics(port, pid, log)
+    except BaseException:
+        report("failed; removing what was started")
+        if pid is not None:
+            _stop(pid)
+        clusters.delete(cluster_name(name), missing_ok=True)
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return state
+
+
+def _provision(name: str, crds: list[Path], kubectl: Path, report: Report) -> tuple[Path, int]:
+    """The kwok cluster with Argo's CRDs and the controller's ConfigMap."""
     report(f"starting the kwok cluster {cluster_name(name)}")
     info = clusters.ensure(cluster_name(name), [NodeGroup("workers", count=2)])
     kubeconfig = Path(info.kubeconfig)
     report(f"applying Argo's CRDs ({len(crds)}, server-side)")
-    _kubectl(kubectl, kubeconfig, "apply", "--server-side", *(f"-f={crd}" for crd in crds))
-    _kubectl(
-        kubectl,
-        kubeconfig,
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        *(f"-f={crd}" for crd in crds),
-    )
+    files = [f"-f={crd}" for crd in crds]
+    _kubectl(kubectl, kubeconfig, "apply", "--server-side", *files)
+    _kubectl(kubectl, kubeconfig, "wait", "--for=condition=Established", "--timeout=60s", *files)
     port = free_port()
     report(f"writing {CONFIGMAP} (metrics on 127.0.0.1:{port})")
-    _kubectl(
-        kubectl, kubeconfig, "apply", "--server-side", "-f=-", stdin=controller_configmap(port)
-    )
-    directory = state_dir(name)
-    directory.mkdir(parents=True, exist_ok=True)
-    log = directory / "workflow-controller.log"
-    report(f"starting {controller.name} (log: {log})")
-    pid = _start_controller(controller, kubeconfig, log)
-    state = Management(name, cluster_name(name), str(kubeconfig), pid, port, str(log), True)
-    (directory / "state.json").write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
-    _wait_for_metrics(port, pid, log)
-    return state
+    configmap = controller_configmap(port)
+    _kubectl(kubectl, kubeconfig, "apply", "--server-side", "-f=-", stdin=configmap)
+    return kubeconfig, port
 
 
 def down(name: str, *, report: Report = _quiet) -> None:
@@ -138,9 +147,7 @@ def down(name: str, *, report: Report = _quiet) -> None:
         _stop(state.pid)
     report(f"deleting the kwok cluster {state.cluster}")
     clusters.delete(state.cluster, missing_ok=True)
-    for item in state_dir(name).iterdir():
-        item.unlink()
-    state_dir(name).rmdir()
+    shutil.rmtree(state_dir(name))
 
 
 def status() -> list[Management]:
