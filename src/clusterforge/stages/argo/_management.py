@@ -128,7 +128,10 @@ def _provision(name: str, crds: list[Path], kubectl: Path, report: Report) -> tu
     kubeconfig = Path(info.kubeconfig)
     report(f"applying Argo's CRDs ({len(crds)}, server-side)")
     files = [f"-f={crd}" for crd in crds]
-    _kubectl(kubectl, kubeconfig, "apply", "--server-side", *files)
+    # One CRD per request: the full CRDs are large, and on a busy machine one
+    # request with all of them can outlast the API server's 60 s limit.
+    for crd in files:
+        _kubectl(kubectl, kubeconfig, "apply", "--server-side", crd, attempts=3)
     _kubectl(kubectl, kubeconfig, "wait", "--for=condition=Established", "--timeout=60s", *files)
     port = free_port()
     report(f"writing {CONFIGMAP} (metrics on 127.0.0.1:{port})")
@@ -271,16 +274,21 @@ def _stop(pid: int, timeout: float = 20.0) -> None:
 
 
 def _kubectl(
-    kubectl: Path, kubeconfig: Path, *args: str, stdin: str | None = None
+    kubectl: Path, kubeconfig: Path, *args: str, stdin: str | None = None, attempts: int = 1
 ) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [str(kubectl), f"--kubeconfig={kubeconfig}", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    if done.returncode != 0:
-        raise OperationFailed(f"kubectl {args[0]} failed: {done.stderr.strip()[-800:]}")
-    return done
+    """Run kubectl; a server-side timeout is retried up to ``attempts`` times."""
+    for attempt in range(1, attempts + 1):
+        done = subprocess.run(
+            [str(kubectl), f"--kubeconfig={kubeconfig}", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode == 0:
+            return done
+        if "Timeout" not in done.stderr or attempt == attempts:
+            break
+        time.sleep(2.0 * attempt)
+    raise OperationFailed(f"kubectl {args[0]} failed: {done.stderr.strip()[-800:]}")
