@@ -28,7 +28,7 @@ system-packages:
 	@PYTHON=$(PYTHON) scripts/install-system-packages
 
 tools: venv
-	$(CF) tools install
+	$(CF) tools install --jobs 5
 
 test: setup
 	$(BIN)/pytest -n 2 --timeout=900

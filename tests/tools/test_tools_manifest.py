@@ -24,7 +24,8 @@ EXPECTED = {
     "kwok",
     "kwokctl",
     "helm",
-    "argo",
+    "workflow-controller",
+    "argo-validate",
 }
 
 
@@ -39,7 +40,13 @@ def test_shipped_manifest_pins_every_tool_with_a_build() -> None:
     assert {manifest.tools[name].version for name in kube} == {"v1.34.4"}
     assert manifest.sources["kubernetes"].staging is not None
     assert manifest.sources["kubernetes"].staging.version == "v0.34.4"
-    assert [s.name for s in manifest.tools.values() if not s.required] == ["argo"]
+    assert [s.name for s in manifest.tools.values() if not s.required] == []
+    # Argo's v4 line is served only at v4.0.5, which has published advisories;
+    # the patched v3.7 line is pinned (see the manifest's comment).
+    assert {manifest.tools[name].version for name in ("workflow-controller", "argo-validate")} == {
+        manifest.sources["argo"].version
+    }
+    assert manifest.tools["argo-validate"].build.local == "go/argo-validate"  # type: ignore[union-attr]
 
 
 def test_downloads_without_a_pinned_checksum_stay_disabled() -> None:
@@ -118,7 +125,7 @@ def test_each_installed_tool_reports_its_pinned_version(tool_path: object) -> No
     toolchain = Toolchain()
     for row in toolchain.status():
         if not row.required and not row.ok:
-            # argo is optional; when it cannot be built the reason is on record.
+            # an optional tool that cannot be built has its reason on record.
             assert row.problem
             continue
         spec = toolchain.manifest.tool(row.name)

@@ -341,3 +341,65 @@ def test_unknown_tool_name_is_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "unknown tool 'kubectll'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_local_program_builds_in_the_wrapper_module_with_compile_progress(
+    tmp_path: Path, go_env: dict[str, str]
+) -> None:
+    """A program written here (build.local) compiles against the pinned module."""
+    local = tmp_path / "shipped" / "go" / "shout"
+    local.mkdir(parents=True)
+    (local / "main.go").write_text(
+        'package main\n\nimport (\n\t"fmt"\n\t"strings"\n\n\t"example.com/greeting"\n)\n\n'
+        'var version = "unset"\n\n'
+        'func main() { fmt.Println(strings.ToUpper(greeting.Word()), "version", version) }\n',
+        encoding="utf-8",
+    )
+    build = {
+        "source": "hello",
+        "package": "./shout",
+        "local": "go/shout",
+        "ldflags": ["-X main.version={version}"],
+    }
+    spec = manifest(
+        {
+            "hello": {"version": "v1.2.3", "build": HELLO_BUILD},
+            "shout": {"version": "v1.2.3", "build": build},
+        },
+        HELLO_SOURCES,
+    )
+    toolchain = Toolchain(spec, tmp_path / "cache", env=go_env)
+    toolchain.builder.local_root = tmp_path / "shipped"
+    events: list[tuple[str, str]] = []
+
+    outcomes = toolchain.install(report=lambda name, message: events.append((name, message)))
+
+    assert [o.ok for o in outcomes] == [True, True], [o.error for o in outcomes]
+    shout = subprocess.run([str(outcomes[1].path)], capture_output=True, text=True).stdout
+    assert shout.strip() == "HELLO version v1.2.3"
+    counts = [m for name, m in events if name == "shout" and m.startswith("compiling ")]
+    assert counts[0].startswith("compiling 0/")
+    compiled, total = counts[-1].split()[1].split("/")
+    assert int(compiled) >= 1
+    assert int(compiled) <= int(total)
+    # The program changes with clusterforge, not with its pinned version: an
+    # edited source is not "found" in the cache, and install rebuilds it.
+    assert toolchain.locate("shout") is not None
+    (local / "main.go").write_text(
+        (local / "main.go").read_text().replace("strings.ToUpper(", "strings.ToLower("),
+        encoding="utf-8",
+    )
+    assert toolchain.locate("shout") is None
+    (rebuilt,) = toolchain.install(["shout"])
+    assert not rebuilt.reused
+    shout = subprocess.run([str(rebuilt.path)], capture_output=True, text=True).stdout
+    assert shout.strip() == "hello version v1.2.3"
+    tools_go = (tmp_path / "cache" / "build" / "hello-v1.2.3" / "tools.go").read_text()
+    assert "shout" not in tools_go
+    assert "example.com/hello/cmd/hello" in tools_go
+
+
+def test_local_program_package_must_name_its_directory() -> None:
+    build = {"source": "hello", "package": "./other", "local": "go/shout"}
+    with pytest.raises(Exception, match=r"tools\.shout\.build\.package must be './shout'"):
+        manifest({"shout": {"version": "v1.2.3", "build": build}}, HELLO_SOURCES)

@@ -26,6 +26,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "clusterforge.cli.aws",
     "clusterforge.cli.step",
     "clusterforge.cli.serve",
+    "clusterforge.cli.argo",
 )
 
 for _name in _COMMAND_MODULES:

@@ -19,7 +19,7 @@ from clusterforge.cli.app import app
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from clusterforge.tools import Outcome, Toolchain, ToolStatus
+    from clusterforge.tools import Outcome, Reporter, Toolchain, ToolStatus
 
 tools_app = typer.Typer(
     name="tools",
@@ -57,15 +57,7 @@ def install(
     if console.is_terminal:
         outcomes = _install_live(toolchain, wanted, jobs, console)
     else:
-        outcomes = toolchain.install(
-            wanted,
-            jobs=jobs,
-            report=lambda name, message: console.print(
-                f"[{time.monotonic() - started:6.1f}s] {name}: {message}",
-                highlight=False,
-                markup=False,
-            ),
-        )
+        outcomes = toolchain.install(wanted, jobs=jobs, report=_log_reporter(console, started))
     _print_outcomes(outcomes, console)
     missing = [o for o in outcomes if not o.ok and (o.required or o.name in wanted)]
     console.print(
@@ -75,6 +67,21 @@ def install(
     )
     if missing:
         raise typer.Exit(1)
+
+
+def _log_reporter(console: Console, started: float) -> Reporter:
+    """One line per event for logs; a lane's compile count at most every 15 s."""
+    last_count: dict[str, float] = {}
+
+    def report(name: str, message: str) -> None:
+        now = time.monotonic()
+        if message.startswith("compiling "):
+            if now - last_count.get(name, float("-inf")) < 15.0:
+                return
+            last_count[name] = now
+        console.print(f"[{now - started:6.1f}s] {name}: {message}", highlight=False, markup=False)
+
+    return report
 
 
 def _install_live(

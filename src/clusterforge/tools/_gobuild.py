@@ -10,6 +10,15 @@ the pinned release's own ``go.mod`` (read with ``go mod edit -json``), never
 maintained by hand. ``go mod tidy`` completes it; ``go build`` with the
 manifest's ``-ldflags`` then stamps the real version into each binary.
 
+A source may also carry small programs written here (``build.local``, e.g.
+``go/argo-validate``): their files are copied into the wrapper module, so they
+compile against exactly the pinned modules and share the build cache.
+
+A cold build compiles thousands of packages over many minutes, so ``build``
+reports as it goes: first the module download (``go mod tidy``), then the
+count of packages compiled of those ``go list`` says are stale, read from
+``go build -v``.
+
 A module the proxy refuses is reported as exactly that — module, version and
 the error ``go`` printed — so the user can tell a missing release from a
 broken build.
@@ -24,10 +33,12 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from clusterforge.errors import OperationFailed
 from clusterforge.tools._cache import ToolCache, flock
@@ -51,6 +62,17 @@ class RefusedModule(OperationFailed):
         self.version = version
         self.error = error.strip().removeprefix(f"{module}@{version}: ")
         super().__init__(f"Go module {module} {version} is unavailable: {self.error}")
+
+
+Progress = Callable[[str], None]
+"""Receives what a build is doing now, e.g. ``compiling 120/1650 packages``."""
+
+# `go build -v` prints each package it compiles as its bare import path.
+_PACKAGE_LINE = re.compile(r"^[\w.\-~]+(?:/[\w.\-~]+)*$")
+
+
+def _ignore(_message: str) -> None:
+    return None
 
 
 class BuildFailed(OperationFailed):
@@ -91,6 +113,8 @@ class GoBuilder:
         self._cache = cache
         self._go = go
         self._env = dict(os.environ if env is None else env)
+        # Where `build.local` directories are read from: the shipped package.
+        self.local_root: Traversable = resources.files("clusterforge.tools")
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -104,10 +128,11 @@ class GoBuilder:
             )
         return found
 
-    def build(self, spec: ToolSpec, output: Path) -> dict[str, str]:
+    def build(self, spec: ToolSpec, output: Path, progress: Progress = _ignore) -> dict[str, str]:
         """Build ``spec`` to ``output``; returns details for the tool record."""
         assert spec.build is not None
         source = self._manifest.source_of(spec)
+        progress("preparing the wrapper module (go mod tidy downloads modules)")
         wrapper = self.prepare(spec.build.source)
         first = wrapper.modules[0]
         ldflags = " ".join(
@@ -115,18 +140,45 @@ class GoBuilder:
             for flag in spec.build.ldflags
         )
         output.parent.mkdir(parents=True, exist_ok=True)
-        argv = [self.go_binary(), "build", "-o", str(output)]
+        argv = [self.go_binary(), "build", "-v", "-o", str(output)]
         if ldflags:
             argv.append(f"-ldflags={ldflags}")
         argv.append(spec.build.package)
-        self._run(argv, wrapper.directory, source, f"go build {spec.build.package}")
-        return {
+        total = self._stale_packages(spec.build.package, wrapper.directory, source)
+        progress(f"compiling 0/{total} packages")
+        self._run(
+            argv,
+            wrapper.directory,
+            source,
+            f"go build {spec.build.package}",
+            on_line=_package_counter(total, progress),
+        )
+        details = {
             "module": " ".join(f"{m.path}@{m.version}" for m in wrapper.modules),
             "package": spec.build.package,
             "ldflags": ldflags,
             "go": self.go_version(),
             "wrapper": str(wrapper.directory),
         }
+        if spec.build.local is not None:
+            details["local_sha256"] = self.local_digest(spec)
+        return details
+
+    def local_digest(self, spec: ToolSpec) -> str:
+        """A digest of the shipped source of a ``build.local`` program.
+
+        A local program changes with clusterforge, not with the pinned
+        version, so its cache record is trusted only while this matches.
+        """
+        assert spec.build is not None
+        assert spec.build.local is not None
+        name = spec.build.local.rsplit("/", 1)[-1]
+        files = {
+            path: text
+            for path, text in self._local_files(spec.build.source).items()
+            if path.startswith(f"{name}/")
+        }
+        return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
 
     def go_version(self) -> str:
         done = subprocess.run(
@@ -156,6 +208,7 @@ class GoBuilder:
             except (OSError, ValueError, KeyError, TypeError):
                 pass
             directory.mkdir(parents=True, exist_ok=True)
+            self._copy_local_sources(source_name, directory)
             modules = tuple(self._download(module, source) for module in source.modules)
             (directory / "go.mod").write_text(
                 self._wrapper_go_mod(source_name, source, modules), encoding="utf-8"
@@ -239,11 +292,58 @@ class GoBuilder:
             lines += ["", "replace (", *(f"\t{k} => {v}" for k, v in sorted(replaces.items())), ")"]
         return "\n".join(lines) + "\n"
 
+    def _local_dirs(self, source_name: str) -> list[str]:
+        return sorted(
+            spec.build.local
+            for spec in self._manifest.tools.values()
+            if spec.build is not None
+            and spec.build.source == source_name
+            and spec.build.local is not None
+        )
+
+    def _local_files(self, source_name: str) -> dict[str, str]:
+        """``{path in the wrapper: content}`` of the source's local programs."""
+        files: dict[str, str] = {}
+        for local in self._local_dirs(source_name):
+            folder = self.local_root.joinpath(local)
+            if not folder.is_dir():
+                raise BuildFailed(f"the local Go source {local!r} is not shipped with clusterforge")
+            name = local.rsplit("/", 1)[-1]
+            for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
+                if item.is_file() and item.name.endswith(".go"):
+                    files[f"{name}/{item.name}"] = item.read_text(encoding="utf-8")
+        return files
+
+    def _copy_local_sources(self, source_name: str, directory: Path) -> None:
+        """Replace the wrapper's copies of the local programs with the shipped files."""
+        files = self._local_files(source_name)
+        for folder in {relative.split("/", 1)[0] for relative in files}:
+            shutil.rmtree(directory / folder, ignore_errors=True)
+        for relative, text in files.items():
+            target = directory / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+
+    def _stale_packages(self, package: str, cwd: Path, source: Source) -> int:
+        """How many packages ``go build`` will compile (0 when go cannot tell)."""
+        done = subprocess.run(
+            [self.go_binary(), "list", "-deps", "-f", "{{if .Stale}}stale{{end}}", package],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env=self._go_env(source),
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        return done.stdout.split().count("stale") if done.returncode == 0 else 0
+
     def _tools_go(self, source_name: str) -> str:
         packages = sorted(
             spec.build.package
             for spec in self._manifest.tools.values()
-            if spec.build is not None and spec.build.source == source_name
+            if spec.build is not None
+            and spec.build.source == source_name
+            and spec.build.local is None
         )
         imports = "\n".join(f'\t_ "{package}"' for package in packages)
         return (
@@ -264,21 +364,29 @@ class GoBuilder:
         parsed: dict[str, Any] = json.loads(done.stdout)
         return parsed
 
-    def _run(self, argv: list[str], cwd: Path, source: Source, what: str) -> None:
-        done = subprocess.run(
+    def _run(
+        self,
+        argv: list[str],
+        cwd: Path,
+        source: Source,
+        what: str,
+        on_line: Callable[[str], bool] | None = None,
+    ) -> None:
+        """Run ``go``; ``on_line`` sees each stderr line and returns True to consume it."""
+        with subprocess.Popen(
             argv,
-            capture_output=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             text=True,
             cwd=cwd,
             env=self._go_env(source),
-            check=False,
             stdin=subprocess.DEVNULL,
-        )
-        if done.returncode == 0:
+        ) as process:
+            kept = _read_stderr(process.stderr, on_line)
+            returncode = process.wait()
+        if returncode == 0:
             return
-        stderr = "\n".join(
-            line for line in done.stderr.splitlines() if not line.startswith("go: downloading ")
-        )
+        stderr = "\n".join(line for line in kept if not line.startswith("go: downloading "))
         match = _MODULE_ERROR.search(stderr)
         if match and _looks_refused(match.group("error")):
             raise RefusedModule(match.group("module"), match.group("version"), match.group("error"))
@@ -293,13 +401,41 @@ class GoBuilder:
 
     def _fingerprint(self, name: str, source: Source) -> str:
         payload = json.dumps(
-            [name, source.model_dump(mode="json"), self._tools_go(name)], sort_keys=True
+            [name, source.model_dump(mode="json"), self._tools_go(name), self._local_files(name)],
+            sort_keys=True,
         )
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def _thread_lock(self, name: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(name, threading.Lock())
+
+
+def _read_stderr(stream: IO[str] | None, on_line: Callable[[str], bool] | None) -> list[str]:
+    kept: list[str] = []
+    if stream is None:
+        return kept
+    for raw in stream:
+        line = raw.rstrip("\n")
+        if on_line is not None and on_line(line):
+            continue
+        kept.append(line)
+    return kept
+
+
+def _package_counter(total: int, progress: Progress) -> Callable[[str], bool]:
+    """Counts ``go build -v`` package lines and reports ``compiling N/T packages``."""
+    compiled = 0
+
+    def on_line(line: str) -> bool:
+        nonlocal compiled
+        if not _PACKAGE_LINE.match(line):
+            return False
+        compiled += 1
+        progress(f"compiling {compiled}/{max(total, compiled)} packages")
+        return True
+
+    return on_line
 
 
 def _looks_refused(error: str) -> bool:

@@ -24,6 +24,10 @@ from clusterforge.errors import InvalidInput
 
 _Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 _Version = Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+\S*$")]
+# A relative directory inside the package: lowercase segments, no "..".
+_LocalDir = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]*(/[a-z0-9][a-z0-9_\-]*)*$")
+]
 
 
 class _Frozen(BaseModel):
@@ -63,11 +67,18 @@ class Download(_Frozen):
 
 
 class Build(_Frozen):
-    """How to build the tool from its source's wrapper module."""
+    """How to build the tool from its source's wrapper module.
+
+    ``local`` names a directory of Go source shipped inside this package
+    (relative to ``clusterforge/tools``), such as a small program written
+    here against the source's modules; it is copied into the wrapper module
+    under its own directory name, and ``package`` then names it ``./<name>``.
+    """
 
     source: str
     package: str
     ldflags: tuple[str, ...] = ()
+    local: _LocalDir | None = None
 
 
 class ToolSpec(_Frozen):
@@ -168,6 +179,13 @@ def parse_manifest(text: str, origin: str) -> Manifest:
                 f"{origin}: tools.{spec.name}.build.source names unknown source "
                 f"{spec.build.source!r}; add it under 'sources'"
             )
+        if spec.build is not None and spec.build.local is not None:
+            expected = "./" + spec.build.local.rsplit("/", 1)[-1]
+            if spec.build.package != expected:
+                raise InvalidInput(
+                    f"{origin}: tools.{spec.name}.build.package must be {expected!r} "
+                    f"for the local source {spec.build.local!r}"
+                )
     return manifest
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from clusterforge import paths
 from clusterforge.errors import NotFound
-from clusterforge.tools._cache import ToolCache, ToolFailure
+from clusterforge.tools._cache import ToolCache, ToolFailure, ToolRecord
 from clusterforge.tools._download import DownloadFailed, download_tool
 from clusterforge.tools._gobuild import BuildFailed, GoBuilder, RefusedModule
 from clusterforge.tools._manifest import Manifest, ToolSpec, current_platform, load_manifest
@@ -122,9 +122,15 @@ class Toolchain:
                 assert found is not None
                 return Located(name, candidate, found, "path")
         record = self.cache.record(name, spec.version)
-        if record is not None and record.still_valid():
+        if record is not None and record.still_valid() and self._source_current(spec, record):
             return Located(name, Path(record.path), record.version, record.source)
         return None
+
+    def _source_current(self, spec: ToolSpec, record: ToolRecord) -> bool:
+        """A program written here is current only while its shipped source is unchanged."""
+        if spec.build is None or spec.build.local is None:
+            return True
+        return record.details.get("local_sha256") == self.builder.local_digest(spec)
 
     def resolve(self, name: str) -> Path:
         """The pinned tool's path, or :class:`ToolMissing` naming the fix."""
@@ -311,8 +317,13 @@ class Toolchain:
         target = self.cache.binary_path(spec.name, spec.version)
         partial = target.with_name(f".{spec.name}.{os.getpid()}.build")
         started = time.monotonic()
+
+        def progress(message: str) -> None:
+            elapsed = int(time.monotonic() - started)
+            report(spec.name, f"{message}, {elapsed // 60}m{elapsed % 60:02d}s")
+
         try:
-            details = self.builder.build(spec, partial)
+            details = self.builder.build(spec, partial, progress)
             found = probe_version(partial, spec)
             if not spec.matches(found):
                 raise BuildFailed(

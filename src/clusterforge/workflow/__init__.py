@@ -34,6 +34,7 @@ from ._library import TemplateLibrary, default_template_dirs, effective_spec
 from ._lint import LintReport, lint
 from ._problems import Problem, Severity, WorkflowInvalid
 from ._support import LOCAL_SUPPORT
+from ._yaml import RawDocument, nearest_line, path_text, read_yaml
 
 __all__ = [
     "API_VERSION",
@@ -44,6 +45,7 @@ __all__ = [
     "ExpressionError",
     "LintReport",
     "Problem",
+    "RawDocument",
     "Severity",
     "TemplateLibrary",
     "WorkflowInvalid",
@@ -57,6 +59,9 @@ __all__ = [
     "lint",
     "load_documents",
     "load_text",
+    "nearest_line",
     "parse_depends",
+    "path_text",
+    "read_yaml",
     "references",
 ]
