@@ -19,6 +19,7 @@ import pytest
 from clusterforge.engine import LocalEngine, Submission
 from clusterforge.stages import BuildArtifacts, BuildRecord, Pipeline
 from tests.api.conftest import TOKEN, start_server, stop_server
+from tests.artifacts.seaweed import S3Server
 
 WORKFLOW = """
 apiVersion: argoproj.io/v1alpha1
@@ -153,3 +154,43 @@ def test_api_lists_and_streams_with_auth_and_the_cli_downloads(home: Path, tmp_p
         assert "reports/junit.xml" in local.stdout
     finally:
         stop_server(server)
+
+
+def test_with_s3_configured_the_build_lands_in_the_bucket(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: S3Server
+) -> None:
+    secrets = tmp_path / "secrets" / "s3-cred"
+    secrets.mkdir(parents=True)
+    (secrets / "accesskey").write_text(s3_server.access_key)
+    (secrets / "secretkey").write_text(s3_server.secret_key)
+    config = tmp_path / "artifact-repositories.yaml"
+    config.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: artifact-repositories\n"
+        "  annotations:\n    workflows.argoproj.io/default-artifact-repository: s3\n"
+        "data:\n  s3: |\n    s3:\n"
+        f"      bucket: {s3_server.bucket}\n      endpoint: {s3_server.endpoint}\n"
+        "      insecure: true\n"
+        "      accessKeySecret: {name: s3-cred, key: accesskey}\n"
+        "      secretKeySecret: {name: s3-cred, key: secretkey}\n"
+    )
+    monkeypatch.setenv("CLUSTERFORGE_ARTIFACT_REPOSITORIES", str(config))
+    monkeypatch.setenv("CLUSTERFORGE_SECRETS_DIR", str(tmp_path / "secrets"))
+    pipeline, build, node = _make_build(home)
+    artifacts = BuildArtifacts(pipeline)
+    assert artifacts.repo.describe() == f"s3 http://{s3_server.endpoint}/{s3_server.bucket}"
+    artifacts.publish(build)
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server.url,
+        aws_access_key_id=s3_server.access_key,
+        aws_secret_access_key=s3_server.secret_key,
+        region_name="us-east-1",
+    )
+    listed = client.list_objects_v2(Bucket=s3_server.bucket, Prefix=f"{build}/")
+    keys = {item["Key"] for item in listed.get("Contents", [])}
+    assert {f"{build}/reports/junit.xml", f"{build}/{node}/main.log", f"{build}/spec.yaml"} <= keys
+    body = client.get_object(Bucket=s3_server.bucket, Key=f"{build}/{node}/main.log")["Body"]
+    assert body.read() == b"validating the cluster\na warning\n"
+    assert not (home / "artifacts").exists()

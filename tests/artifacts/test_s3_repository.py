@@ -171,7 +171,8 @@ def test_credentials_from_a_file_and_from_the_environment(
         "test",
     )
     from_env = open_repository(entry)
-    from_env.check() if isinstance(from_env, S3Repository) else pytest.fail("not S3")
+    assert isinstance(from_env, S3Repository)
+    from_env.check()
 
 
 def test_a_missing_bucket_says_so(repo: S3Repository, s3_server: S3Server) -> None:
@@ -180,3 +181,31 @@ def test_a_missing_bucket_says_so(repo: S3Repository, s3_server: S3Server) -> No
     )
     with pytest.raises(RepositoryError, match="team-s3"):
         other.check()
+
+
+def test_an_input_naming_its_own_bucket_is_read_from_it(
+    repo: S3Repository, s3_server: S3Server, secrets: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "f.txt").write_text("from its own bucket")
+    put_path(repo, "elsewhere/f.txt", tmp_path / "f.txt", archived=False)
+    stage_inputs(
+        open_repository(parse_entry({"local": {"path": str(tmp_path / "unused")}}, "l", "t")),
+        [
+            {
+                "name": "own",
+                "path": "/own.txt",
+                "s3": {
+                    "endpoint": s3_server.endpoint,
+                    "bucket": s3_server.bucket,
+                    "insecure": True,
+                    "key": "elsewhere/f.txt",
+                    "accessKeySecret": {"name": "s3-cred", "key": "accesskey"},
+                    "secretKeySecret": {"name": "s3-cred", "key": "secretkey"},
+                },
+            }
+        ],
+        host_path=lambda p: tmp_path / "step" / p.lstrip("/"),
+        produced={},
+        values={},
+    )
+    assert (tmp_path / "step" / "own.txt").read_text() == "from its own bucket"

@@ -30,14 +30,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from clusterforge.engine.artifacts._archive import DEFAULT_LEVEL, copy_into_place
+from clusterforge.engine.artifacts._config import S3Config
 from clusterforge.engine.artifacts._keys import log_key, output_key, render_key
 from clusterforge.engine.artifacts._repository import (
     ArtifactMissing,
     ArtifactRepository,
     RepositoryError,
 )
+from clusterforge.engine.artifacts._s3 import S3Repository
 from clusterforge.engine.artifacts._transfer import get_path, place_stream, put_path
 from clusterforge.errors import OperationFailed
 
@@ -160,9 +163,20 @@ def _located(
     repo: ArtifactRepository, entry: Mapping[str, Any], repository_for: RepositoryFor | None
 ) -> tuple[ArtifactRepository, str]:
     s3 = entry.get("s3") or {}
-    if s3.get("bucket") and repository_for is not None:
-        return repository_for(entry), str(s3.get("key", ""))
+    if s3.get("bucket"):
+        return (repository_for or own_bucket)(entry), str(s3.get("key", ""))
     return repo, str(entry.get("key") or s3.get("key") or "")
+
+
+def own_bucket(art: Mapping[str, Any]) -> ArtifactRepository:
+    """The S3 repository of an artifact that names its own bucket (not key-only)."""
+    fields = {k: v for k, v in (art.get("s3") or {}).items() if k != "key"}
+    field = f"artifacts.{art.get('name', '?')}.s3"
+    try:
+        config = S3Config.model_validate(fields)
+    except ValidationError as err:
+        raise ArtifactFailure(f"{field}: {err.errors()[0]['msg']}") from None
+    return S3Repository(field, config)
 
 
 def _fetch_http(spec: Mapping[str, Any], dest: Path, sub_path: str | None) -> None:
