@@ -192,6 +192,20 @@ class _PipeSource(io.RawIOBase):
     def abort(self) -> None:
         self._aborted.set()
 
+    def read(self, size: int = -1, /) -> bytes:
+        """Exactly ``size`` bytes unless the writer is done: boto3 takes a short read
+        for the end of the object (one whole small object, or a too-small part)."""
+        if size is None or size < 0:
+            return self.readall()
+        chunks, wanted = [], size
+        while wanted:
+            chunk = super().read(min(wanted, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            wanted -= len(chunk)
+        return b"".join(chunks)
+
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         data = os.read(self._fd, len(view))
