@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clusterforge.engine.artifacts import (
     DEFAULT_KEY_FORMAT,
     Repositories,
     UnsafeKey,
+    checked_key,
     key_prefix,
     key_values,
     log_key,
@@ -132,3 +136,15 @@ def test_a_bad_field_is_named() -> None:
 def test_a_huge_document_is_not_parsed() -> None:
     with pytest.raises(InvalidInput, match="larger than"):
         Repositories.parse("#" * (1 << 21), "repos.yaml")
+
+
+@given(st.lists(st.sampled_from(["a", "b.c", "..", ".", "", "x y", "\\", "wf"]), max_size=6))
+def test_a_checked_key_never_leaves_its_root(parts: list[str]) -> None:
+    raw = "/".join(parts)
+    try:
+        key = checked_key(raw, "key")
+    except UnsafeKey:
+        return
+    assert not key.startswith("/")
+    assert ".." not in key.split("/")
+    assert posixpath.normpath(f"root/{key}").startswith("root/")
