@@ -163,9 +163,12 @@ def _located(
     repo: ArtifactRepository, entry: Mapping[str, Any], repository_for: RepositoryFor | None
 ) -> tuple[ArtifactRepository, str]:
     s3 = entry.get("s3") or {}
-    if s3.get("bucket"):
-        return (repository_for or own_bucket)(entry), str(s3.get("key", ""))
-    return repo, str(entry.get("key") or s3.get("key") or "")
+    key = str(entry.get("key") or s3.get("key") or "")
+    # An entry collect_outputs wrote names its repository; one that names a
+    # bucket of its own (an artifact's explicit s3 location) is read from there.
+    if s3.get("bucket") and entry.get("repository") != repo.name:
+        return (repository_for or own_bucket)(entry), key
+    return repo, key
 
 
 def own_bucket(art: Mapping[str, Any]) -> ArtifactRepository:
