@@ -32,6 +32,8 @@ DEFAULT_LEVEL = zlib.Z_DEFAULT_COMPRESSION
 """gzip's default level, which Argo uses when ``tar`` names no level."""
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_BUFFER = 1 << 20
+"""tarfile's stream buffer is 10 KiB by default: a syscall and a Python call per 10 KiB."""
 
 
 class Readable(Protocol):
@@ -54,8 +56,9 @@ def pack(source: Path, out: IO[bytes], level: int = DEFAULT_LEVEL) -> None:
     # tarfile's stream mode takes no compresslevel before Python 3.12: gzip it here.
     with (
         gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=gzip_level, mtime=0) as gz,
-        tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tar,
+        tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT, bufsize=_BUFFER) as tar,
     ):
+        tar.copybufsize = _BUFFER  # type: ignore[attr-defined]  # real since 3.8; not in typeshed
         tar.add(str(source), arcname=source.name, recursive=True)
 
 
@@ -75,7 +78,8 @@ def unpack(stream: Readable, dest: Path, sub_path: str | None = None) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        with tarfile.open(fileobj=cast(IO[bytes], stream), mode="r|gz") as tar:
+        with tarfile.open(fileobj=cast(IO[bytes], stream), mode="r|gz", bufsize=_BUFFER) as tar:
+            tar.copybufsize = _BUFFER  # type: ignore[attr-defined]
             for member in tar:
                 _check_member(member)
                 tar.extract(member, staging, set_attrs=True, filter=_keep_modes)
