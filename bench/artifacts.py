@@ -109,7 +109,12 @@ def _case(args: argparse.Namespace) -> None:
 
 
 def _measure(
-    name: str, source: Path, work: Path, s3: Any | None, results: list[dict[str, Any]]
+    name: str,
+    source: Path,
+    work: Path,
+    s3: Any | None,
+    results: list[dict[str, Any]],
+    levels: tuple[int, ...] = (-1, 0),
 ) -> None:
     floor_s, floor_cpu, floor_rss, _ = _floor(source, work, work / f"floor-{name}")
     shutil.rmtree(work / f"floor-{name}", ignore_errors=True)
@@ -123,7 +128,7 @@ def _measure(
     if s3 is not None:
         repos.append(("s3", {"endpoint": s3.endpoint, "bucket": s3.bucket}))
     for repo, extra in repos:
-        for level in (-1, 0):
+        for level in levels:
             dest = work / f"dest-{name}-{repo}-{level}"
             argv = [
                 sys.executable,
@@ -180,6 +185,11 @@ def main() -> int:
     parser.add_argument("--bucket", default="")
     parser.add_argument("--size-gib", type=float, default=1.0)
     parser.add_argument("--no-s3", action="store_true")
+    parser.add_argument(
+        "--big-levels",
+        default="-1,0",
+        help="gzip levels for the big file (-1: Argo's default; 0: tar compressionLevel 0)",
+    )
     args = parser.parse_args()
     if args.case:
         _case(args)
@@ -219,7 +229,15 @@ def _run_all(args: argparse.Namespace, work: Path, results: list[dict[str, Any]]
             (work / "seaweed").mkdir()
             s3 = stack.enter_context(seaweed_server(work / "seaweed"))
         print(f"S3: {s3_note}", flush=True)
-        _measure(f"file-{args.size_gib:g}GiB", work / "src-big" / "big.bin", work, s3, results)
+        big_levels = tuple(int(x) for x in args.big_levels.split(","))
+        _measure(
+            f"file-{args.size_gib:g}GiB",
+            work / "src-big" / "big.bin",
+            work,
+            s3,
+            results,
+            big_levels,
+        )
         _measure("file-64MiB", work / "src-small" / "small.bin", work, s3, results)
         _measure("dir-10000", work / "tree", work, s3, results)
     RESULTS.mkdir(exist_ok=True)
