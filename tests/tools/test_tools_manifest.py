@@ -25,6 +25,7 @@ EXPECTED = {
     "kwokctl",
     "helm",
     "argo",
+    "weed",
 }
 
 
@@ -39,7 +40,7 @@ def test_shipped_manifest_pins_every_tool_with_a_build() -> None:
     assert {manifest.tools[name].version for name in kube} == {"v1.34.4"}
     assert manifest.sources["kubernetes"].staging is not None
     assert manifest.sources["kubernetes"].staging.version == "v0.34.4"
-    assert [s.name for s in manifest.tools.values() if not s.required] == ["argo"]
+    assert [s.name for s in manifest.tools.values() if not s.required] == ["argo", "weed"]
 
 
 def test_downloads_without_a_pinned_checksum_stay_disabled() -> None:
