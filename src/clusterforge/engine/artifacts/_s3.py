@@ -2,11 +2,14 @@
 
 Writes stream: the caller writes into one end of a pipe while boto3's
 transfer manager reads the other and uploads multipart parts of
-:data:`PART_SIZE` (a few parts in flight), so memory stays a few parts
-whatever the object's size. If the caller's block fails, the reading side
-raises at its next read, so boto3 aborts the multipart upload and no object
-appears; if the upload fails first, the pipe is closed and the caller's next
-write stops with the upload's error. Reads stream the object's body.
+:data:`PART_SIZE`. A pipe cannot seek, so boto3 holds each part in memory
+until it is sent — at most :data:`PARTS_IN_MEMORY` of them — so memory is
+bounded (about 80 MiB of parts) whatever the object's size.
+
+If the caller's block fails, the reading side raises at its next read, so
+boto3 aborts the multipart upload and no object appears; if the upload fails
+first, the pipe is closed and the caller's next write stops with the upload's
+error. Reads stream the object's body.
 
 Connection, credential and bucket problems become one
 :class:`RepositoryError` naming the repository and what to check.
@@ -42,6 +45,7 @@ from clusterforge.engine.artifacts._repository import (
 )
 
 PART_SIZE = 8 * 1024 * 1024
+PARTS_IN_MEMORY = 10
 _CREDENTIAL_CODES = frozenset(
     {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "Forbidden"}
 )
@@ -74,6 +78,8 @@ class S3Repository:
             max_concurrency=4,
             use_threads=True,
         )
+        # s3transfer's own setting (not a TransferConfig argument): parts held at once.
+        self._transfer.max_in_memory_upload_chunks = PARTS_IN_MEMORY
 
     def describe(self) -> str:
         where = self.endpoint or "aws"
