@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -37,6 +38,25 @@ class S3Server:
     @property
     def url(self) -> str:
         return f"http://{self.endpoint}"
+
+    def client(self) -> Any:
+        """A plain boto3 client of this server, for checks made beside the code under test."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 1},
+                connect_timeout=2,
+                read_timeout=10,
+            ),
+        )
 
 
 def weed_binary() -> Path:
@@ -136,22 +156,7 @@ def seaweed_server(workdir: Path, timeout: float = 120.0) -> Iterator[S3Server]:
 
 
 def _wait_ready(server: S3Server, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    import boto3
-    from botocore.config import Config
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=server.url,
-        aws_access_key_id=server.access_key,
-        aws_secret_access_key=server.secret_key,
-        region_name="us-east-1",
-        config=Config(
-            s3={"addressing_style": "path"},
-            retries={"max_attempts": 1},
-            connect_timeout=2,
-            read_timeout=10,
-        ),
-    )
+    client = server.client()
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:

@@ -179,15 +179,7 @@ def test_with_s3_configured_the_build_lands_in_the_bucket(
     artifacts = BuildArtifacts(pipeline)
     assert artifacts.repo.describe() == f"s3 http://{s3_server.endpoint}/{s3_server.bucket}"
     artifacts.publish(build)
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_server.url,
-        aws_access_key_id=s3_server.access_key,
-        aws_secret_access_key=s3_server.secret_key,
-        region_name="us-east-1",
-    )
+    client = s3_server.client()
     listed = client.list_objects_v2(Bucket=s3_server.bucket, Prefix=f"{build}/")
     keys = {item["Key"] for item in listed.get("Contents", [])}
     assert {f"{build}/reports/junit.xml", f"{build}/{node}/main.log", f"{build}/spec.yaml"} <= keys
