@@ -26,6 +26,7 @@ EXPECTED = {
     "helm",
     "workflow-controller",
     "argo-validate",
+    "weed",
 }
 
 
@@ -40,7 +41,7 @@ def test_shipped_manifest_pins_every_tool_with_a_build() -> None:
     assert {manifest.tools[name].version for name in kube} == {"v1.34.4"}
     assert manifest.sources["kubernetes"].staging is not None
     assert manifest.sources["kubernetes"].staging.version == "v0.34.4"
-    assert [s.name for s in manifest.tools.values() if not s.required] == []
+    assert [s.name for s in manifest.tools.values() if not s.required] == ["weed"]
     # Argo's v4 line is served only at v4.0.5, which has published advisories;
     # the patched v3.7 line is pinned (see the manifest's comment).
     assert {manifest.tools[name].version for name in ("workflow-controller", "argo-validate")} == {

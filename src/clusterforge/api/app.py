@@ -30,7 +30,7 @@ from clusterforge.api.security import Guard
 from clusterforge.api.services import Services, StorePending
 from clusterforge.api.settings import Settings
 from clusterforge.api.triggers import SensorSet, load_sensor_files
-from clusterforge.engine import HostedEngine, open_hosted_engine
+from clusterforge.engine import HostedEngine, WorkflowView, open_hosted_engine
 
 __all__ = ["BUILTIN_SENSOR_DIR", "create_app"]
 
@@ -48,6 +48,14 @@ def _telemetry() -> TelemetryConfig:
     return {"tracing": wanted, "metrics": wanted, "logs": wanted}
 
 
+def _finished(services: Services, view: WorkflowView) -> None:
+    """A workflow ended: count it, and publish a build's reports and logs."""
+    from clusterforge.api.routes_artifacts import publish_finished
+
+    services.metrics.finished(view)
+    publish_finished(services, view)
+
+
 def create_app(settings: Settings, engine: HostedEngine | None = None) -> FastAPI:
     """A configured API app; ``engine`` defaults to the hosted engine on ``settings.data_dir``."""
     from clusterforge.stages import Pipeline
@@ -58,7 +66,7 @@ def create_app(settings: Settings, engine: HostedEngine | None = None) -> FastAP
         local,
         # an acceptor of a multi-process server hands every workflow to its controller
         workers=0 if settings.hand_to else settings.workers,
-        on_finished=lambda view: holder["services"].metrics.finished(view),
+        on_finished=lambda view: _finished(holder["services"], view),
         hand_to=settings.hand_to,
     )
     builtin = SensorSet(load_sensor_files([BUILTIN_SENSOR_DIR]))
@@ -105,9 +113,16 @@ def create_app(settings: Settings, engine: HostedEngine | None = None) -> FastAP
         on_reject=lambda path: services.metrics.rejected_path(path, "too_large"),
     )
 
-    from clusterforge.api import routes_builds, routes_events, routes_health, routes_streams
+    from clusterforge.api import (
+        routes_artifacts,
+        routes_builds,
+        routes_events,
+        routes_health,
+        routes_streams,
+    )
 
     app.include_router(routes_builds.router)
+    app.include_router(routes_artifacts.router)
     app.include_router(routes_events.router)
     app.include_router(routes_streams.router)
     app.include_router(routes_health.router)

@@ -22,6 +22,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "clusterforge.cli.spec",
     "clusterforge.cli.detik",
     "clusterforge.cli.tools",
+    "clusterforge.cli.artifacts",
     "clusterforge.cli.cluster",
     "clusterforge.cli.aws",
     "clusterforge.cli.step",

@@ -75,7 +75,26 @@ def _finish(engine: Engine, pipeline: Pipeline, record: BuildRecord) -> None:
     console.print(render(view))
     for line in build_summary(pipeline, record.id):
         console.print(line, highlight=False)
+    _publish(pipeline, record.id)
     raise typer.Exit(0 if view.phase == "Succeeded" else 1)
+
+
+def _publish(pipeline: Pipeline, build_id: str) -> None:
+    """Reports, logs and spec to the artifact repository; a failure warns, the build stands."""
+    from clusterforge.errors import UserError
+    from clusterforge.stages import BuildArtifacts
+
+    try:
+        artifacts = BuildArtifacts(pipeline)
+        artifacts.publish(build_id)
+    except UserError as err:
+        typer.echo(f"warning: artifacts not published: {err}", err=True)
+        return
+    typer.echo(
+        f"artifacts: {artifacts.repo.describe()} ({build_id}/); "
+        f"`clusterforge artifacts ls {build_id}`",
+        err=True,
+    )
 
 
 @app.command()

@@ -18,6 +18,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -245,6 +246,23 @@ class RemoteEngine:
                         )
         except httpx.HTTPError as err:
             raise OperationFailed(f"log stream from {self.server} broke: {err}") from None
+
+    def artifacts(self, build_id: str, node: str | None = None) -> builtins.list[dict[str, Any]]:
+        """The build's stored artifacts (``path``, ``size``), or one node's."""
+        params = {"node": node} if node else {}
+        answer = self._object("GET", f"/api/v1/builds/{build_id}/artifacts", params=params)
+        return list(answer.get("artifacts", []))
+
+    @contextmanager
+    def artifact(self, build_id: str, path: str) -> Iterator[Iterator[bytes]]:
+        """One artifact's bytes, streamed in chunks."""
+        url = f"/api/v1/builds/{build_id}/artifacts/{path}"
+        try:
+            with self.client.stream("GET", url, timeout=_TIMEOUT) as response:
+                _raise_for(response)
+                yield response.iter_bytes(256 * 1024)
+        except httpx.HTTPError as err:
+            raise OperationFailed(f"artifact download from {self.server} broke: {err}") from None
 
     def retry(self, workflow_id: str, *, detach: bool = True) -> WorkflowView:
         del detach  # the server runs it

@@ -17,6 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from clusterforge.stages.build_artifacts import BuildArtifacts
     from clusterforge.stages.pipeline import STAGES, BuildRecord, ClusterSummary, Pipeline
     from clusterforge.stages.summary import build_summary
 
@@ -26,6 +27,7 @@ _LAZY = {
     "ClusterSummary": "clusterforge.stages.pipeline",
     "Pipeline": "clusterforge.stages.pipeline",
     "build_summary": "clusterforge.stages.summary",
+    "BuildArtifacts": "clusterforge.stages.build_artifacts",
 }
 
 
@@ -35,4 +37,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["STAGES", "BuildRecord", "ClusterSummary", "Pipeline", "build_summary"]
+__all__ = ["STAGES", "BuildArtifacts", "BuildRecord", "ClusterSummary", "Pipeline", "build_summary"]

@@ -73,9 +73,10 @@ def kubeconfig_path(name: str, provider: str = "kwok") -> Path:
 
 def aws_plan(spec: ClusterSpec) -> list[str]:
     """The aws stacks and change sets a build of ``spec`` would deploy (nothing is called)."""
-    from clusterforge.stages.steps.aws import plan_lines
+    from clusterforge.providers import aws
+    from clusterforge.stages.eks import eks_cluster
 
-    return plan_lines(spec)
+    return aws.plan_lines(eks_cluster(spec))
 
 
 def aws_token(cluster: str, region: str, role_arn: str | None = None) -> str:

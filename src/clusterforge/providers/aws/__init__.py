@@ -28,7 +28,7 @@ from clusterforge.providers.aws._cluster import (
     run_check,
     token,
 )
-from clusterforge.providers.aws._errors import redact
+from clusterforge.providers.aws._errors import NO_CREDENTIALS, redact
 from clusterforge.providers.aws._model import (
     LOG_TYPES,
     EksCluster,
@@ -40,7 +40,7 @@ from clusterforge.providers.aws._model import (
 )
 from clusterforge.providers.aws._plan import plan_lines
 from clusterforge.providers.aws._preflight import CHECKS
-from clusterforge.providers.aws._session import MAX_ATTEMPTS, NO_CREDENTIALS, Aws
+from clusterforge.providers.aws._session import MAX_ATTEMPTS, Aws
 from clusterforge.providers.aws._stacks import DeployResult
 from clusterforge.providers.aws._templates import (
     control_plane_template,

@@ -15,6 +15,12 @@ from contextlib import contextmanager
 
 from clusterforge.errors import OperationFailed
 
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE "
+    "for a profile of ~/.aws/config (`aws configure`, or `aws sso login --profile NAME`), or run "
+    "where an instance or container role provides them"
+)
+
 _SECRETS = (
     # Query-string credentials of presigned URLs, and the EKS token built from one.
     (re.compile(r"(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s\"']+", re.I), r"\1***"),
@@ -52,8 +58,6 @@ def error_code(err: BaseException) -> str:
 def aws_call(doing: str) -> Iterator[None]:
     """Run AWS calls; a failure becomes one redacted OperationFailed about ``doing``."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
-    from clusterforge.providers.aws._session import NO_CREDENTIALS
 
     try:
         yield

@@ -21,17 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clusterforge.errors import OperationFailed
+from clusterforge.providers.aws._errors import NO_CREDENTIALS
 
 #: Attempts per AWS call (the first one included) before a throttled call fails.
 MAX_ATTEMPTS = 8
 #: How the steps name themselves to AWS (visible in CloudTrail as the role session).
 SESSION_NAME = "clusterforge"
-
-NO_CREDENTIALS = (
-    "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE "
-    "for a profile of ~/.aws/config (`aws configure`, or `aws sso login --profile NAME`), or run "
-    "where an instance or container role provides them"
-)
 
 
 def client_config() -> Any:

@@ -1,0 +1,81 @@
+"""The local repository: atomic objects, listings, and keys kept inside its directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from clusterforge.engine.artifacts import (
+    ArtifactMissing,
+    LocalRepository,
+    UnsafeKey,
+    get_path,
+    put_bytes,
+    put_path,
+)
+
+
+def test_objects_are_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    repo = LocalRepository("local", tmp_path / "repo")
+    put_bytes(repo, "wf/pod/a.txt", b"hello")
+    with repo.reader("wf/pod/a.txt") as stream:
+        assert stream.read() == b"hello"
+
+    class Boom(Exception):
+        pass
+
+    def write_half() -> None:
+        with repo.writer("wf/pod/b.txt") as out:
+            out.write(b"half")
+            raise Boom
+
+    with pytest.raises(Boom):
+        write_half()
+    assert not repo.exists("wf/pod/b.txt")
+    assert [o.key for o in repo.list("wf/")] == ["wf/pod/a.txt"]
+    assert sorted(os.listdir(tmp_path / "repo" / "wf" / "pod")) == ["a.txt"]
+
+
+def test_keys_cannot_leave_the_directory(tmp_path: Path) -> None:
+    repo = LocalRepository("local", tmp_path / "repo")
+    with pytest.raises(UnsafeKey):
+        put_bytes(repo, "../outside", b"x")
+    (tmp_path / "repo").mkdir()
+    os.symlink(tmp_path, tmp_path / "repo" / "planted")
+    with pytest.raises(UnsafeKey, match="outside the repository"):
+        put_bytes(repo, "planted/evil", b"x")
+    assert not (tmp_path / "evil").exists()
+
+
+def test_a_directory_without_archiving_is_one_object_per_file(tmp_path: Path) -> None:
+    source = tmp_path / "out"
+    (source / "sub").mkdir(parents=True)
+    (source / "a.txt").write_text("a")
+    (source / "sub" / "b.txt").write_text("b")
+    repo = LocalRepository("local", tmp_path / "repo")
+    put_path(repo, "wf/pod/out", source, archived=False)
+    assert [o.key for o in repo.list("wf/pod/out/")] == ["wf/pod/out/a.txt", "wf/pod/out/sub/b.txt"]
+    get_path(repo, "wf/pod/out", tmp_path / "back")
+    assert (tmp_path / "back" / "sub" / "b.txt").read_text() == "b"
+    get_path(repo, "wf/pod/out", tmp_path / "only-b", sub_path="sub/b.txt")
+    assert (tmp_path / "only-b").read_text() == "b"
+
+
+def test_an_archived_directory_comes_back_at_any_path_with_mode(tmp_path: Path) -> None:
+    source = tmp_path / "out"
+    source.mkdir()
+    (source / "x.sh").write_text("echo\n")
+    repo = LocalRepository("local", tmp_path / "repo")
+    put_path(repo, "wf/pod/out.tgz", source, archived=True)
+    get_path(repo, "wf/pod/out.tgz", tmp_path / "elsewhere" / "dir", mode=0o700)
+    assert (tmp_path / "elsewhere" / "dir" / "x.sh").read_text() == "echo\n"
+    assert os.stat(tmp_path / "elsewhere" / "dir" / "x.sh").st_mode & 0o777 == 0o700
+
+
+def test_a_missing_key_is_reported_as_missing(tmp_path: Path) -> None:
+    repo = LocalRepository("local", tmp_path / "repo")
+    with pytest.raises(ArtifactMissing, match="no artifact 'nope'"):
+        get_path(repo, "nope", tmp_path / "x")
+    assert not (tmp_path / "x").exists()
