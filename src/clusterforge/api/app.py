@@ -105,10 +105,21 @@ def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI
         on_reject=lambda path: services.metrics.rejected_path(path, "too_large"),
     )
 
-    from clusterforge.api import routes_builds, routes_events, routes_health, routes_streams
+    from clusterforge.api import (
+        routes_builds,
+        routes_events,
+        routes_health,
+        routes_reports,
+        routes_session,
+        routes_streams,
+    )
 
     app.include_router(routes_builds.router)
     app.include_router(routes_events.router)
     app.include_router(routes_streams.router)
     app.include_router(routes_health.router)
+    app.include_router(routes_session.router)
+    app.include_router(routes_reports.router)
+    for mount in settings.mounts:
+        mount(app)
     return app

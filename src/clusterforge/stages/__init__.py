@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from clusterforge.stages.pipeline import STAGES, BuildRecord, ClusterSummary, Pipeline
-    from clusterforge.stages.summary import build_summary
+    from clusterforge.stages.summary import REPORT_FILES, build_summary, validation_report
 
 _LAZY = {
     "STAGES": "clusterforge.stages.pipeline",
@@ -26,6 +26,8 @@ _LAZY = {
     "ClusterSummary": "clusterforge.stages.pipeline",
     "Pipeline": "clusterforge.stages.pipeline",
     "build_summary": "clusterforge.stages.summary",
+    "REPORT_FILES": "clusterforge.stages.summary",
+    "validation_report": "clusterforge.stages.summary",
 }
 
 
@@ -35,4 +37,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["STAGES", "BuildRecord", "ClusterSummary", "Pipeline", "build_summary"]
+__all__ = [
+    "REPORT_FILES",
+    "STAGES",
+    "BuildRecord",
+    "ClusterSummary",
+    "Pipeline",
+    "build_summary",
+    "validation_report",
+]
