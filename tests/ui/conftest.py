@@ -92,9 +92,11 @@ class Served:
     port: int
     public_reads: bool
     process: subprocess.Popen[bytes] | None = None
+    extra_env: dict[str, str] | None = None
 
     def start(self) -> None:
         env = {**os.environ, "CLUSTERFORGE_HOME": str(self.home), "CLUSTERFORGE_TOKENS": TOKEN}
+        env.update(self.extra_env or {})
         argv = [sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(self.port),
                 "--sensor-dir", str(self.sensors), "--workers", "4",
                 "--rate-limit", "0"]  # fmt: skip
@@ -140,10 +142,11 @@ class Served:
             return str(answer.json()["id"])
 
 
-def _serve(tmp: Path, public_reads: bool) -> Iterator[Served]:
+def serve_in(tmp: Path, public_reads: bool, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """A started server with its state under ``tmp``, stopped when the caller is done."""
     port = _free_port()
     served = Served(f"http://127.0.0.1:{port}", tmp / "home", write_sensor(tmp / "sensors").parent,
-                    port, public_reads)  # fmt: skip
+                    port, public_reads, extra_env=env)  # fmt: skip
     served.home.mkdir(parents=True)
     served.start()
     try:
@@ -154,12 +157,12 @@ def _serve(tmp: Path, public_reads: bool) -> Iterator[Served]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    yield from _serve(tmp_path_factory.mktemp("ui"), public_reads=False)
+    yield from serve_in(tmp_path_factory.mktemp("ui"), public_reads=False)
 
 
 @pytest.fixture(scope="module")
 def public_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    yield from _serve(tmp_path_factory.mktemp("ui-public"), public_reads=True)
+    yield from serve_in(tmp_path_factory.mktemp("ui-public"), public_reads=True)
 
 
 @pytest.fixture(scope="module")

@@ -214,3 +214,43 @@ def test_builds_filter_by_phase_and_page(page: Any, server: Served) -> None:
     shown = page.locator("td[data-col=phase]").count()
     assert shown >= min(len(finished), 1)
     assert re.match(r"\d+–\d+", page.text_content(".bar span.muted") or "")
+
+
+def test_a_pasted_spec_with_mistakes_shows_each_problem_at_its_field(
+    page: Any, server: Served
+) -> None:
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/#/new")
+    spec = page.input_value("#spec").replace('"desired": 2', '"desired": -1')
+    page.fill("#spec", spec)
+    page.click("button:text-is('Start build')")
+    problem = page.locator("#spec-problems li[data-field='spec.nodeGroups[0].desired']")
+    problem.wait_for()
+    assert "line" in (problem.text_content() or "")
+    with server.client() as client:
+        assert client.get("/api/v1/builds", params={"stage": "build"}).json()["items"] == []
+
+
+def test_the_graph_works_from_the_keyboard_and_stages_collapse(page: Any, server: Served) -> None:
+    build = server.trigger(**{"sentence-fails": "no"})
+    sign_in(page, server.url)
+    open_build(page, server, build)
+    page.wait_for_selector(".status .phase:has-text('Succeeded')", timeout=30_000)
+    page.focus("canvas#graph")
+    page.keyboard.press("Home")
+    first = page.text_content("#node-panel h2")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function(
+        "(first) => document.querySelector('#node-panel h2').textContent !== first", arg=first
+    )
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#node-panel p:has-text('Select a node')")
+    shown = int(page.get_attribute("canvas#graph", "data-nodes") or 0)
+    page.click(".group-toggle[data-stage='preflight']")
+    page.wait_for_selector(".group-toggle[data-stage='preflight'][aria-pressed='false']")
+    folded = int(page.get_attribute("canvas#graph", "data-nodes") or 0)
+    assert folded < shown  # the stage's tasks, loop items and attempts became one node
+    page.click(".group-toggle[data-stage='preflight']")
+    page.wait_for_function(
+        f"() => document.querySelector('canvas#graph').dataset.nodes === '{shown}'"
+    )

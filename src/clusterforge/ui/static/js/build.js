@@ -56,6 +56,7 @@ export function renderBuild(main, buildId) {
   worker.onmessage = (event) => {
     const layout = event.data;
     if (layout.seq !== state.seq) return;
+    performance.measure('cf-layout', {start: performance.now() - layout.ms, duration: layout.ms});
     graph.setData(state.nodes, layout);
     drawGroups(layout);
   };
@@ -82,7 +83,9 @@ export function renderBuild(main, buildId) {
 
   async function load() {
     try {
+      const asked = performance.now();
       state.doc = await api(`/api/v1/builds/${encodeURIComponent(buildId)}`);
+      performance.measure('cf-doc-fetch', {start: asked, end: performance.now()});
     } catch (err) {
       status.textContent = err.message;
       return;

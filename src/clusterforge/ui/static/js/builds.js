@@ -8,8 +8,8 @@ const PAGE = 25;
 
 const COLUMNS = [
   {key: 'id', label: 'Build', cell: (b) => h('a', {href: buildHref(b.id)}, b.id)},
-  {key: 'cluster', label: 'Cluster', cell: (b) => (b.labels || {})['clusterforge.dev/cluster'] || '—'},
-  {key: 'stage', label: 'Stage', cell: (b) => (b.labels || {})['clusterforge.dev/stage'] || (b.labels || {})['clusterforge.dev/sensor'] || 'workflow'},
+  {key: 'cluster', label: 'Cluster', cell: (b) => b.cluster || '—'},
+  {key: 'stage', label: 'Stage', cell: (b) => b.stage || (b.labels || {})['clusterforge.dev/sensor'] || 'workflow'},
   {key: 'phase', label: 'Phase', cell: (b) => phaseBadge(b.phase)},
   {key: 'created', label: 'Created', cell: (b) => ago(b.createdAt)},
   {key: 'duration', label: 'Duration', cell: (b) => duration(b.startedAt, b.finishedAt)},

@@ -42,6 +42,7 @@ export class GraphView {
     this.layout = layout;
     this.index = new Map(layout.ids.map((id, i) => [id, i]));
     this.selected = selectedId && this.index.has(selectedId) ? this.index.get(selectedId) : -1;
+    this.canvas.dataset.nodes = String(layout.ids.length);
     if (!this.fitted) { this.fit(); this.fitted = true; }
     this.request();
   }
