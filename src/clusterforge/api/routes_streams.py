@@ -89,6 +89,25 @@ async def _follow(services: Services, build_id: str, after: int) -> AsyncIterato
         await asyncio.sleep(services.settings.poll_interval)
 
 
+def _resume_at(last_event_id: str | None, after: int | None) -> int | None:
+    """Where a stream resumes: the ``Last-Event-ID`` header wins over ``?after=``."""
+    if not last_event_id:
+        return after
+    if not last_event_id.strip().isdigit():
+        raise ApiError(
+            400, "bad_request", "Last-Event-ID must be a sequence number", field="Last-Event-ID"
+        )
+    return int(last_event_id.strip())
+
+
+def _event_stream(events: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
 @router.get(
     "/builds/{build_id}/events",
     responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
@@ -102,18 +121,7 @@ async def build_events(
 ) -> StreamingResponse:
     """Server-sent events: every node phase change of the build, in order, until it ends."""
     await run_in_threadpool(services.engine.get, build_id)  # 404 before the stream starts
-    start = after
-    if last_event_id:
-        if not last_event_id.strip().isdigit():
-            raise ApiError(
-                400, "bad_request", "Last-Event-ID must be a sequence number", field="Last-Event-ID"
-            )
-        start = int(last_event_id.strip())
-    return StreamingResponse(
-        _follow(services, build_id, start),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return _event_stream(_follow(services, build_id, _resume_at(last_event_id, after) or 0))
 
 
 async def _changes(services: Services, after: int | None) -> AsyncIterator[str]:
@@ -143,17 +151,7 @@ async def changes(
 ) -> StreamingResponse:
     """Server-sent events naming the workflows that changed, for live lists (the fleet,
     the builds page): ``event: changed`` with ``{"workflows": [ids]}``."""
-    if last_event_id:
-        if not last_event_id.strip().isdigit():
-            raise ApiError(
-                400, "bad_request", "Last-Event-ID must be a sequence number", field="Last-Event-ID"
-            )
-        after = int(last_event_id.strip())
-    return StreamingResponse(
-        _changes(services, after),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return _event_stream(_changes(services, _resume_at(last_event_id, after)))
 
 
 def _log_lines(
