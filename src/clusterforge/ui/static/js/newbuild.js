@@ -7,7 +7,7 @@ const EXAMPLE = {
   apiVersion: 'clusterforge.dev/v1alpha1',
   kind: 'Cluster',
   metadata: {name: 'dev'},
-  spec: {provider: {type: 'kwok'}, kubernetesVersion: '1.34', nodeGroups: [{name: 'workers', desired: 2}]},
+  spec: {provider: {type: 'kwok'}, kubernetesVersion: '1.34', nodeGroups: [{name: 'workers', instanceType: 'm5.large', desired: 2}]},
 };
 
 export function renderNewBuild(main) {

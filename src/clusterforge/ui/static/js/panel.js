@@ -1,12 +1,17 @@
 // The side panel of the selected node: phase, timing, parameters, every
 // attempt (exit code, message, start/finish) and its logs, following live.
-import {clear, duration, h, phaseBadge} from './dom.js';
+import {append, clear, duration, h, phaseBadge} from './dom.js';
 
 const MAX_LOG_LINES = 5000;
 
 function params(list) {
   if (!list || !list.length) return h('p', {class: 'muted'}, 'none');
   return h('dl', {class: 'params'}, list.flatMap((p) => [h('dt', {}, p.name), h('dd', {}, h('code', {}, p.value ?? p.default ?? ''))]));
+}
+
+/** The time of day of an ISO timestamp (UTC), full stamp in the title. */
+function clock(iso) {
+  return iso ? h('time', {datetime: iso, title: iso}, iso.slice(11, 19)) : '';
 }
 
 function attemptsOf(nodes, node) {
@@ -40,23 +45,23 @@ export class NodePanel {
     if (node.outputs && node.outputs.result !== undefined) outputs.push({name: 'result', value: node.outputs.result});
     if (node.outputs && node.outputs.exitCode !== undefined) outputs.push({name: 'exitCode', value: node.outputs.exitCode});
     const attempts = attemptsOf(nodes, node);
-    clear(this.el).append(
+    append(clear(this.el), [
       h('h2', {}, node.displayName),
       h('p', {}, phaseBadge(node.phase), ' ', h('span', {class: 'muted'}, `${node.type}${node.templateName ? ` · template ${node.templateName}` : ''}`)),
       node.message ? h('p', {class: node.phase === 'Skipped' || node.phase === 'Omitted' ? 'reason' : 'message'}, node.phase === 'Skipped' || node.phase === 'Omitted' ? 'Reason: ' : '', node.message) : null,
-      h('p', {class: 'muted'}, node.startedAt ? `started ${node.startedAt}${node.finishedAt ? `, finished ${node.finishedAt}` : ''} · ${duration(node.startedAt, node.finishedAt)}` : 'not started'),
+      h('p', {class: 'muted'}, node.startedAt ? `started ${node.startedAt.replace('T', ' ')}${node.finishedAt ? `, finished ${node.finishedAt.slice(11)}` : ''} · ${duration(node.startedAt, node.finishedAt)}` : 'not started'),
       h('h3', {}, 'Inputs'), params(inputs),
       h('h3', {}, 'Outputs'), params(outputs),
       attempts.length ? h('h3', {}, `Attempts (${attempts.length})`) : null,
       attempts.length ? h('table', {class: 'grid attempts'},
-        h('thead', {}, h('tr', {}, ['#', 'Phase', 'Exit', 'Message', 'Started', 'Finished'].map((t) => h('th', {scope: 'col'}, t)))),
+        h('thead', {}, h('tr', {}, ['#', 'Phase', 'Exit', 'Message', 'Started (UTC)', 'Finished'].map((t) => h('th', {scope: 'col'}, t)))),
         h('tbody', {}, attempts.map((a, i) => h('tr', {},
           h('td', {}, String(i + 1)), h('td', {}, phaseBadge(a.phase)),
           h('td', {}, (a.outputs && a.outputs.exitCode) ?? ''), h('td', {}, a.message || ''),
-          h('td', {}, a.startedAt || ''), h('td', {}, a.finishedAt || ''))))) : null,
+          h('td', {}, clock(a.startedAt)), h('td', {}, clock(a.finishedAt)))))) : null,
       attempts.length || node.type === 'Pod' ? h('h3', {}, 'Logs') : null,
       attempts.length || node.type === 'Pod' ? logBox : null,
-    );
+    ]);
     if (!again && (attempts.length || node.type === 'Pod')) this.followLogs(id, logBox);
   }
 
