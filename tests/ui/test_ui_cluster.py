@@ -3,7 +3,8 @@
 One build of a small kwok cluster started from the UI's own "New build" form,
 with one validation sentence that cannot hold; then the fleet, the stage
 groups, a skipped add-on's reason, the failing sentence in the report table
-with its downloads, and a teardown confirmed by typing the cluster's name.
+with its downloads, one stage re-run, and a teardown confirmed by typing the
+cluster's name.
 """
 
 from __future__ import annotations
@@ -70,9 +71,16 @@ def test_a_kwok_build_from_the_form_to_the_teardown(page: Any, kwok_server: Serv
     assert "kwok" in text
     assert "general×2" in text
     assert "1 failing" in text
-    # tear down: the dialog names the cluster and waits for its name
+    # re-run one stage from the build page: a new build of that stage opens
     fleet_row.locator("a").first.click()
     page.wait_for_selector("canvas#graph[data-drawn]")
+    first_build = page.url
+    page.select_option("select[aria-label='Stage to re-run']", "validation")
+    page.click("button:text-is('Re-run stage')")
+    page.wait_for_function("(before) => location.href !== before", arg=first_build)
+    page.wait_for_selector("text=stage validation")
+    page.wait_for_selector(".status .phase:has-text('Failed')", timeout=600_000)
+    # tear down: the dialog names the cluster and waits for its name
     page.click("button:text-is('Tear down…')")
     page.wait_for_selector(f"dialog h2:has-text('{CLUSTER}')")
     confirm = page.locator(f"dialog button:text-is('Tear down {CLUSTER}')")

@@ -2,16 +2,16 @@
 // stage, tear the cluster down (after typing its name). Signed-out readers of
 // a --public-reads server see the buttons disabled, with the reason.
 import {api} from './api.js';
-import {h, toast} from './dom.js';
+import {buildHref, h, toast} from './dom.js';
 
 const STAGES = ['preflight', 'core', 'addons', 'validation'];
 const DONE = new Set(['Succeeded', 'Failed', 'Error']);
 
 async function act(label, path, options, reload) {
   try {
-    await api(path, options);
+    const answer = await api(path, options);
     toast(`${label}: accepted`);
-    reload();
+    reload(answer);
   } catch (err) {
     toast(`${label} refused: ${err.message}`, 'error');
   }
@@ -55,11 +55,11 @@ export function actionBar(el, {buildId, doc, session, reload}) {
   if (cluster) {
     const stage = h('select', {'aria-label': 'Stage to re-run', disabled: !canAct}, STAGES.map((s) => h('option', {value: s}, s)));
     items.push(h('span', {class: 'rerun'}, stage, button('Re-run stage', () =>
-      act(`Re-run ${stage.value}`, `/api/v1/clusters/${encodeURIComponent(cluster)}/stages/${stage.value}`, {method: 'POST'}, () => {
-        location.hash = '#/builds';
+      act(`Re-run ${stage.value}`, `/api/v1/clusters/${encodeURIComponent(cluster)}/stages/${stage.value}`, {method: 'POST'}, (answer) => {
+        location.hash = buildHref(answer.id);
       }))));
     items.push(button('Tear down…', () => confirmTeardown(cluster, () =>
-      act(`Tear down ${cluster}`, `/api/v1/clusters/${encodeURIComponent(cluster)}`, {method: 'DELETE'}, () => { location.hash = '#/builds'; })), {cls: 'danger'}));
+      act(`Tear down ${cluster}`, `/api/v1/clusters/${encodeURIComponent(cluster)}`, {method: 'DELETE'}, (answer) => { location.hash = buildHref(answer.id); })), {cls: 'danger'}));
   }
   if (!canAct) items.push(h('a', {href: `#/login/${encodeURIComponent(location.hash)}`}, 'Sign in to act'));
   el.replaceChildren(...items);

@@ -180,6 +180,29 @@ export class GraphView {
     return best;
   }
 
+  /** Far out, nodes are coloured blocks: one path per phase colour, one fill each. */
+  drawBlocks(vx0, vy0, vx1, vy1) {
+    const ctx = this.ctx, L = this.layout, W = L.W, H = L.H;
+    const paths = {};
+    for (let i = 0; i < L.ids.length; i++) {
+      const x = L.x[i], y = L.y[i];
+      if (x + W < vx0 || x > vx1 || y + H < vy0 || y > vy1) continue;
+      const n = this.nodes[L.ids[i]];
+      if (!n) continue;
+      const cls = phaseOf(n.phase)[1];
+      (paths[cls] ||= new Path2D()).rect(x, y, W, H);
+    }
+    for (const [cls, path] of Object.entries(paths)) {
+      ctx.fillStyle = COLORS[cls];
+      ctx.fill(path);
+    }
+    if (this.selected >= 0) {
+      ctx.strokeStyle = '#f0f6fc';
+      ctx.lineWidth = 3 / this.k;
+      ctx.strokeRect(L.x[this.selected], L.y[this.selected], W, H);
+    }
+  }
+
   draw() {
     const t0 = performance.now();
     const ctx = this.ctx, L = this.layout;
@@ -221,14 +244,14 @@ export class GraphView {
     const small = k * H < 4;
     ctx.font = '13px system-ui, sans-serif';
     ctx.textBaseline = 'middle';
-    for (let i = 0; i < L.ids.length; i++) {
+    if (small) this.drawBlocks(vx0, vy0, vx1, vy1);
+    for (let i = 0; !small && i < L.ids.length; i++) {
       const x = L.x[i], y = L.y[i];
       if (x + W < vx0 || x > vx1 || y + H < vy0 || y > vy1) continue;
       const n = this.nodes[L.ids[i]];
       if (!n) continue;
       const [icon, cls] = phaseOf(n.phase);
       const color = COLORS[cls];
-      if (small) { ctx.fillStyle = color; ctx.fillRect(x, y, W, H); continue; }
       ctx.fillStyle = '#0d1117';
       ctx.fillRect(x, y, W, H);
       ctx.fillStyle = color;
