@@ -485,5 +485,7 @@ def _workflow(row: sqlite3.Row) -> WorkflowRecord:
 def _node(row: sqlite3.Row) -> NodeRecord:
     data = dict(row)
     for key in _NODE_JSON:
-        data[key] = json.loads(data[key])
+        text = data[key]
+        # most nodes have no children, inputs or outputs: skip the decoder for those
+        data[key] = [] if text == "[]" else {} if text == "{}" else json.loads(text)
     return NodeRecord(**data)
