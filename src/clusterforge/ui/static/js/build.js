@@ -9,6 +9,7 @@ import {debounce, LiveStream, liveIndicator} from './live.js';
 import {NodePanel} from './panel.js';
 import {renderReport} from './report.js';
 import {actionBar} from './actions.js';
+import {takeEarly} from './prefetch.js';
 
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);
 
@@ -83,9 +84,11 @@ export function renderBuild(main, buildId) {
 
   async function load() {
     try {
+      const early = takeEarly(buildId);
+      const doc = early ? await early.catch(() => null) : null; // refused before sign-in: ask again
       const asked = performance.now();
-      state.doc = await api(`/api/v1/builds/${encodeURIComponent(buildId)}`);
-      performance.measure('cf-doc-fetch', {start: asked, end: performance.now()});
+      state.doc = doc || await api(`/api/v1/builds/${encodeURIComponent(buildId)}`);
+      if (!doc) performance.measure('cf-doc-fetch', {start: asked, end: performance.now()});
     } catch (err) {
       status.textContent = err.message;
       return;

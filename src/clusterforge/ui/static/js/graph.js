@@ -43,6 +43,7 @@ export class GraphView {
     this.index = new Map(layout.ids.map((id, i) => [id, i]));
     this.selected = selectedId && this.index.has(selectedId) ? this.index.get(selectedId) : -1;
     this.canvas.dataset.nodes = String(layout.ids.length);
+    this.fans = fansOf(layout);
     if (!this.fitted) { this.fit(); this.fitted = true; }
     this.request();
   }
@@ -228,14 +229,25 @@ export class GraphView {
         ctx.fillText(`${g.collapsed ? '▸' : '▾'} stage ${n ? n.displayName : ''}${g.collapsed ? ' (collapsed)' : ''}`, g.x0 - 4, g.y0 - 12);
       }
     }
-    // edges (one path)
+    // edges: far out, a wide fan is one translucent wedge instead of thousands of
+    // lines (software raster of those took seconds); near, every edge in view
+    const far = k * W < 12;
+    if (far && this.fans.wedges.length) {
+      ctx.beginPath();
+      for (const [ax, ay, bx0, bx1, by] of this.fans.wedges) {
+        ctx.moveTo(ax, ay); ctx.lineTo(bx0, by); ctx.lineTo(bx1, by); ctx.closePath();
+      }
+      ctx.fillStyle = 'rgba(72, 79, 88, 0.55)';
+      ctx.fill();
+    }
     ctx.beginPath();
     ctx.strokeStyle = '#484f58';
     ctx.lineWidth = 1 / k;
     for (let e = 0; e < L.from.length; e++) {
+      if (far && this.fans.bundled[e]) continue;
       const a = L.from[e], b = L.to[e];
       const ax = L.x[a] + W / 2, ay = L.y[a] + H, bx = L.x[b] + W / 2, by = L.y[b];
-      if ((ax < vx0 && bx < vx0) || (ax > vx1 && bx > vx1) || (ay < vy0 && by < vy0) || (ay > vy1 && by > vy1)) continue;
+      if (!crosses(ax, ay, bx, by, vx0, vy0, vx1, vy1)) continue;
       ctx.moveTo(ax, ay); ctx.lineTo(bx, by);
     }
     ctx.stroke();
@@ -279,6 +291,56 @@ export class GraphView {
       this.canvas.dataset.drawn = String(L.ids.length);
     }
   }
+}
+
+const FAN = 16;
+
+/**
+ * The wide fans of a layout: every edge of a node with FAN or more edges out
+ * (or in) is "bundled", and each such node gets one wedge from its anchor to
+ * the span of the nodes at the other end.
+ */
+function fansOf(L) {
+  const n = L.ids.length, outs = new Int32Array(n), ins = new Int32Array(n);
+  for (let e = 0; e < L.from.length; e++) { outs[L.from[e]]++; ins[L.to[e]]++; }
+  const bundled = new Uint8Array(L.from.length);
+  const spans = new Map(); // key: node*2 (+1 for fan-in) → [x0, x1, y]
+  for (let e = 0; e < L.from.length; e++) {
+    const a = L.from[e], b = L.to[e];
+    if (outs[a] >= FAN) grow(spans, a * 2, L.x[b] + L.W / 2, L.y[b], Math.min);
+    else if (ins[b] >= FAN) grow(spans, b * 2 + 1, L.x[a] + L.W / 2, L.y[a] + L.H, Math.max);
+    else continue;
+    bundled[e] = 1;
+  }
+  const wedges = [];
+  for (const [key, [x0, x1, y]] of spans) {
+    const i = key >> 1;
+    wedges.push(key & 1 ? [L.x[i] + L.W / 2, L.y[i], x0, x1, y] : [L.x[i] + L.W / 2, L.y[i] + L.H, x0, x1, y]);
+  }
+  return {bundled, wedges};
+}
+
+function grow(spans, key, x, y, pick) {
+  const span = spans.get(key);
+  if (!span) { spans.set(key, [x, x, y]); return; }
+  span[0] = Math.min(span[0], x); span[1] = Math.max(span[1], x); span[2] = pick(span[2], y);
+}
+
+/**
+ * Whether the segment a→b passes through the view (Liang–Barsky): a fan-out's
+ * long edges all have bounding boxes that span the view, but few cross it.
+ */
+function crosses(ax, ay, bx, by, x0, y0, x1, y1) {
+  if ((ax < x0 && bx < x0) || (ax > x1 && bx > x1) || (ay < y0 && by < y0) || (ay > y1 && by > y1)) return false;
+  const dx = bx - ax, dy = by - ay;
+  let t0 = 0, t1 = 1;
+  const edge = (p, q) => {
+    if (p === 0) return q >= 0;
+    const r = q / p;
+    if (p < 0) { if (r > t1) return false; if (r > t0) t0 = r; } else { if (r < t0) return false; if (r < t1) t1 = r; }
+    return true;
+  };
+  return edge(-dx, ax - x0) && edge(dx, x1 - ax) && edge(-dy, ay - y0) && edge(dy, y1 - ay);
 }
 
 function clip(ctx, text, width) {

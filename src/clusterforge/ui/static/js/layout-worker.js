@@ -1,9 +1,10 @@
 // The build graph's layout, off the main thread: Argo's status tree + the
 // templates' dependencies become edges, then a layered (Sugiyama-style)
 // layout — longest-path layers, barycentre ordering inside each layer, rows
-// centred — in O(nodes + edges), so 20,000 nodes lay out in tens of ms.
+// centred, layers wider than ROW wrapped — in O(nodes + edges) plus one sort
+// per layer, so 20,000 nodes lay out in tens of ms.
 
-const W = 184, H = 38, GAP_X = 22, GAP_Y = 58;
+const W = 184, H = 38, GAP_X = 22, GAP_Y = 58, ROW = 100, WRAP_GAP = 14;
 const LEAF = new Set(['Pod', 'Skipped', 'Suspend']);
 const OWNERS = new Set(['Retry', 'TaskGroup', 'StepGroup']);
 const NAME = /([A-Za-z0-9][A-Za-z0-9_-]*)(?:\.[A-Za-z]+)?/g;
@@ -171,17 +172,22 @@ function layout({doc, collapsed}) {
     if (!stageRank.has(s)) stageRank.set(s, stageRank.size);
     return stageRank.get(s);
   };
+  // A layer wider than ROW nodes (a big fan-out) wraps onto several rows, so a
+  // 20,000-item loop is a block, not a strip 4 million pixels wide.
   const x = new Float32Array(n), y = new Float32Array(n);
-  layers.forEach((row, l) => {
+  let top = 0;
+  layers.forEach((row) => {
     if (!row) return;
     const key = row.map((i) => [rankOf(i), cnt[i] ? sum[i] / cnt[i] : 0, i]);
     key.sort((p, q) => p[0] - q[0] || p[1] - q[1] || p[2] - q[2]);
+    const width = Math.min(key.length, ROW);
     key.forEach(([, , i], k) => {
-      pos[i] = k - (key.length - 1) / 2;
+      pos[i] = (k % ROW) - (width - 1) / 2;
       x[i] = pos[i] * (W + GAP_X);
-      y[i] = l * (H + GAP_Y);
+      y[i] = top + Math.floor(k / ROW) * (H + WRAP_GAP);
       for (let e = outStart[i]; e < outStart[i + 1]; e++) { sum[outList[e]] += pos[i]; cnt[outList[e]]++; }
     });
+    top += Math.ceil(key.length / ROW) * (H + WRAP_GAP) - WRAP_GAP + GAP_Y;
   });
   // stage boxes
   const boxes = new Map();

@@ -1,5 +1,6 @@
 // The page's entry: session, hash routes, the header. Each route renders into
 // <main> and returns a cleanup function that closes its live streams.
+import './prefetch.js';
 import {canRead, loadSession, logout, session} from './api.js';
 import {clear, h, toast} from './dom.js';
 import {renderLogin} from './login.js';
@@ -13,7 +14,9 @@ let cleanup = null;
 
 function route() {
   const hash = location.hash || '#/fleet';
-  const parts = hash.slice(2).split('/').map(decodeURIComponent);
+  const parts = hash.slice(2).split('/').map((part) => {
+    try { return decodeURIComponent(part); } catch { return part; }
+  });
   return {page: parts[0] || 'fleet', arg: parts[1] || null};
 }
 
@@ -44,10 +47,16 @@ export async function show() {
   for (const link of document.querySelectorAll('nav a')) {
     link.toggleAttribute('aria-current', link.dataset.page === page);
   }
-  if (page !== 'login' && !canRead()) page = 'login';
-  if (page === 'new' && !session.authenticated) page = 'login';
+  let back = page === 'login' ? arg : null;
+  if ((page !== 'login' && !canRead()) || (page === 'new' && !session.authenticated)) {
+    back = location.hash;
+    page = 'login';
+  }
   const pages = {
-    login: () => renderLogin(main, () => { location.hash = arg ? decodeURIComponent(arg) : '#/fleet'; show(); }),
+    login: () => renderLogin(main, () => {
+      const target = back && back.startsWith('#/') && !back.startsWith('#/login') ? back : '#/fleet';
+      if (location.hash === target) show(); else location.hash = target;
+    }),
     fleet: () => renderFleet(main),
     builds: () => (arg ? renderBuild(main, arg) : renderBuilds(main)),
     new: () => renderNewBuild(main),
