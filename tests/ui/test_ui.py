@@ -8,7 +8,10 @@ the page keeps beside it (stage buttons, the node panel, the header) and the
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -254,3 +257,60 @@ def test_the_graph_works_from_the_keyboard_and_stages_collapse(page: Any, server
     page.wait_for_function(
         f"() => document.querySelector('canvas#graph').dataset.nodes === '{shown}'"
     )
+
+
+def _validation_report(artifacts: Path, sentence: str) -> None:
+    """The report the validation stage's own ``report`` step writes, from two checks'
+    results as ``run_validation`` records them (one DETIK sentence failing after 3
+    attempts): what a kwok build produces, without needing the toolchain here."""
+    from dataclasses import asdict
+
+    from clusterforge.spec import load_spec
+    from clusterforge.stages.steps.context import StepContext
+    from clusterforge.stages.steps.validation import CheckResult, report
+
+    checks = artifacts / "validation" / "checks"
+    checks.mkdir(parents=True)
+    message = "found 2 pods named 'metrics-server', expected 3"
+    failing = {"sentence": sentence, "ok": False, "exit_code": 1, "attempts": 3, "message": message}
+    results = [
+        CheckResult("api", "core", "api", True, "the API server answers"),
+        CheckResult(sentence, "sentence", sentence, False, message, [failing]),
+    ]
+    for index, result in enumerate(results):
+        (checks / f"{index}.json").write_text(json.dumps(asdict(result)))
+    spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / "dev-cluster.yaml")
+    assert report(StepContext(spec, artifacts, rerun=False)) is False
+
+
+def test_the_validation_report_shows_the_failing_sentence_and_its_downloads(
+    page: Any, server: Served, tmp_path: Path
+) -> None:
+    from dataclasses import asdict
+
+    from clusterforge.stages import BuildRecord
+    from clusterforge.store import Store
+
+    sentence = "there are 3 pods named 'metrics-server'"
+    build = server.trigger(**{"sentence-fails": "no"})
+    _validation_report(tmp_path / "artifacts", sentence)
+    record = BuildRecord(build, "ui-report", "validation", "Succeeded", time.time(),
+                         artifacts_dir=str(tmp_path / "artifacts"))  # fmt: skip
+    Store(server.home / "state.db").kv_put("builds", build, asdict(record))
+    sign_in(page, server.url)
+    open_build(page, server, build)
+    page.wait_for_selector("#report h2:has-text('1 passed, 1 failed')")
+    row = page.locator("table.report tbody tr", has_text=sentence)
+    cells = [c.strip() for c in row.locator("td").all_text_contents()]
+    assert cells[1].endswith("failed")
+    assert cells[2] == "3"
+    assert "expected 3" in cells[3]
+    for name, expected in (
+        ("JUnit XML", "<testsuite"),
+        ("TAP", "not ok"),
+        ("summary (JSON)", '"failed": 1'),
+    ):
+        href = page.get_attribute(f"a:text-is('{name}')", "href")
+        answer = page.request.get(server.url + str(href))  # the page's own session cookie
+        assert answer.status == 200
+        assert expected in answer.text()
