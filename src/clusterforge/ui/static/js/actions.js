@@ -45,6 +45,11 @@ export function actionBar(el, {buildId, doc, session, reload}) {
   const cluster = labels['clusterforge.dev/cluster'];
   const id = encodeURIComponent(buildId);
   const canAct = session.authenticated;
+  // redrawn only when what it offers changes, so a picked stage or focus survives
+  // the build's updates
+  const key = `${phase}|${canAct}|${cluster}`;
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
   const why = canAct ? null : 'Sign in to act on builds';
   const button = (label, handler, {disabled = false, cls = ''} = {}) =>
     h('button', {type: 'button', class: cls, disabled: !canAct || disabled, title: why, onclick: handler}, label);
@@ -53,7 +58,10 @@ export function actionBar(el, {buildId, doc, session, reload}) {
     button('Stop', () => act('Stop', `/api/v1/builds/${id}/stop`, {method: 'POST'}, reload), {disabled: DONE.has(phase)}),
   ];
   if (cluster) {
+    // the bar is redrawn whenever the build changes: keep the stage the user picked
+    const before = el.querySelector('select');
     const stage = h('select', {'aria-label': 'Stage to re-run', disabled: !canAct}, STAGES.map((s) => h('option', {value: s}, s)));
+    if (before) stage.value = before.value;
     items.push(h('span', {class: 'rerun'}, stage, button('Re-run stage', () =>
       act(`Re-run ${stage.value}`, `/api/v1/clusters/${encodeURIComponent(cluster)}/stages/${stage.value}`, {method: 'POST'}, (answer) => {
         location.hash = buildHref(answer.id);
