@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,25 @@ IMPOSSIBLE = "there are 3 pods named 'no-such-pod'"
 @pytest.fixture(scope="module")
 def kwok_server(tmp_path_factory: pytest.TempPathFactory, tool_path: Path) -> Iterator[Served]:
     env = {"PATH": f"{tool_path}{os.pathsep}{os.environ.get('PATH', '')}"}
-    yield from serve_in(tmp_path_factory.mktemp("ui-kwok"), public_reads=False, env=env)
+    for served in serve_in(tmp_path_factory.mktemp("ui-kwok"), public_reads=False, env=env):
+        try:
+            yield served
+        finally:
+            _tear_down(served)
+
+
+def _tear_down(served: Served) -> None:
+    """However the test ended, the kwok cluster it built does not outlive it."""
+    with served.client() as client:
+        answer = client.delete(f"/api/v1/clusters/{CLUSTER}")
+        if answer.status_code != 202:
+            return  # never built, or already gone
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            doc = client.get(f"/api/v1/builds/{answer.json()['id']}").json()
+            if doc["status"]["phase"] not in ("Pending", "Running"):
+                return
+            time.sleep(1)
 
 
 def _spec() -> dict[str, Any]:
