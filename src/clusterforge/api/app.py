@@ -118,6 +118,8 @@ def create_app(settings: Settings, engine: HostedEngine | None = None) -> FastAP
         routes_builds,
         routes_events,
         routes_health,
+        routes_reports,
+        routes_session,
         routes_streams,
     )
 
@@ -129,4 +131,8 @@ def create_app(settings: Settings, engine: HostedEngine | None = None) -> FastAP
     from clusterforge.api import argo_server
 
     app.include_router(argo_server.router)
+    app.include_router(routes_session.router)
+    app.include_router(routes_reports.router)
+    for mount in settings.mounts:
+        mount(app)
     return app

@@ -8,6 +8,9 @@ where it was; ``event: end`` with the workflow's phase closes the stream once
 the workflow has finished and every event is sent. A ``: keep-alive``
 comment goes out every 15 s of silence so proxies keep the line open.
 
+``GET /api/v1/changes`` is the fleet's feed: which workflows changed since the
+last event id, so a live list refetches only when something happened.
+
 Logs are plain text (``<step>: <line>``) or NDJSON (``?format=ndjson``), and
 ``?follow=true`` keeps streaming until the workflow ends.
 """
@@ -95,6 +98,25 @@ async def _follow(services: Services, build_id: str, after: int) -> AsyncIterato
         await asyncio.sleep(services.settings.poll_interval)
 
 
+def _resume_at(last_event_id: str | None, after: int | None) -> int | None:
+    """Where a stream resumes: the ``Last-Event-ID`` header wins over ``?after=``."""
+    if not last_event_id:
+        return after
+    if not last_event_id.strip().isdigit():
+        raise ApiError(
+            400, "bad_request", "Last-Event-ID must be a sequence number", field="Last-Event-ID"
+        )
+    return int(last_event_id.strip())
+
+
+def _event_stream(events: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
 @router.get(
     "/builds/{build_id}/events",
     responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
@@ -108,18 +130,37 @@ async def build_events(
 ) -> StreamingResponse:
     """Server-sent events: every node phase change of the build, in order, until it ends."""
     await run_in_threadpool(services.engine.get, build_id)  # 404 before the stream starts
-    start = after
-    if last_event_id:
-        if not last_event_id.strip().isdigit():
-            raise ApiError(
-                400, "bad_request", "Last-Event-ID must be a sequence number", field="Last-Event-ID"
-            )
-        start = int(last_event_id.strip())
-    return StreamingResponse(
-        _follow(services, build_id, start),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return _event_stream(_follow(services, build_id, _resume_at(last_event_id, after) or 0))
+
+
+async def _changes(services: Services, after: int | None) -> AsyncIterator[str]:
+    store = services.engine.store
+    if after is None:  # a new follower starts from now
+        after = await run_in_threadpool(store.latest_event)
+    quiet_since = time.monotonic()
+    yield "retry: 1000\n\n"
+    while True:
+        latest, changed = await run_in_threadpool(store.changed_since, after)
+        if changed:
+            after = latest
+            quiet_since = time.monotonic()
+            yield f"id: {after}\nevent: changed\ndata: {json.dumps({'workflows': changed})}\n\n"
+        elif time.monotonic() - quiet_since > _KEEPALIVE:
+            yield ": keep-alive\n\n"
+            quiet_since = time.monotonic()
+        await asyncio.sleep(max(services.settings.poll_interval, 0.25))
+
+
+@router.get("/changes", responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}})
+async def changes(
+    services: ServicesDep,
+    _caller: Reader,
+    after: Annotated[int | None, Query(ge=0, description="Resume after this event id")] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    """Server-sent events naming the workflows that changed, for live lists (the fleet,
+    the builds page): ``event: changed`` with ``{"workflows": [ids]}``."""
+    return _event_stream(_changes(services, _resume_at(last_event_id, after)))
 
 
 def _log_lines(

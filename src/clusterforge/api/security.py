@@ -6,6 +6,10 @@ with ``--public-reads``. A presented token is compared with *every* configured
 token by :func:`hmac.compare_digest`, so neither the comparison nor the number
 of tokens tried depends on how much of a guess was right.
 
+Browsers: a session cookie from ``POST /api/v1/session`` stands for the token
+it was made from; a mutating request made with it alone also needs its CSRF
+header (see :mod:`.sessions`).
+
 Rate limit: on the mutating endpoints, a token bucket per token refills at
 ``rate`` per second up to ``burst``. An empty bucket
 answers 429 with ``Retry-After`` — the whole seconds until one request is
@@ -35,6 +39,7 @@ from typing import TypeVar
 from fastapi import Request
 
 from clusterforge.api.errors import ApiError
+from clusterforge.api.sessions import COOKIE, CSRF_HEADER, Session, SessionSigner
 
 __all__ = ["Caller", "Guard", "SharedBuckets", "TokenBucket"]
 
@@ -206,20 +211,31 @@ class Guard:
     ) -> None:
         self._tokens = [t.encode() for t in tokens]
         self._keys = [hashlib.sha256(t).hexdigest()[:12] for t in self._tokens]
+        self.sessions = SessionSigner(self._tokens, self._keys)
         self.public_reads = public_reads
         self.bucket = TokenBucket(rate, burst, shared)
+
+    def key_of(self, presented: str) -> str | None:
+        """The key of the configured token ``presented`` is, or None; constant-time."""
+        given = presented.strip().encode()
+        match = -1
+        for index, token in enumerate(self._tokens):
+            if hmac.compare_digest(given, token) and match < 0:
+                match = index
+        return self._keys[match] if match >= 0 else None
+
+    def session(self, request: Request) -> Session | None:
+        """The browser session the request's cookie stands for, if any (see sessions.py)."""
+        value = request.cookies.get(COOKIE)
+        return self.sessions.verify(value) if value else None
 
     def identify(self, request: Request) -> Caller | None:
         header = request.headers.get("authorization", "")
         scheme, _, presented = header.partition(" ")
         if scheme.lower() != "bearer" or not presented:
             return None
-        given = presented.strip().encode()
-        match = -1
-        for index, token in enumerate(self._tokens):
-            if hmac.compare_digest(given, token) and match < 0:
-                match = index
-        return Caller(self._keys[match], True) if match >= 0 else None
+        key = self.key_of(presented)
+        return Caller(key, True) if key is not None else None
 
     def _unauthorized(self, request: Request) -> ApiError:
         had = bool(request.headers.get("authorization"))
@@ -247,9 +263,25 @@ class Guard:
                 headers={"Retry-After": str(retry)},
             )
 
+    def _from_session(self, request: Request, *, writing: bool) -> Caller | None:
+        """The caller a session cookie stands for; a write also needs its CSRF token."""
+        session = self.session(request)
+        if session is None:
+            return None
+        if writing and not self.sessions.csrf_ok(session, request.headers.get(CSRF_HEADER)):
+            request.app.state.metrics.rejected(request, "csrf")
+            raise ApiError(
+                403,
+                "forbidden",
+                "a request made with a session cookie needs the session's "
+                "X-CSRF-Token header (GET /api/v1/session gives it)",
+                field="X-CSRF-Token",
+            )
+        return Caller(session.key, True)
+
     def write(self, request: Request) -> Caller:
         """Dependency of every mutating endpoint: a valid token, within its rate."""
-        caller = self.identify(request)
+        caller = self.identify(request) or self._from_session(request, writing=True)
         if caller is None:
             request.app.state.metrics.rejected(request, "unauthorized")
             raise self._unauthorized(request)
@@ -258,7 +290,7 @@ class Guard:
 
     def read(self, request: Request) -> Caller:
         """Dependency of every read endpoint: a valid token unless reads are public."""
-        caller = self.identify(request)
+        caller = self.identify(request) or self._from_session(request, writing=False)
         if caller is not None:
             return caller
         if self.public_reads:

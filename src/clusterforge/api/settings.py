@@ -30,8 +30,10 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from clusterforge import paths
 from clusterforge.errors import InvalidInput
@@ -121,6 +123,10 @@ class Settings:
     """Set by the supervisor for its acceptors: the owner to store workflows with."""
     shared_dir: Path | None = None
     """Set by the supervisor: where its processes share rate limits and metrics."""
+    mounts: tuple[Callable[[Any], None], ...] = ()
+    """Front ends served by the same app, each called with the app (e.g. the web UI's
+    ``clusterforge.ui.mount``, set by ``serve``). Module-level functions, so the
+    supervisor can hand them to its acceptors; the API never imports a front end."""
 
     @property
     def metrics_dir(self) -> Path | None:

@@ -56,12 +56,14 @@ def serve(
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
 ) -> None:
-    """Serve the HTTP event API: builds, stages, webhook sensors, live status."""
+    """Serve the web UI and the HTTP event API: builds, stages, webhook sensors, live status."""
     import os
 
     from clusterforge.api import Settings, parse_rate, parse_size, serve
+    from clusterforge.ui import mount as mount_ui
 
     settings = Settings.from_env()
+    settings.mounts = (mount_ui,)
     if data_dir is not None:
         settings.data_dir = data_dir
         os.environ["CLUSTERFORGE_HOME"] = str(data_dir)  # steps and the pipeline agree
@@ -86,7 +88,7 @@ def serve(
     tokens = settings.all_tokens()
     where = settings.token_file or "CLUSTERFORGE_TOKENS"
     typer.echo(
-        f"clusterforge API on http://{settings.host}:{settings.port} "
+        f"clusterforge web UI and API on http://{settings.host}:{settings.port}/ "
         f"({len(tokens)} token(s) from {where}; docs at /docs"
         + (f"; {settings.processes} processes" if settings.processes > 1 else "")
         + ")",

@@ -65,6 +65,9 @@ class WorkflowView:
             status["message"] = wf.message
         if wf.outputs:
             status["outputs"] = wf.outputs
+        stored = _stored_templates(wf.templates)
+        if stored:
+            status["storedTemplates"] = stored
         metadata: dict[str, Any] = {
             "name": wf.name,
             "namespace": wf.namespace,
@@ -80,6 +83,19 @@ class WorkflowView:
             "spec": wf.manifest.get("spec", {}),
             "status": status,
         }
+
+
+def _stored_templates(templates: dict[str, Any]) -> dict[str, Any]:
+    """The referenced WorkflowTemplates' templates, keyed as Argo's ``status.storedTemplates``
+    (``namespaced/<workflow-template>/<template>``): what a viewer needs to draw the
+    dependencies inside a stage that ran by ``templateRef``."""
+    out: dict[str, Any] = {}
+    for key, doc in templates.items():
+        scope = key if key.startswith("cluster/") else f"namespaced/{key}"
+        for template in (doc.get("spec") or {}).get("templates") or []:
+            if isinstance(template, dict) and template.get("name"):
+                out[f"{scope}/{template['name']}"] = template
+    return out
 
 
 def _node(n: NodeRecord) -> dict[str, Any]:

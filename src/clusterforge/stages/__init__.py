@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from clusterforge.stages.build_artifacts import BuildArtifacts
     from clusterforge.stages.pipeline import STAGES, BuildRecord, ClusterSummary, Pipeline
-    from clusterforge.stages.summary import build_summary
+    from clusterforge.stages.summary import REPORT_FILES, build_summary, validation_report
 
 _LAZY = {
     "STAGES": "clusterforge.stages.pipeline",
@@ -28,6 +28,8 @@ _LAZY = {
     "Pipeline": "clusterforge.stages.pipeline",
     "build_summary": "clusterforge.stages.summary",
     "BuildArtifacts": "clusterforge.stages.build_artifacts",
+    "REPORT_FILES": "clusterforge.stages.summary",
+    "validation_report": "clusterforge.stages.summary",
 }
 
 
@@ -37,4 +39,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["STAGES", "BuildArtifacts", "BuildRecord", "ClusterSummary", "Pipeline", "build_summary"]
+__all__ = [
+    "REPORT_FILES",
+    "STAGES",
+    "BuildArtifacts",
+    "BuildRecord",
+    "ClusterSummary",
+    "Pipeline",
+    "build_summary",
+    "validation_report",
+]

@@ -67,6 +67,13 @@ class ClusterSummary:
     last_build_phase: str
     last_validation: str
     last_validation_result: str
+    last_build_stage: str = ""
+    last_build_created_at: float | None = None
+    last_build_started_at: float | None = None
+    last_build_finished_at: float | None = None
+    last_validation_at: float | None = None
+    last_validation_failed: int | None = None
+    """Failing checks in the last validation's report (None: no report written)."""
 
 
 def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -220,9 +227,36 @@ class Pipeline:
                     last_build_phase=last.phase,
                     last_validation=validation_build,
                     last_validation_result=validation_result,
+                    **self._timings(last),
+                    **self._validation_facts(validation_build),
                 )
             )
         return out
+
+    def _timings(self, build: BuildRecord) -> dict[str, Any]:
+        record = self.engine.get(build.id).record
+        return {
+            "last_build_stage": build.stage,
+            "last_build_created_at": build.created_at,
+            "last_build_started_at": record.started_at,
+            "last_build_finished_at": record.finished_at,
+        }
+
+    def _validation_facts(self, build_id: str) -> dict[str, Any]:
+        """When the last validation finished and how many checks its report failed."""
+        if not build_id:
+            return {}
+        build = self.get_build(build_id)
+        facts: dict[str, Any] = {"last_validation_at": self.engine.get(build_id).record.finished_at}
+        if not build.artifacts_dir:
+            return facts
+        summary = Path(build.artifacts_dir) / "validation" / "summary.json"
+        if summary.is_file() and summary.stat().st_size < 8 * 1024 * 1024:  # bounded read
+            import json
+
+            data = json.loads(summary.read_text(encoding="utf-8"))
+            facts["last_validation_failed"] = int(data.get("failed", 0))
+        return facts
 
     def validation_result(self, build: BuildRecord) -> str:
         """The phase of a build's validation stage ('' if it has none, or none yet)."""

@@ -7,6 +7,21 @@ from pathlib import Path
 
 from clusterforge.stages.pipeline import Pipeline
 
+#: The validation report's files, as a build's artifacts keep them.
+REPORT_FILES = {"summary.json": "application/json", "junit.xml": "application/xml",
+                "results.tap": "text/plain; charset=utf-8"}  # fmt: skip
+
+
+def validation_report(pipeline: Pipeline, build_id: str, name: str) -> Path | None:
+    """A file of the build's validation report (one of REPORT_FILES), None if not written."""
+    if name not in REPORT_FILES:
+        return None
+    record = pipeline.get_build(build_id)
+    if not record.artifacts_dir:
+        return None
+    path = Path(record.artifacts_dir) / "validation" / name
+    return path if path.is_file() else None
+
 
 def build_summary(pipeline: Pipeline, build_id: str) -> list[str]:
     """Result, failed nodes, validation summary, and how to reach the cluster."""

@@ -426,6 +426,25 @@ class Store:
         )
         return [NodeEvent(**dict(r)) for r in rows]
 
+    def latest_event(self) -> int:
+        """The sequence number of the newest event (0: none yet)."""
+        row = self._conn().execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        return int(row[0])
+
+    def changed_since(self, after: int, *, limit: int = 10_000) -> tuple[int, list[str]]:
+        """The last sequence number read, and the workflows with events after ``after``
+        (in order of their first such event) — what a live list needs to refresh."""
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT seq, workflow_id FROM events WHERE seq>? ORDER BY seq LIMIT ?",
+                (after, limit),
+            )
+            .fetchall()
+        )
+        latest = int(rows[-1][0]) if rows else after
+        return latest, list(dict.fromkeys(str(r[1]) for r in rows))
+
     # -- small key/value space for other layers (idempotency keys, builds) ----
 
     def kv_put(self, scope: str, key: str, value: Any) -> None:
@@ -474,5 +493,7 @@ def _workflow(row: sqlite3.Row) -> WorkflowRecord:
 def _node(row: sqlite3.Row) -> NodeRecord:
     data = dict(row)
     for key in _NODE_JSON:
-        data[key] = json.loads(data[key])
+        text = data[key]
+        # most nodes have no children, inputs or outputs: skip the decoder for those
+        data[key] = [] if text == "[]" else {} if text == "{}" else json.loads(text)
     return NodeRecord(**data)

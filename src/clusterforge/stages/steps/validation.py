@@ -279,7 +279,10 @@ def report(ctx: StepContext) -> bool:
         "cluster": ctx.cluster,
         "passed": len(results) - len(failed),
         "failed": len(failed),
-        "checks": [{"name": r.name, "ok": r.ok, "message": r.message} for r in results],
+        "checks": [
+            {"name": r.name, "ok": r.ok, "message": r.message, "sentences": r.sentences}
+            for r in results
+        ],
         "tools": notes,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))

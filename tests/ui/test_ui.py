@@ -1,0 +1,316 @@
+"""The web UI in Debian's chromium against a real ``clusterforge serve``.
+
+Every test drives the page as a user would (sign in, click, type) while real
+workflows run in the server; what the canvas draws is checked through the DOM
+the page keeps beside it (stage buttons, the node panel, the header) and the
+``data-drawn`` count the graph sets once it has drawn every node.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.ui.conftest import TOKEN, Served, sign_in
+
+pytestmark = pytest.mark.slow
+
+
+def open_build(page: Any, server: Served, build_id: str) -> None:
+    page.goto(f"{server.url}/#/builds/{build_id}")
+    page.wait_for_selector("canvas#graph[data-drawn]")
+
+
+def select_node(page: Any, name: str) -> None:
+    page.fill("#node-search", name)
+    page.press("#node-search", "Enter")
+    page.wait_for_selector(f"#node-panel h2:text-is('{name}')")
+
+
+def stage_button(page: Any, stage: str) -> Any:
+    return page.locator(f".group-toggle[data-stage='{stage}']")
+
+
+def test_a_wrong_token_is_refused_and_a_right_one_becomes_an_httponly_cookie(
+    page: Any, server: Served
+) -> None:
+    page.goto(f"{server.url}/#/fleet")
+    page.wait_for_selector("#token")  # reads need a session on this server
+    page.fill("#token", "not-the-token-0123456789")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#token-error:has-text('not valid')")
+    assert page.context.cookies() == []
+
+    sign_in(page, server.url)
+    (cookie,) = page.context.cookies()
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Strict"
+    assert TOKEN not in cookie["value"]
+    assert TOKEN not in page.url
+    stored = page.evaluate("JSON.stringify([{...localStorage}, {...sessionStorage}])")
+    assert TOKEN not in stored
+    assert page.evaluate("document.cookie") == ""  # HttpOnly: no script sees it
+
+
+def test_pages_carry_a_strict_content_security_policy(server: Served) -> None:
+    for path in ("/", "/ui/js/main.js", "/ui/app.css"):
+        policy = httpx.get(server.url + path).headers["content-security-policy"]
+        assert "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+        assert "unsafe-eval" not in policy
+    assert httpx.get(server.url + "/ui/../api-tokens").status_code == 404
+
+
+def test_the_build_page_shows_stage_groups_and_phases_changing_live(
+    page: Any, server: Served
+) -> None:
+    build = server.trigger(hold="12")
+    sign_in(page, server.url)
+    open_build(page, server, build)
+    page.evaluate("window.__samePage = true")
+    for stage in ("preflight", "core"):
+        assert stage_button(page, stage).count() == 1
+    select_node(page, "control-plane")
+    page.wait_for_selector("#node-panel .phase:has-text('Running')")
+    page.wait_for_selector("#node-panel .phase:has-text('Succeeded')", timeout=30_000)
+    for stage in ("addons", "validation"):  # groups that appeared while watching
+        stage_button(page, stage).wait_for(timeout=30_000)
+    page.wait_for_selector(".status .phase:has-text('Failed')", timeout=30_000)
+    assert page.evaluate("window.__samePage") is True  # no reload happened
+    assert page.errors == []
+
+
+def test_a_skipped_add_on_shows_its_reason(page: Any, server: Served) -> None:
+    build = server.trigger()
+    sign_in(page, server.url)
+    open_build(page, server, build)
+    stage_button(page, "addons").wait_for(timeout=30_000)
+    select_node(page, "logging")
+    page.wait_for_selector("#node-panel .phase:has-text('Skipped')", timeout=30_000)
+    reason = page.text_content("#node-panel .reason")
+    assert reason is not None
+    assert "when" in reason
+    assert "evaluated false" in reason
+
+
+def test_a_retried_step_lists_every_attempt_with_its_exit_code(page: Any, server: Served) -> None:
+    build = server.trigger()
+    sign_in(page, server.url)
+    open_build(page, server, build)
+    select_node(page, "flaky-export")
+    page.wait_for_selector("#node-panel table.attempts tbody tr:nth-child(2)", timeout=30_000)
+    rows = page.locator("#node-panel table.attempts tbody tr")
+    assert rows.nth(0).locator("td").nth(2).text_content() == "3"
+    assert rows.nth(1).locator("td").nth(2).text_content() == "0"
+
+
+def test_logs_follow_while_the_step_runs(page: Any, server: Served) -> None:
+    build = server.trigger(hold="20")
+    sign_in(page, server.url)
+    open_build(page, server, build)
+    select_node(page, "control-plane")
+    page.wait_for_selector("pre.logs:has-text('waiting 2')", timeout=30_000)
+    assert "waiting 12" not in (page.text_content("pre.logs") or "")
+    page.wait_for_selector("pre.logs:has-text('waiting 12')", timeout=30_000)
+    page.wait_for_selector("pre.logs:has-text('control plane ready')", timeout=30_000)
+
+
+def test_stop_and_retry_work_from_the_buttons(page: Any, server: Served) -> None:
+    build = server.trigger(hold="200", **{"sentence-fails": "no"})
+    sign_in(page, server.url)
+    open_build(page, server, build)
+    page.wait_for_selector(".status .phase:has-text('Running')")
+    page.click("button:text-is('Stop')")
+    page.wait_for_selector(".status .phase:has-text('Failed'), .status .phase:has-text('Error')",
+                           timeout=30_000)  # fmt: skip
+    with server.client() as client:
+        stopped = client.get(f"/api/v1/builds/{build}").json()["status"]["phase"]
+    assert stopped in ("Failed", "Error")
+    retry = page.locator("button:text-is('Retry')")
+    retry.wait_for()
+    assert retry.is_enabled()
+    retry.click()
+    page.wait_for_selector(".status .phase:has-text('Running')", timeout=30_000)
+    page.wait_for_selector(".toast:has-text('Retry: accepted')")
+
+
+def test_hostile_names_parameters_and_logs_stay_text(page: Any, server: Served) -> None:
+    hostile = '<script>window.__pwned=\'title\'</script>"><img src=x onerror="window.__pwned=3">'
+    build = server.trigger(title=hostile)
+    sign_in(page, server.url)
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security" in msg.text else None,
+    )
+    open_build(page, server, build)
+    select_node(page, "subnet-ips")
+    page.wait_for_selector("#node-panel dd code:has-text('<script>')", timeout=30_000)
+    page.wait_for_selector("pre.logs:has-text('onerror')", timeout=30_000)
+    # a node whose name is a <script> / javascript: URL (loop items)
+    page.fill("#node-search", "quoted(2:javascript:")
+    page.press("#node-search", "Enter")
+    page.wait_for_selector("#node-panel h2:has-text('javascript:window.__pwned = 2')")
+    page.goto(f"{server.url}/#/builds")
+    page.wait_for_selector(f"a:text-is('{build}')")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("img").count() == 0
+    assert page.locator("main script").count() == 0
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+    assert not any(h.lower().startswith("javascript:") for h in hrefs)
+    assert violations == []  # nothing even tried to run and was blocked
+
+
+def test_the_page_keeps_working_across_a_server_restart(page: Any, server: Served) -> None:
+    build = server.trigger(hold="40")
+    sign_in(page, server.url)
+    open_build(page, server, build)
+    page.evaluate("window.__samePage = true")
+    page.wait_for_selector("#live[data-state='live']")
+    server.restart()  # the interrupted step ends in Error when the server takes the build back
+    page.wait_for_selector(
+        ".status .phase:has-text('Error'), .status .phase:has-text('Failed')", timeout=90_000
+    )
+    page.wait_for_selector("#live[data-state='done']")  # the stream came back and saw the end
+    assert page.evaluate("window.__samePage") is True
+    page.goto(f"{server.url}/#/builds")  # the session cookie outlived the process
+    page.wait_for_selector(f"a:text-is('{build}')")
+    assert page.locator("text=Sign out").count() == 1
+
+
+def test_public_reads_need_no_login_but_actions_do(page: Any, public_server: Served) -> None:
+    build = public_server.trigger()
+    page.goto(f"{public_server.url}/#/builds")
+    page.wait_for_selector(f"a:text-is('{build}')")
+    open_build(page, public_server, build)
+    assert page.locator("button:text-is('Stop')").is_disabled()
+    assert page.locator("button:text-is('Retry')").is_disabled()
+    status = page.evaluate(
+        "(id) => fetch(`/api/v1/builds/${id}/retry`, {method: 'POST'}).then(r => r.status)", build
+    )
+    assert status == 401
+    sign_in(page, public_server.url)
+    without_csrf = page.evaluate(
+        "(id) => fetch(`/api/v1/builds/${id}/retry`, {method: 'POST'}).then(r => r.status)", build
+    )
+    assert without_csrf == 403
+
+
+def test_builds_filter_by_phase_and_page(page: Any, server: Served) -> None:
+    with server.client() as client:
+        for _ in range(2):
+            server.trigger(**{"sentence-fails": "no"})
+        finished = client.get("/api/v1/builds", params={"phase": "Failed"}).json()["items"]
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/#/builds")
+    page.select_option("#f-phase", "Failed")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('td[data-col=phase]')]"
+        ".every(td => /Failed/.test(td.textContent))"
+    )
+    shown = page.locator("td[data-col=phase]").count()
+    assert shown >= min(len(finished), 1)
+    assert re.match(r"\d+–\d+", page.text_content(".bar span.muted") or "")
+
+
+def test_a_pasted_spec_with_mistakes_shows_each_problem_at_its_field(
+    page: Any, server: Served
+) -> None:
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/#/new")
+    spec = page.input_value("#spec").replace('"desired": 2', '"desired": -1')
+    page.fill("#spec", spec)
+    page.click("button:text-is('Start build')")
+    problem = page.locator("#spec-problems li[data-field='spec.nodeGroups[0].desired']")
+    problem.wait_for()
+    assert "line" in (problem.text_content() or "")
+    with server.client() as client:
+        assert client.get("/api/v1/builds", params={"stage": "build"}).json()["items"] == []
+
+
+def test_the_graph_works_from_the_keyboard_and_stages_collapse(page: Any, server: Served) -> None:
+    build = server.trigger(**{"sentence-fails": "no"})
+    sign_in(page, server.url)
+    open_build(page, server, build)
+    page.wait_for_selector(".status .phase:has-text('Succeeded')", timeout=30_000)
+    page.focus("canvas#graph")
+    page.keyboard.press("Home")
+    first = page.text_content("#node-panel h2")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function(
+        "(first) => document.querySelector('#node-panel h2').textContent !== first", arg=first
+    )
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#node-panel p:has-text('Select a node')")
+    shown = int(page.get_attribute("canvas#graph", "data-nodes") or 0)
+    page.click(".group-toggle[data-stage='preflight']")
+    page.wait_for_selector(".group-toggle[data-stage='preflight'][aria-pressed='false']")
+    folded = int(page.get_attribute("canvas#graph", "data-nodes") or 0)
+    assert folded < shown  # the stage's tasks, loop items and attempts became one node
+    page.click(".group-toggle[data-stage='preflight']")
+    page.wait_for_function(
+        f"() => document.querySelector('canvas#graph').dataset.nodes === '{shown}'"
+    )
+
+
+def _validation_report(artifacts: Path, sentence: str) -> None:
+    """The report the validation stage's own ``report`` step writes, from two checks'
+    results as ``run_validation`` records them (one DETIK sentence failing after 3
+    attempts): what a kwok build produces, without needing the toolchain here."""
+    from dataclasses import asdict
+
+    from clusterforge.spec import load_spec
+    from clusterforge.stages.steps.context import StepContext
+    from clusterforge.stages.steps.validation import CheckResult, report
+
+    checks = artifacts / "validation" / "checks"
+    checks.mkdir(parents=True)
+    message = "found 2 pods named 'metrics-server', expected 3"
+    failing = {"sentence": sentence, "ok": False, "exit_code": 1, "attempts": 3, "message": message}
+    results = [
+        CheckResult("api", "core", "api", True, "the API server answers"),
+        CheckResult(sentence, "sentence", sentence, False, message, [failing]),
+    ]
+    for index, result in enumerate(results):
+        (checks / f"{index}.json").write_text(json.dumps(asdict(result)))
+    spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / "dev-cluster.yaml")
+    assert report(StepContext(spec, artifacts, rerun=False)) is False
+
+
+def test_the_validation_report_shows_the_failing_sentence_and_its_downloads(
+    page: Any, server: Served, tmp_path: Path
+) -> None:
+    from dataclasses import asdict
+
+    from clusterforge.stages import BuildRecord
+    from clusterforge.store import Store
+
+    sentence = "there are 3 pods named 'metrics-server'"
+    build = server.trigger(**{"sentence-fails": "no"})
+    _validation_report(tmp_path / "artifacts", sentence)
+    record = BuildRecord(build, "ui-report", "validation", "Succeeded", time.time(),
+                         artifacts_dir=str(tmp_path / "artifacts"))  # fmt: skip
+    Store(server.home / "state.db").kv_put("builds", build, asdict(record))
+    sign_in(page, server.url)
+    open_build(page, server, build)
+    page.wait_for_selector("#report h2:has-text('1 passed, 1 failed')")
+    row = page.locator("table.report tbody tr", has_text=sentence)
+    cells = [c.strip() for c in row.locator("td").all_text_contents()]
+    assert cells[1].endswith("failed")
+    assert cells[2] == "3"
+    assert "expected 3" in cells[3]
+    for name, expected in (
+        ("JUnit XML", "<testsuite"),
+        ("TAP", "not ok"),
+        ("summary (JSON)", '"failed": 1'),
+    ):
+        href = page.get_attribute(f"a:text-is('{name}')", "href")
+        answer = page.request.get(server.url + str(href))  # the page's own session cookie
+        assert answer.status == 200
+        assert expected in answer.text()
