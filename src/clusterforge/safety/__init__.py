@@ -1,0 +1,32 @@
+"""Defences against hostile input, one place for each kind.
+
+Everything a user (or an HTTP client, or a webhook payload) hands in goes
+through one of these before it can cost the machine anything:
+
+* names that become paths — :func:`check_workflow_name`, then :func:`inside`;
+* regular expressions — :func:`compile_re2` (linear time, never ``re``);
+
+Each refusal is an :class:`~clusterforge.errors.InvalidInput` naming the field
+and the limit, so the CLI exits 2 and the API answers 4xx.
+"""
+
+from __future__ import annotations
+
+from clusterforge.safety.names import (
+    WORKFLOW_NAME_MAX,
+    check_workflow_name,
+    workflow_name_problem,
+)
+from clusterforge.safety.paths import inside
+from clusterforge.safety.regex import Match, Pattern, RegexError, compile_re2
+
+__all__ = [
+    "WORKFLOW_NAME_MAX",
+    "Match",
+    "Pattern",
+    "RegexError",
+    "check_workflow_name",
+    "compile_re2",
+    "inside",
+    "workflow_name_problem",
+]
