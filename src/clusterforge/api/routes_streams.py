@@ -29,7 +29,8 @@ from clusterforge.api.errors import ApiError
 from clusterforge.api.schemas import ERRORS
 from clusterforge.api.services import Services
 from clusterforge.engine.status import WORKFLOW_DONE, iso
-from clusterforge.errors import NotFound
+from clusterforge.errors import InvalidInput, NotFound
+from clusterforge.safety import INT64_MAX, bounded_int
 from clusterforge.store import NodeEvent
 
 __all__ = ["router"]
@@ -94,18 +95,19 @@ async def build_events(
     build_id: str,
     services: ServicesDep,
     _caller: Reader,
-    after: Annotated[int, Query(ge=0, description="Resume after this sequence number")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=INT64_MAX, description="Resume after this sequence number")
+    ] = 0,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """Server-sent events: every node phase change of the build, in order, until it ends."""
     await run_in_threadpool(services.engine.get, build_id)  # 404 before the stream starts
     start = after
     if last_event_id:
-        if not last_event_id.strip().isdigit():
-            raise ApiError(
-                400, "bad_request", "Last-Event-ID must be a sequence number", field="Last-Event-ID"
-            )
-        start = int(last_event_id.strip())
+        try:
+            start = bounded_int(last_event_id, "Last-Event-ID")
+        except InvalidInput as err:
+            raise ApiError(400, "bad_request", str(err), field="Last-Event-ID") from None
     return StreamingResponse(
         _follow(services, build_id, start),
         media_type="text/event-stream",

@@ -4,6 +4,7 @@ Everything a user (or an HTTP client, or a webhook payload) hands in goes
 through one of these before it can cost the machine anything:
 
 * names that become paths — :func:`check_workflow_name`, then :func:`inside`;
+* integers a client sent — :func:`bounded_int` (64-bit, ASCII digits);
 * regular expressions — :func:`compile_re2` (linear time, never ``re``);
 
 Each refusal is an :class:`~clusterforge.errors.InvalidInput` naming the field
@@ -17,14 +18,17 @@ from clusterforge.safety.names import (
     check_workflow_name,
     workflow_name_problem,
 )
+from clusterforge.safety.numbers import INT64_MAX, bounded_int
 from clusterforge.safety.paths import inside
 from clusterforge.safety.regex import Match, Pattern, RegexError, compile_re2
 
 __all__ = [
+    "INT64_MAX",
     "WORKFLOW_NAME_MAX",
     "Match",
     "Pattern",
     "RegexError",
+    "bounded_int",
     "check_workflow_name",
     "compile_re2",
     "inside",
