@@ -5,6 +5,8 @@ through one of these before it can cost the machine anything:
 
 * names that become paths — :func:`check_workflow_name`, then :func:`inside`;
 * integers a client sent — :func:`bounded_int` (64-bit, ASCII digits);
+* files, YAML and JSON — :func:`read_text`, :func:`check_yaml`, :func:`loads_json`
+  (size, depth, alias and expanded-size limits);
 * regular expressions — :func:`compile_re2` (linear time, never ``re``);
 
 Each refusal is an :class:`~clusterforge.errors.InvalidInput` naming the field
@@ -13,6 +15,17 @@ and the limit, so the CLI exits 2 and the API answers 4xx.
 
 from __future__ import annotations
 
+from clusterforge.safety.loading import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_DOCUMENT_BYTES,
+    MAX_EXPANDED_NODES,
+    LimitExceeded,
+    check_depth,
+    check_yaml,
+    loads_json,
+    read_text,
+)
 from clusterforge.safety.names import (
     WORKFLOW_NAME_MAX,
     check_workflow_name,
@@ -24,13 +37,22 @@ from clusterforge.safety.regex import Match, Pattern, RegexError, compile_re2
 
 __all__ = [
     "INT64_MAX",
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_EXPANDED_NODES",
     "WORKFLOW_NAME_MAX",
+    "LimitExceeded",
     "Match",
     "Pattern",
     "RegexError",
     "bounded_int",
+    "check_depth",
     "check_workflow_name",
+    "check_yaml",
     "compile_re2",
     "inside",
+    "loads_json",
+    "read_text",
     "workflow_name_problem",
 ]

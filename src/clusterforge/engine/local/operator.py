@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clusterforge.engine.local import process
+from clusterforge.engine.local import limits, process
 from clusterforge.engine.local import scratch as scratch_files
 from clusterforge.engine.local.dag_rules import (
     DagStates,
@@ -49,6 +49,7 @@ from clusterforge.engine.local.values import (
     step_path,
     substitute_tree,
 )
+from clusterforge.safety import LimitExceeded
 from clusterforge.store import EventRow, NodeRecord, Store, WorkflowRecord, event_of
 from clusterforge.workflow.expressions import (
     DependsExpression,
@@ -328,6 +329,12 @@ class WorkflowRun:
             return await self._run_retry(name, display, call, inputs, ctx)
         deadline = tmpl.get("activeDeadlineSeconds")
         timeout = float(parameter_text(deadline)) if deadline not in (None, "") else None
+        too_deep = ("dag" in tmpl or "steps" in tmpl) and limits.nesting_problem(
+            self.nodes, ctx.boundary_id
+        )
+        if too_deep:
+            node = existing or self._new_node(name, display, "Pod", ctx, template_name)
+            return self._finish(node, "Error", too_deep)
         if "dag" in tmpl:
             runner: Callable[[], Awaitable[NodeRecord]] = lambda: self._run_dag(  # noqa: E731
                 name, display, call, inputs, ctx
@@ -943,7 +950,10 @@ class WorkflowRun:
         ctx: Context,
         group_type: str = "TaskGroup",
     ) -> NodeRecord:
-        items = self._expand(task, values)
+        try:
+            items = self._expand(task, values)
+        except LimitExceeded as err:
+            raise NodeFailure(str(err)) from None
         if items is None:
             return await self._run_one(name, display, task, values, scope, ctx)
         group = self.by_name.get(name) or self._new_node(
@@ -968,11 +978,12 @@ class WorkflowRun:
 
     def _expand(self, task: JSON, values: Mapping[str, str]) -> list[Any] | None:
         if "withItems" in task and task["withItems"] is not None:
-            return [substitute_tree(copy.deepcopy(i), values) for i in task["withItems"]]
+            items = limits.loop_items(task["withItems"], "withItems")
+            return [substitute_tree(copy.deepcopy(i), values) for i in items]
         if task.get("withParam"):
             raw = substitute(task["withParam"], values, missing="error")
             try:
-                parsed = json.loads(raw)
+                parsed = limits.loop_param(raw)
             except json.JSONDecodeError as err:
                 raise NodeFailure(
                     f"withParam value could not be parsed as a JSON list: {raw!r}"
@@ -1281,6 +1292,7 @@ def _sequence(seq: JSON, values: Mapping[str, str]) -> list[str]:
             raise NodeFailure(f"withSequence.{key}: {text!r} is not an integer") from err
 
     count, start, end = num("count"), num("start"), num("end")
+    limits.check_sequence(count, start, end)
     fmt = seq.get("format")
     if count is not None:
         first = start or 0

@@ -15,7 +15,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusterforge.engine.local import limits
 from clusterforge.engine.local.naming import item_label
+from clusterforge.safety import LimitExceeded
 from clusterforge.store import WorkflowRecord
 from clusterforge.workflow.expressions import ExpressionError, evaluate_when, substitute
 
@@ -139,9 +141,11 @@ class _Planner:
         if task.get("withParam"):
             try:
                 raw = substitute(task["withParam"], self.values, missing="error")
-                parsed = json.loads(raw)
+                parsed = limits.loop_param(raw)
             except (ExpressionError, json.JSONDecodeError):
                 return f"items from {task['withParam']} at run time"
+            except LimitExceeded as err:
+                return str(err)
             return parsed if isinstance(parsed, list) else f"withParam {raw!r} is not a list"
         if task.get("withSequence"):
             return "items from withSequence"
