@@ -23,6 +23,7 @@ from clusterforge.safety.loading import (
     LimitExceeded,
     check_depth,
     check_yaml,
+    load_yaml_documents,
     loads_json,
     read_text,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "check_yaml",
     "compile_re2",
     "inside",
+    "load_yaml_documents",
     "loads_json",
     "read_text",
     "workflow_name_problem",

@@ -39,6 +39,7 @@ __all__ = [
     "LimitExceeded",
     "check_depth",
     "check_yaml",
+    "load_yaml_documents",
     "loads_json",
     "read_text",
 ]
@@ -96,6 +97,15 @@ def check_yaml(text: str, source: str) -> None:
             scan.feed(event)
     except yaml.YAMLError:
         return
+
+
+def load_yaml_documents(text: str, source: str) -> list[Any]:
+    """Every document of ``text`` as plain data (PyYAML's safe loader), within the limits.
+
+    ``yaml.YAMLError`` passes through for the caller's own wording.
+    """
+    check_yaml(text, source)
+    return list(yaml.load_all(text, Loader=_PARSER))
 
 
 class _EventScan:
