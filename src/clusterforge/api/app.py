@@ -69,6 +69,7 @@ def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI
         rate=settings.rate_limit,
         burst=settings.burst,
         shared=settings.rate_limit_file,
+        roles=settings.token_roles(),
     )
     services = Services(settings, queued, Pipeline(queued), sensors, builtin, guard)
     holder["services"] = services

@@ -27,7 +27,7 @@ import struct
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -35,6 +35,7 @@ from typing import TypeVar
 from fastapi import Request
 
 from clusterforge.api.errors import ApiError
+from clusterforge.api.roles import check_role
 
 __all__ = ["Caller", "Guard", "SharedBuckets", "TokenBucket"]
 
@@ -53,6 +54,7 @@ class Caller:
 
     key: str
     authenticated: bool
+    role: str = "admin"
 
 
 class SharedBuckets:
@@ -203,8 +205,10 @@ class Guard:
         rate: float,
         burst: float,
         shared: Path | None = None,
+        roles: Mapping[str, str] | None = None,
     ) -> None:
         self._tokens = [t.encode() for t in tokens]
+        self._roles = [(roles or {}).get(t, "admin") for t in tokens]
         self._keys = [hashlib.sha256(t).hexdigest()[:12] for t in self._tokens]
         self.public_reads = public_reads
         self.bucket = TokenBucket(rate, burst, shared)
@@ -219,7 +223,7 @@ class Guard:
         for index, token in enumerate(self._tokens):
             if hmac.compare_digest(given, token) and match < 0:
                 match = index
-        return Caller(self._keys[match], True) if match >= 0 else None
+        return Caller(self._keys[match], True, self._roles[match]) if match >= 0 else None
 
     def _unauthorized(self, request: Request) -> ApiError:
         had = bool(request.headers.get("authorization"))
@@ -253,6 +257,7 @@ class Guard:
         if caller is None:
             request.app.state.metrics.rejected(request, "unauthorized")
             raise self._unauthorized(request)
+        check_role(caller.role, "build")
         self._limit(request, caller)
         return caller
 
