@@ -39,6 +39,7 @@ from clusterforge.engine.local.dag_rules import (
 )
 from clusterforge.engine.local.durations import backoff_delay, parse_duration
 from clusterforge.engine.local.naming import item_label, node_id
+from clusterforge.engine.local.step_env import step_base_env
 from clusterforge.engine.local.values import (
     RESULT_LIMIT,
     host_path,
@@ -46,7 +47,6 @@ from clusterforge.engine.local.values import (
     item_variables,
     parameter_text,
     result_text,
-    step_path,
     substitute_tree,
 )
 from clusterforge.safety import LimitExceeded
@@ -682,9 +682,7 @@ class WorkflowRun:
         """The engine's environment with the step PATH, the attempt's marker
         (see ``process.ATTEMPT_ENV``), plus the template's ``env``."""
         if self._base_env is None:
-            base = dict(os.environ)
-            base["PATH"] = step_path(base.get("PATH", os.defpath))
-            self._base_env = base
+            self._base_env = step_base_env(os.environ)
         env = {**self._base_env, process.ATTEMPT_ENV: attempt}
         for item in template_env:
             if "value" in item:
