@@ -19,6 +19,7 @@ import pytest
 
 from clusterforge.api.runtime_dir import RuntimeDir, remove_stale
 from tests.api.test_processes import _start, _stop
+from tests.engine.test_crash import _alive
 
 from .conftest import CLI, Sandbox
 
@@ -40,14 +41,6 @@ def test_remove_stale_keeps_live_and_young_directories(tmp_path: Path) -> None:
     finally:
         live.remove()
     assert not live.path.exists()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_killed_supervisor_leaves_nothing_the_next_start_keeps(
