@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from clusterforge.errors import InvalidInput
+from clusterforge.safety import load_yaml_documents
 
 __all__ = [
     "ADDON_LABEL",
@@ -83,7 +84,7 @@ def parse_manifest(text: str, *, source: str) -> list[Obj]:
     apiVersion, a kind and a fixed metadata.name).
     """
     try:
-        documents = list(yaml.safe_load_all(text))
+        documents = load_yaml_documents(text, source)
     except yaml.YAMLError as err:
         raise InvalidInput(f"{source}: not valid YAML: {err}") from err
     objects: list[Obj] = []

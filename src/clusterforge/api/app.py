@@ -77,6 +77,7 @@ def create_app(settings: Settings, engine: HostedEngine | None = None) -> FastAP
         rate=settings.rate_limit,
         burst=settings.burst,
         shared=settings.rate_limit_file,
+        roles=settings.token_roles(),
     )
     services = Services(settings, queued, Pipeline(queued), sensors, builtin, guard)
     holder["services"] = services

@@ -75,7 +75,23 @@ def decode_json(raw: bytes, *, empty: Any = ...) -> Any:
         raise ApiError(400, "invalid_json", f"the request body is not usable JSON: {err}") from None
     if not _depth_ok(value):
         raise ApiError(400, "invalid_json", f"the JSON is nested deeper than {MAX_DEPTH} levels")
+    if b"\\ud" in raw.lower() and _has_lone_surrogate(value):
+        raise ApiError(
+            400,
+            "invalid_json",
+            "the JSON holds a lone UTF-16 surrogate escape (\\ud800-\\udfff without its pair), "
+            "which is no character; send valid Unicode",
+        )
     return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether a decoded string (key or value) holds half of a surrogate pair."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 async def read_json(request: Request, *, empty: Any = ...) -> tuple[Any, bytes]:

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from clusterforge.api.bodies import read_json
 from clusterforge.api.deps import Reader, ServicesDep, Writer, base_url
 from clusterforge.api.errors import ApiError
+from clusterforge.api.roles import require_admin_for_commands
 from clusterforge.api.schemas import ERRORS, Accepted, BuildList
 from clusterforge.api.services import LABEL_CLUSTER, LABEL_STAGE, Services
 from clusterforge.engine.status import iso
@@ -94,8 +95,13 @@ async def create_build(
     request: Request, services: ServicesDep, caller: Writer, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Start a full build (preflight → core → add-ons → validation) from a cluster spec."""
+
+    def work(data: Any) -> Any:
+        require_admin_for_commands(caller.role, data)
+        return services.build(data)
+
     return await _accept(
-        request, services, f"{caller.key} POST builds", idempotency_key, "build", services.build
+        request, services, f"{caller.key} POST builds", idempotency_key, "build", work
     )
 
 
@@ -130,6 +136,7 @@ async def run_stage(
         )
 
     def work(data: Any) -> Any:
+        require_admin_for_commands(caller.role, data)
         if data is not None and not isinstance(data, dict):
             raise ApiError(
                 422,

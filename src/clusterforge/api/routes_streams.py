@@ -33,7 +33,8 @@ from clusterforge.api.schemas import ERRORS
 from clusterforge.api.services import Services
 from clusterforge.engine import Engine
 from clusterforge.engine.status import WORKFLOW_DONE, iso
-from clusterforge.errors import NotFound
+from clusterforge.errors import InvalidInput, NotFound
+from clusterforge.safety import INT64_MAX, bounded_int
 from clusterforge.store import NodeEvent, WorkflowRecord
 
 __all__ = ["router"]
@@ -102,11 +103,10 @@ def _resume_at(last_event_id: str | None, after: int | None) -> int | None:
     """Where a stream resumes: the ``Last-Event-ID`` header wins over ``?after=``."""
     if not last_event_id:
         return after
-    if not last_event_id.strip().isdigit():
-        raise ApiError(
-            400, "bad_request", "Last-Event-ID must be a sequence number", field="Last-Event-ID"
-        )
-    return int(last_event_id.strip())
+    try:
+        return bounded_int(last_event_id, "Last-Event-ID")
+    except InvalidInput as err:
+        raise ApiError(400, "bad_request", str(err), field="Last-Event-ID") from None
 
 
 def _event_stream(events: AsyncIterator[str]) -> StreamingResponse:
@@ -125,7 +125,9 @@ async def build_events(
     build_id: str,
     services: ServicesDep,
     _caller: Reader,
-    after: Annotated[int, Query(ge=0, description="Resume after this sequence number")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=INT64_MAX, description="Resume after this sequence number")
+    ] = 0,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """Server-sent events: every node phase change of the build, in order, until it ends."""
@@ -155,7 +157,9 @@ async def _changes(services: Services, after: int | None) -> AsyncIterator[str]:
 async def changes(
     services: ServicesDep,
     _caller: Reader,
-    after: Annotated[int | None, Query(ge=0, description="Resume after this event id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=INT64_MAX, description="Resume after this event id")
+    ] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """Server-sent events naming the workflows that changed, for live lists (the fleet,

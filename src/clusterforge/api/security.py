@@ -31,7 +31,7 @@ import struct
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -39,6 +39,7 @@ from typing import TypeVar
 from fastapi import Request
 
 from clusterforge.api.errors import ApiError
+from clusterforge.api.roles import check_role
 from clusterforge.api.sessions import COOKIE, CSRF_HEADER, Session, SessionSigner
 
 __all__ = ["Caller", "Guard", "SharedBuckets", "TokenBucket"]
@@ -58,6 +59,7 @@ class Caller:
 
     key: str
     authenticated: bool
+    role: str = "admin"
 
 
 class SharedBuckets:
@@ -208,9 +210,14 @@ class Guard:
         rate: float,
         burst: float,
         shared: Path | None = None,
+        roles: Mapping[str, str] | None = None,
     ) -> None:
         self._tokens = [t.encode() for t in tokens]
         self._keys = [hashlib.sha256(t).hexdigest()[:12] for t in self._tokens]
+        self._roles = {
+            key: (roles or {}).get(token, "admin")
+            for key, token in zip(self._keys, tokens, strict=True)
+        }
         self.sessions = SessionSigner(self._tokens, self._keys)
         self.public_reads = public_reads
         self.bucket = TokenBucket(rate, burst, shared)
@@ -224,6 +231,10 @@ class Guard:
                 match = index
         return self._keys[match] if match >= 0 else None
 
+    def role_of(self, key: str) -> str:
+        """The role of the configured token whose key is ``key`` (see roles.py)."""
+        return self._roles.get(key, "read")
+
     def session(self, request: Request) -> Session | None:
         """The browser session the request's cookie stands for, if any (see sessions.py)."""
         value = request.cookies.get(COOKIE)
@@ -235,7 +246,7 @@ class Guard:
         if scheme.lower() != "bearer" or not presented:
             return None
         key = self.key_of(presented)
-        return Caller(key, True) if key is not None else None
+        return Caller(key, True, self.role_of(key)) if key is not None else None
 
     def _unauthorized(self, request: Request) -> ApiError:
         had = bool(request.headers.get("authorization"))
@@ -277,7 +288,7 @@ class Guard:
                 "X-CSRF-Token header (GET /api/v1/session gives it)",
                 field="X-CSRF-Token",
             )
-        return Caller(session.key, True)
+        return Caller(session.key, True, self.role_of(session.key))
 
     def write(self, request: Request) -> Caller:
         """Dependency of every mutating endpoint: a valid token, within its rate."""
@@ -285,6 +296,7 @@ class Guard:
         if caller is None:
             request.app.state.metrics.rejected(request, "unauthorized")
             raise self._unauthorized(request)
+        check_role(caller.role, "build")
         self._limit(request, caller)
         return caller
 

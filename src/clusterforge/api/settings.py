@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from clusterforge import paths
+from clusterforge.api.roles import ROLES
 from clusterforge.errors import InvalidInput
 
 __all__ = ["Settings", "parse_rate", "parse_size", "read_token_file"]
@@ -67,6 +68,11 @@ def parse_rate(text: str) -> float:
 
 def read_token_file(path: Path) -> list[str]:
     """The tokens in ``path``: one per line, blank lines and ``#`` comments skipped."""
+    return [token for token, _role in read_token_entries(path)]
+
+
+def read_token_entries(path: Path) -> list[tuple[str, str]]:
+    """``(token, role)`` for each line of ``path``: ``TOKEN`` (role admin) or ``TOKEN ROLE``."""
     try:
         mode = path.stat().st_mode
         text = path.read_text(encoding="utf-8")
@@ -76,13 +82,22 @@ def read_token_file(path: Path) -> list[str]:
         raise InvalidInput(f"--token-file {path}: cannot be read: {err.strerror}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise InvalidInput(f"--token-file {path}: readable by other users; run `chmod 600 {path}`")
-    tokens = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    for token in tokens:
-        if len(token) < 16 or any(c.isspace() for c in token):
+    lines = [ln.split() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    entries: list[tuple[str, str]] = []
+    for number, words in enumerate(lines, 1):
+        if len(words[0]) < 16 or len(words) > 2:
             raise InvalidInput(
-                f"--token-file {path}: every token needs at least 16 characters and no spaces"
+                f"--token-file {path}: every token needs at least 16 characters and no spaces, "
+                "optionally followed by a role (read, build or admin)"
             )
-    return tokens
+        role = words[1] if len(words) == 2 else "admin"
+        if role not in ROLES:
+            raise InvalidInput(
+                f"--token-file {path}: token {number} has role {role!r}; "
+                f"use one of {', '.join(ROLES)}"
+            )
+        entries.append((words[0], role))
+    return entries
 
 
 def _bool(text: str | None, default: bool) -> bool:
@@ -175,6 +190,12 @@ class Settings:
         if env.get("CLUSTERFORGE_PROCESSES"):
             settings.processes = _count(env, "CLUSTERFORGE_PROCESSES", minimum=1)
         return settings
+
+    def token_roles(self) -> dict[str, str]:
+        """Each token's role (see api/roles.py); tokens not in the file are admin."""
+        tokens = self.all_tokens()
+        roles = dict(read_token_entries(self.token_file)) if self.token_file else {}
+        return {token: roles.get(token, "admin") for token in tokens}
 
     def all_tokens(self) -> tuple[str, ...]:
         """Tokens from the environment and the token file; create a default file if none."""

@@ -35,18 +35,16 @@ import dataclasses
 import logging
 import os
 import pickle
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from clusterforge.api.collector import quiet_collector
+from clusterforge.api.runtime_dir import RuntimeDir
 from clusterforge.api.settings import Settings
 
 __all__ = ["child_main", "serve_processes"]
@@ -78,9 +76,10 @@ class _Supervisor:
         # the port first: if it is taken, nothing has been created yet
         self.socket = bind(settings.host, settings.port)  # held, not listening
         self.log_level = log_level
-        base = scratch_home() or settings.data_dir
-        base.mkdir(parents=True, exist_ok=True)
-        self.runtime = Path(tempfile.mkdtemp(prefix="serve-", dir=base))
+        self.runtime_dir = RuntimeDir(scratch_home() or settings.data_dir)
+        for stale in self.runtime_dir.removed:
+            log.info("removed %s, left by a server that died", stale)
+        self.runtime = self.runtime_dir.path
         self.settings = dataclasses.replace(
             settings,
             processes=1,
@@ -168,7 +167,7 @@ class _Supervisor:
                     process.kill()
                     process.wait()
         self.socket.close()
-        shutil.rmtree(self.runtime, ignore_errors=True)
+        self.runtime_dir.remove()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -221,7 +220,7 @@ def _die_with_parent(parent: int) -> None:
         raise SystemExit(1)
 
 
-def _run_controller(settings: Settings) -> None:
+def _run_controller(settings: Settings, parent: int) -> None:
     from clusterforge.api.metrics import Metrics
     from clusterforge.api.runner import QueuedEngine
     from clusterforge.engine import open_hosted_engine
@@ -245,7 +244,10 @@ def _run_controller(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     queued.start()
-    stop.wait()
+    while not stop.wait(1.0):
+        if os.getppid() != parent:  # PR_SET_PDEATHSIG did not reach us: check ourselves
+            log.warning("the supervisor is gone; handing this controller's workflows back")
+            break
     queued.close(timeout=1.0)
 
 
@@ -279,6 +281,6 @@ def child_main() -> None:
     logging.basicConfig(level=level, format=f"%(levelname)s {order['name']}: %(message)s")
     settings: Settings = order["settings"]
     if order["role"] == "controller":
-        _run_controller(settings)
+        _run_controller(settings, int(order["parent"]))
     else:
         _run_acceptor(settings, str(order["log_level"]))

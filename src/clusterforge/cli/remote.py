@@ -33,6 +33,7 @@ from clusterforge.engine import (
     WorkflowView,
 )
 from clusterforge.errors import InvalidInput, NotFound, OperationFailed, UserError
+from clusterforge.safety import check_yaml, loads_json, read_text
 from clusterforge.store import NodeEvent, NodeRecord, WorkflowRecord
 
 __all__ = ["RemoteEngine", "from_env", "view_from_argo"]
@@ -316,13 +317,22 @@ def _read_spec(path: Path) -> Any:
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path}: is not UTF-8 text") from None
     except OSError as err:
         raise InvalidInput(f"{path}: cannot be read: {err.strerror}") from None
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as err:
-        raise InvalidInput(f"{path}: not valid YAML/JSON: {err}") from None
+        if path.suffix == ".json":
+            return loads_json(text, str(path))
+        check_yaml(text, str(path))
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        raise InvalidInput(f"{path}: not valid YAML: {err.problem}") from None
+    except json.JSONDecodeError as err:
+        raise InvalidInput(f"{path}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}") from None
+    except yaml.YAMLError as err:
+        raise InvalidInput(f"{path}: not valid YAML: {type(err).__name__}") from None
 
 
 def from_env(server: str | None = None, token: str | None = None) -> RemoteEngine | None:

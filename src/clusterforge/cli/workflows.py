@@ -18,6 +18,8 @@ from clusterforge.cli.app import app
 from clusterforge.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from clusterforge.engine import Engine, WorkflowView
 
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="tree, json, yaml, or name")]
@@ -158,13 +160,46 @@ def run(
         else:
             _print(view, output)
         return
-    if output in (None, "tree"):
-        final = follow_live(engine, view.id)
-        _print(final, "tree")
-    else:
-        final = engine.wait(view.id)
-        _print(final, output)
+    try:
+        final = _wait_for(engine, view.id, output)
+    except KeyboardInterrupt:
+        final = _stop_after_interrupt(engine, view.id, err)
     raise typer.Exit(0 if final.phase == "Succeeded" else 1)
+
+
+def _wait_for(engine: Engine, workflow_id: str, output: str | None) -> WorkflowView:
+    if output in (None, "tree"):
+        final = follow_live(engine, workflow_id)
+        _print(final, "tree")
+        return final
+    final = engine.wait(workflow_id)
+    _print(final, output)
+    return final
+
+
+def _stop_after_interrupt(engine: Engine, workflow_id: str, err: Console) -> WorkflowView:
+    """Ctrl-C on ``run --wait``: this process is the workflow's engine, so the workflow
+    is stopped (exit handlers run) rather than left with steps and no engine."""
+    err.print(
+        f"interrupted: stopping workflow {workflow_id} (running steps are stopped, exit "
+        "handlers run; press Ctrl-C again to leave at once). To keep a workflow running "
+        "without this terminal, start it without --wait.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    try:
+        engine.stop(workflow_id)
+        final = engine.wait(workflow_id)
+    except KeyboardInterrupt:
+        err.print(
+            f"left at once: workflow {workflow_id} has no engine now; "
+            f"`clusterforge resume {workflow_id}` finishes stopping it",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    err.print(f"workflow {workflow_id} stopped: {final.phase}", highlight=False, soft_wrap=True)
+    return final
 
 
 @app.command("list")

@@ -114,7 +114,12 @@ def _message(kind: str, ctx: dict[str, Any], value: Any, msg: str) -> str:
     if kind == "too_short":
         return f"needs at least {_entries(ctx.get('min_length'))}; has {ctx.get('actual_length')}"
     if kind == "too_long":
-        return f"allows at most {_entries(ctx.get('max_length'))}; has {ctx.get('actual_length')}"
+        # pydantic leaves actual_length out for mappings (it stops counting at the limit)
+        actual = ctx.get("actual_length")
+        has = f"has {actual}" if actual is not None else "has more"
+        if actual is None and hasattr(value, "__len__"):
+            has = f"has {len(value)}"
+        return f"allows at most {_entries(ctx.get('max_length'))}; {has}"
     text = msg[0].lower() + msg[1:] if msg else kind
     text = text.replace("input should be", "must be")
     return f"{text}; got {show(value)}"

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from clusterforge.safety import MAX_DEPTH, LimitExceeded, check_depth, check_yaml, read_text
 from clusterforge.spec._base import show
 from clusterforge.spec.cluster import ClusterSpec
 from clusterforge.spec.errors import SpecError
@@ -57,6 +58,10 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 def _read_yaml(text: str, source: str) -> Any:
     try:
+        check_yaml(text, source)
+    except LimitExceeded as err:
+        raise SpecError(source, [("", str(err).removeprefix(f"{source}: "))]) from None
+    try:
         documents = list(yaml.load_all(text, Loader=_UniqueKeyLoader))
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
@@ -83,11 +88,20 @@ def _read_json(text: str, source: str) -> Any:
         return result
 
     try:
-        return json.loads(text, object_pairs_hook=unique)
+        data = json.loads(text, object_pairs_hook=unique)
     except json.JSONDecodeError as err:
         raise SpecError(
             f"{source}:{err.lineno}:{err.colno}", [("", f"not valid JSON: {err.msg}")]
         ) from None
+    except RecursionError:
+        raise SpecError(
+            source, [("", f"the JSON is nested more than {MAX_DEPTH} levels deep")]
+        ) from None
+    try:
+        check_depth(data, "the JSON")
+    except LimitExceeded as err:
+        raise SpecError(source, [("", str(err))]) from None
+    return data
 
 
 def load_spec(path: Path) -> ClusterSpec:
@@ -98,19 +112,19 @@ def load_spec(path: Path) -> ClusterSpec:
     """
     source = str(path)
     try:
-        if path.stat().st_size > MAX_SPEC_BYTES:
-            raise SpecError(source, [("", f"is larger than {MAX_SPEC_BYTES} bytes; not a spec")])
-        raw = path.read_bytes()
+        text = read_text(path, limit=MAX_SPEC_BYTES)
+    except LimitExceeded:
+        raise SpecError(
+            source, [("", f"is larger than {MAX_SPEC_BYTES} bytes; not a spec")]
+        ) from None
+    except UnicodeDecodeError:
+        raise SpecError(source, [("", "is not UTF-8 text")]) from None
     except FileNotFoundError:
         raise SpecError(source, [("", "no such file")]) from None
     except IsADirectoryError:
         raise SpecError(source, [("", "is a directory; give the spec file")]) from None
     except OSError as err:
         raise SpecError(source, [("", f"cannot be read: {err.strerror}")]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SpecError(source, [("", "is not UTF-8 text")]) from None
     data = _read_json(text, source) if path.suffix.lower() == ".json" else _read_yaml(text, source)
     return parse_spec(data, source=source, base_dir=path.resolve().parent)
 
@@ -130,6 +144,19 @@ def parse_spec(
         raise SpecError(
             source,
             [("", f"is {kind}; a spec is a mapping with apiVersion, kind, metadata and spec")],
+        )
+    if "apiVersion" not in data and "kind" not in data:
+        # not a spec at all (a key file, /etc/shadow): say so without echoing its contents
+        raise SpecError(
+            source,
+            [
+                (
+                    "",
+                    "is not a cluster spec: it has neither apiVersion nor kind at the top; "
+                    "a spec starts with 'apiVersion: clusterforge.dev/v1alpha1' and "
+                    "'kind: Cluster' (see `clusterforge spec schema`)",
+                )
+            ],
         )
     context = {BASE_DIR: base_dir} if base_dir is not None else None
     try:

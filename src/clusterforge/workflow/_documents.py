@@ -29,6 +29,8 @@ from typing import TypeAlias
 import pydantic
 from hera.workflows import models as m
 
+from clusterforge.safety import LimitExceeded, read_text
+
 from ._problems import Problem, Severity, WorkflowInvalid
 from ._schema import inspect, translate_errors
 from ._yaml import RawDocument, nearest_line, path_text, read_yaml
@@ -161,7 +163,9 @@ def _yaml_files(directory: Path) -> list[Path]:
 
 def _read_file(path: Path, *, explicit: bool) -> tuple[list[Document], list[Problem]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
+    except LimitExceeded as err:
+        return [], [Problem(str(path), "", "", str(err).removeprefix(f"{path}: "))]
     except UnicodeDecodeError as err:
         return [], [
             Problem(str(path), "", "", f"not UTF-8 text ({err.reason})", "save it as UTF-8")

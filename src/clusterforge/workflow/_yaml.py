@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 
 import yaml
 
+from clusterforge.safety import LimitExceeded, check_yaml
+
 from ._problems import Problem, WorkflowInvalid
 
 __all__ = ["RawDocument", "nearest_line", "path_text", "read_yaml"]
@@ -73,6 +75,12 @@ class RawDocument:
 
 def read_yaml(text: str, source: str) -> list[RawDocument]:
     """Every document of ``text`` (empty documents skipped); syntax errors raise."""
+    try:
+        check_yaml(text, source)
+    except LimitExceeded as err:
+        raise WorkflowInvalid.single(
+            source, "", "", str(err), "split the file, or write the data out without anchors"
+        ) from None
     documents: list[RawDocument] = []
     loader = _Loader(text)
     index = 0

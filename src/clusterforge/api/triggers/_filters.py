@@ -31,6 +31,7 @@ from typing import Any
 from clusterforge.api.triggers._gotemplate import NO_VALUE, GoTemplate, TemplateError
 from clusterforge.api.triggers._paths import MISSING, Path, PathError, gjson_string, parse_path
 from clusterforge.errors import UserError
+from clusterforge.safety import Pattern, RegexError, compile_re2
 from clusterforge.workflow.expressions import evaluate_when
 
 __all__ = ["DependencyFilter", "FilterError", "Verdict", "compile_filter"]
@@ -77,7 +78,7 @@ class _DataFilter:
     values: tuple[str, ...]
     comparator: str
     template: GoTemplate | None
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[Pattern, ...]
     numbers: tuple[float, ...]
     bools: tuple[bool, ...]
 
@@ -281,16 +282,16 @@ def _compile_data(raw: Mapping[str, Any], where: str) -> _DataFilter:
             template = GoTemplate(raw["template"])
         except TemplateError as err:
             raise FilterError(f"{where}.template: {err}") from None
-    patterns: list[re.Pattern[str]] = []
+    patterns: list[Pattern] = []
     numbers: list[float] = []
     bools: list[bool] = []
     for index, value in enumerate(values):
         if kind == "string":
             try:
-                patterns.append(re.compile(value))
-            except re.error as err:
+                patterns.append(compile_re2(value))
+            except RegexError as err:
                 raise FilterError(
-                    f"{where}.value[{index}]: bad regular expression: {err}"
+                    f"{where}.value[{index}]: bad regular expression: {err.reason}"
                 ) from None
         elif kind == "number":
             try:

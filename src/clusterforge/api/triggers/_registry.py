@@ -28,6 +28,7 @@ import yaml
 from clusterforge.api.triggers._params import ParameterError
 from clusterforge.api.triggers._sensor import CompiledSensor, Event, SensorError, compile_sensor
 from clusterforge.errors import UserError
+from clusterforge.safety import LimitExceeded, load_yaml_documents, read_text
 
 __all__ = [
     "Dispatch",
@@ -106,11 +107,11 @@ def load_sensor_files(paths: Iterable[Path]) -> list[CompiledSensor]:
     sensors: list[CompiledSensor] = []
     for file in files:
         try:
-            docs = [
-                d for d in yaml.safe_load_all(file.read_text(encoding="utf-8")) if d is not None
-            ]
+            docs = [d for d in load_yaml_documents(read_text(file), str(file)) if d is not None]
         except (yaml.YAMLError, UnicodeDecodeError) as err:
             raise SensorError(f"{file}: not valid YAML: {err}") from None
+        except LimitExceeded as err:
+            raise SensorError(str(err)) from None
         for index, doc in enumerate(docs):
             where = str(file) if len(docs) == 1 else f"{file}[{index}]"
             sensors.append(compile_sensor(doc, where))

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from clusterforge.api.triggers._filters import DependencyFilter, FilterError, compile_filter
 from clusterforge.api.triggers._params import ParameterError, TriggerParameter, compile_parameter
 from clusterforge.errors import InvalidInput, UserError
+from clusterforge.safety import LimitExceeded, load_yaml_documents
 from clusterforge.workflow.expressions import evaluate_when
 
 __all__ = ["CompiledSensor", "Dependency", "Event", "SensorError", "Trigger", "compile_sensor"]
@@ -173,9 +174,12 @@ def _workflow_resource(argo: Mapping[str, Any], where: str) -> dict[str, Any]:
         resource = source["resource"]
     elif source.get("inline"):
         try:
-            resource = yaml.safe_load(source["inline"])
+            inline = load_yaml_documents(str(source["inline"]), f"{where}.source.inline")
+            resource = inline[0] if inline else None
         except yaml.YAMLError as err:
             raise SensorError(f"{where}.source.inline: not valid YAML: {err}") from None
+        except LimitExceeded as err:
+            raise SensorError(str(err)) from None
     else:
         raise SensorError(
             f"{where}.source: give the workflow inline as source.resource (or source.inline); "

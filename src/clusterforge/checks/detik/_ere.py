@@ -32,6 +32,8 @@ import re
 import string
 from dataclasses import dataclass
 
+from clusterforge.safety import Pattern, RegexError, compile_re2
+
 __all__ = ["EreError", "compile_ere"]
 
 
@@ -148,7 +150,9 @@ class _Translator:
             if low and high and int(low) > int(high):
                 raise self.fail(f"invalid interval {interval.group(0)}: min > max", start)
             self.pos = interval.end()
-            self.quantify(pieces, interval.group(0), start)
+            # {,3} is {0,3}: RE2 (and Go) read a missing minimum as a literal brace
+            written = f"{{{low or 0}{interval.group(2) or ''}}}"
+            self.quantify(pieces, written, start)
             return
         # After an atom, grep rejects brace contents like {} or {1,2,3}
         # ("Invalid content of \{\}"); elsewhere a { is an ordinary character.
@@ -254,13 +258,22 @@ class _Translator:
 
 
 @functools.lru_cache(maxsize=512)
-def compile_ere(pattern: str) -> re.Pattern[str]:
-    """Compile a POSIX ERE (GNU dialect) to a Python pattern with the same matches.
+def compile_ere(pattern: str) -> Pattern | re.Pattern[str]:
+    """Compile a POSIX ERE (GNU dialect) to a pattern with the same matches.
+
+    The translation runs on RE2 (linear time) whenever RE2 can express it;
+    only back-references and GNU's word edges ``\\<`` ``\\>`` (lookaround in
+    the translation) need Python's backtracking ``re``, and then the subject
+    is a resource name or field value, not a request body.
 
     Raises :class:`EreError` with a position into ``pattern`` when it is not a
     valid ERE or uses something we refuse (see the module docstring).
     """
     translated = _Translator(pattern).translate()
+    try:
+        return compile_re2(translated)
+    except RegexError:
+        pass
     try:
         return re.compile(translated)
     except re.error as err:

@@ -39,6 +39,7 @@ from clusterforge.engine.local.planner import PlannedNode, plan
 from clusterforge.engine.phases import FAILED, FULFILLED, WORKFLOW_DONE
 from clusterforge.engine.status import WorkflowView
 from clusterforge.errors import AlreadyExists, InvalidInput, NotFound
+from clusterforge.safety import check_workflow_name, inside
 from clusterforge.store import NodeEvent, Store, WorkflowRecord, WorkflowRow
 from clusterforge.workflow import (
     Document,
@@ -225,6 +226,8 @@ class LocalEngine:
         new values each time, and only the checks a value takes part in (enums)
         run again — a value that fails one gets the full check and its message.
         """
+        if submission.name is not None:
+            check_workflow_name(submission.name, "name")
         compiled, values = self._compile(submission)
         self.warnings = list(compiled.warnings)
         for param, allowed in compiled.enums.items():
@@ -242,8 +245,11 @@ class LocalEngine:
         if not name:
             base = meta.get("generateName") or f"{meta.get('name', 'workflow')}-"
             name = base + "".join(_ALNUM[b % len(_ALNUM)] for b in ids.random_bytes(5))
+            check_workflow_name(name, "metadata.generateName")
             if not check_generated:
                 check = False
+        else:
+            check_workflow_name(name, "name" if submission.name else "metadata.name")
         if check and self.store.get_workflow(name) is not None:
             raise AlreadyExists(
                 f"metadata.name: workflow {name!r} already exists; use generateName or another name"
@@ -407,14 +413,14 @@ class LocalEngine:
         record = self.store.get_workflow(workflow_id)
         if record is None:
             raise NotFound(f"workflow {workflow_id!r} not found")
-        run_dir = self.runs / workflow_id
+        run_dir = inside(self.runs, check_workflow_name(workflow_id))
         run_dir.mkdir(parents=True, exist_ok=True)
         asyncio.run(WorkflowRun(self.store, record, run_dir, self.scratch, pods=self._pods).run())
         return self.get(workflow_id)
 
     def spawn(self, workflow_id: str) -> None:
         """Run a workflow in a detached engine process that outlives this one."""
-        log = self.runs / workflow_id / "engine.log"
+        log = inside(self.runs, check_workflow_name(workflow_id)) / "engine.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:
             subprocess.Popen(

@@ -2,36 +2,22 @@
 
 Argo renders every parameter as a string; these helpers do the same for
 manifest scalars, substitute ``{{…}}`` tags through nested template bodies,
-expose a loop item as ``item`` / ``item.field``, map a step's output paths
-(its ``/tmp`` is a per-attempt directory) back to the host, and build the
-PATH steps see.
+expose a loop item as ``item`` / ``item.field``, and map a step's output paths
+(its ``/tmp`` is a per-attempt directory) back to the host. (The PATH steps
+see is step_env.py's.)
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from clusterforge import paths
 from clusterforge.workflow.expressions import substitute
 
 RESULT_LIMIT = 256 * 1024
-
-
-def step_path(path: str) -> str:
-    """PATH for steps: this installation's own bin directory and the tool cache first.
-
-    On Argo a worker image has ``clusterforge``, kubectl and helm on PATH; on the
-    host the same commands live in the virtualenv and in the tool cache.
-    """
-    first = [str(Path(sys.executable).parent), str(paths.cache_home() / "bin")]
-    rest = [p for p in path.split(os.pathsep) if p and p not in first]
-    return os.pathsep.join(first + rest)
 
 
 def parameter_text(value: Any) -> str:

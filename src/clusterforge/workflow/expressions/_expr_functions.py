@@ -22,6 +22,8 @@ import math
 import re
 from collections.abc import Callable, Mapping
 
+from clusterforge.safety import LimitExceeded, check_depth
+
 from ._gofmt import go_json, go_value
 from ._jsonpath import JsonPathError, query
 
@@ -125,6 +127,12 @@ def _jsonpath(document: object, path: object) -> object:
         data = json.loads(text, parse_int=float, parse_constant=_reject_constant)
     except ValueError as exc:
         raise FunctionError(f"jsonpath: the first argument is not JSON: {exc}") from None
+    except RecursionError:
+        raise FunctionError("jsonpath: the first argument is JSON nested too deep") from None
+    try:
+        check_depth(data, "jsonpath: the first argument")
+    except LimitExceeded as exc:
+        raise FunctionError(str(exc)) from None
     try:
         return query(data, expression)
     except JsonPathError as exc:

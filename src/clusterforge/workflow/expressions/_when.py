@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import math
 import operator
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from clusterforge.safety import Pattern
 
 from ._errors import MAX_DEPTH, ExpressionError
 from ._gofmt import go_value
@@ -263,7 +264,7 @@ class _Parser:
         raise _Error(token.position, f"unexpected {token.kind.value} '{token.text}'")
 
 
-def _regex(pattern: str, position: int) -> re.Pattern[str]:
+def _regex(pattern: str, position: int) -> Pattern:
     try:
         return compile_go_regex(pattern)
     except RegexError as exc:

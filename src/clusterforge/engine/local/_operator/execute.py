@@ -22,6 +22,7 @@ from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
 from clusterforge.engine.local._operator.steps import StepsRun
 from clusterforge.engine.local._operator.templates import kind
+from clusterforge.engine.local.limits import nesting_problem
 from clusterforge.engine.local.values import parameter_text, substitute_tree
 from clusterforge.engine.phases import DEADLINE_MESSAGE, shutdown_message
 from clusterforge.store import NodeRecord
@@ -61,6 +62,11 @@ class Executor:
         what = kind(template)
         if what in ("container", "script"):
             return await self.run_pod(name, display, call, inputs, ctx, retry_attempt, timeout)
+        if what in ("dag", "steps") and (
+            too_deep := nesting_problem(journal.nodes, ctx.boundary_id)
+        ):
+            node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
+            return journal.finish(node, "Error", too_deep)
         runner: Callable[[], Awaitable[NodeRecord]]
         if what == "dag":
             runner = DagRun(self.rt, self, name, display, call, inputs, ctx).run

@@ -11,8 +11,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from clusterforge.engine.local import limits
 from clusterforge.engine.local._operator.errors import LoopError
 from clusterforge.engine.local.values import parameter_text, substitute_tree
+from clusterforge.safety import LimitExceeded
 from clusterforge.workflow.expressions import substitute
 
 JSON = dict[str, Any]
@@ -30,14 +32,23 @@ def expand(task: Mapping[str, Any], values: Mapping[str, str]) -> list[Any] | No
     """The items a task loops over (``None``: not a loop).
 
     Raises :class:`~clusterforge.workflow.expressions.ExpressionError` when a
-    ``{{…}}`` tag has no value yet, :class:`LoopError` when the result is no list.
+    ``{{…}}`` tag has no value yet, :class:`LoopError` when the result is no list
+    or a loop is larger than :mod:`~clusterforge.engine.local.limits` allows.
     """
+    try:
+        return _expand(task, values)
+    except LimitExceeded as err:
+        raise LoopError(str(err)) from None
+
+
+def _expand(task: Mapping[str, Any], values: Mapping[str, str]) -> list[Any] | None:
     if task.get("withItems") is not None:
-        return [substitute_tree(copy.deepcopy(i), values) for i in task["withItems"]]
+        items = limits.loop_items(task["withItems"], "withItems")
+        return [substitute_tree(copy.deepcopy(i), values) for i in items]
     if task.get("withParam"):
         raw = substitute(task["withParam"], values, missing="error")
         try:
-            parsed = json.loads(raw)
+            parsed = limits.loop_param(raw)
         except json.JSONDecodeError as err:
             raise LoopError(f"withParam value could not be parsed as a JSON list: {raw!r}") from err
         if not isinstance(parsed, list):
@@ -52,6 +63,7 @@ def expand(task: Mapping[str, Any], values: Mapping[str, str]) -> list[Any] | No
 def sequence(seq: Mapping[str, Any], values: Mapping[str, str]) -> list[str]:
     """``withSequence``: ``count`` numbers from ``start``, or ``start`` to ``end`` (either way)."""
     count, start, end = (_number(seq, key, values) for key in ("count", "start", "end"))
+    limits.check_sequence(count, start, end)
     first = start or 0
     if count is not None:
         numbers = list(range(first, first + count))

@@ -30,12 +30,12 @@ from clusterforge.engine.local import process
 from clusterforge.engine.local import scratch as scratch_files
 from clusterforge.engine.local._operator.errors import InputError
 from clusterforge.engine.local._operator.journal import Journal
+from clusterforge.engine.local.step_env import step_base_env
 from clusterforge.engine.local.values import (
     RESULT_LIMIT,
     host_path,
     parameter_text,
     result_text,
-    step_path,
 )
 from clusterforge.engine.phases import DEADLINE_MESSAGE, INTERRUPTED
 from clusterforge.store import NodeRecord
@@ -299,9 +299,7 @@ class HostPods:
         """The engine's environment with the step PATH, the attempt's marker
         (see ``process.ATTEMPT_ENV``), plus the template's ``env``."""
         if self._base_env is None:
-            base = dict(os.environ)
-            base["PATH"] = step_path(base.get("PATH", os.defpath))
-            self._base_env = base
+            self._base_env = step_base_env(os.environ)
         env = {**self._base_env, process.ATTEMPT_ENV: attempt}
         for item in template_env:
             if "value" in item:
