@@ -13,10 +13,16 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from clusterforge.api.metrics import Metrics, mark_process_dead, reset_multiprocess_dir
 from clusterforge.store import Store
+
+
+def _phases(store: Store) -> Callable[[], list[str]]:
+    return lambda: [r.phase for r in store.list_workflows()]
+
 
 ACCEPTED = 'clusterforge_triggers_total{result="accepted",source="build"}'
 
@@ -27,7 +33,9 @@ from pathlib import Path
 from clusterforge.api.metrics import Metrics
 from clusterforge.store import Store
 
-metrics = Metrics(Store(Path(sys.argv[1])), lambda: (0, 0), multiprocess_dir=Path(sys.argv[2]))
+store = Store(Path(sys.argv[1]))
+phases = lambda: [r.phase for r in store.list_workflows()]  # noqa: E731
+metrics = Metrics(phases, lambda: (0, 0), multiprocess_dir=Path(sys.argv[2]))
 for _ in range(int(sys.argv[3])):
     metrics.trigger("build", "accepted")
 for _ in range(int(sys.argv[4])):
@@ -41,7 +49,9 @@ from pathlib import Path
 from clusterforge.api.metrics import Metrics
 from clusterforge.store import Store
 
-metrics = Metrics(Store(Path(sys.argv[1])), lambda: (5, 2), multiprocess_dir=Path(sys.argv[2]))
+store = Store(Path(sys.argv[1]))
+phases = lambda: [r.phase for r in store.list_workflows()]  # noqa: E731
+metrics = Metrics(phases, lambda: (5, 2), multiprocess_dir=Path(sys.argv[2]))
 sys.stdout.write(metrics.exposition().decode())
 """
 
@@ -52,8 +62,10 @@ from pathlib import Path
 from clusterforge.api.metrics import Metrics
 from clusterforge.store import Store
 
+store = Store(Path(sys.argv[1]))
 try:
-    Metrics(Store(Path(sys.argv[1])), lambda: (0, 0), multiprocess_dir=Path(sys.argv[2]))
+    Metrics(lambda: [r.phase for r in store.list_workflows()], lambda: (0, 0),
+            multiprocess_dir=Path(sys.argv[2]))
 except RuntimeError as err:
     print("RuntimeError:", err)
 else:
@@ -150,8 +162,8 @@ def test_multiprocess_dir_other_than_the_variable_fails_loudly(tmp_path: Path) -
 
 def test_single_process_metrics_stay_per_app(tmp_path: Path) -> None:
     store = Store(tmp_path / "state.db")
-    one = Metrics(store, lambda: (0, 0))
-    other = Metrics(store, lambda: (1, 0))
+    one = Metrics(_phases(store), lambda: (0, 0))
+    other = Metrics(_phases(store), lambda: (1, 0))
     one.trigger("build", "accepted")
     one.trigger("build", "accepted")
     other.trigger("build", "accepted")

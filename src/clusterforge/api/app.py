@@ -30,7 +30,7 @@ from clusterforge.api.security import Guard
 from clusterforge.api.services import Services, StorePending
 from clusterforge.api.settings import Settings
 from clusterforge.api.triggers import SensorSet, load_sensor_files
-from clusterforge.engine import LocalEngine
+from clusterforge.engine import HostedEngine, open_hosted_engine
 
 __all__ = ["BUILTIN_SENSOR_DIR", "create_app"]
 
@@ -48,11 +48,11 @@ def _telemetry() -> TelemetryConfig:
     return {"tracing": wanted, "metrics": wanted, "logs": wanted}
 
 
-def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI:
-    """A configured API app; ``engine`` defaults to a LocalEngine on ``settings.data_dir``."""
+def create_app(settings: Settings, engine: HostedEngine | None = None) -> FastAPI:
+    """A configured API app; ``engine`` defaults to the hosted engine on ``settings.data_dir``."""
     from clusterforge.stages import Pipeline
 
-    local = engine or LocalEngine(settings.data_dir)
+    local = engine or open_hosted_engine(settings.data_dir)
     holder: dict[str, Services] = {}
     queued = QueuedEngine(
         local,
@@ -62,7 +62,7 @@ def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI
         hand_to=settings.hand_to,
     )
     builtin = SensorSet(load_sensor_files([BUILTIN_SENSOR_DIR]))
-    sensors = SensorSet(load_sensor_files(settings.sensor_dirs), StorePending(local.store))
+    sensors = SensorSet(load_sensor_files(settings.sensor_dirs), StorePending(local.records))
     guard = Guard(
         settings.all_tokens(),
         public_reads=settings.public_reads,
@@ -111,4 +111,7 @@ def create_app(settings: Settings, engine: LocalEngine | None = None) -> FastAPI
     app.include_router(routes_events.router)
     app.include_router(routes_streams.router)
     app.include_router(routes_health.router)
+    from clusterforge.api import argo_server
+
+    app.include_router(argo_server.router)
     return app

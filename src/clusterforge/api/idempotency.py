@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clusterforge.api.errors import ApiError
-from clusterforge.store import Store
+from clusterforge.engine import Records
 
 __all__ = ["Idempotency", "KeyTaken", "Slot"]
 
@@ -51,7 +51,7 @@ class Slot:
     fingerprint: str
     answer: dict[str, Any] | None = None
     status: int = 202
-    _store: Store | None = field(default=None, repr=False)
+    _store: Records | None = field(default=None, repr=False)
     claimed: bool = field(default=False, repr=False)
     saved: bool = field(default=False, repr=False)
 
@@ -70,7 +70,7 @@ class Slot:
 
 
 class Idempotency:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Records) -> None:
         self.store = store
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()

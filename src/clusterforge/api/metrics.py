@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter as Tally
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from fastapi import Request
@@ -38,7 +38,6 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from clusterforge.engine import WorkflowView
-from clusterforge.store import Store
 
 __all__ = ["Metrics", "mark_process_dead", "reset_multiprocess_dir"]
 
@@ -57,15 +56,17 @@ def _source(path: str) -> str:
 
 
 class _StoreCollector(Collector):
-    def __init__(self, store: Store, queue: Callable[[], tuple[int, int]]) -> None:
-        self.store = store
+    def __init__(
+        self, phases: Callable[[], Iterable[str]], queue: Callable[[], tuple[int, int]]
+    ) -> None:
+        self.phases = phases
         self.queue = queue
         self._cache: tuple[float, Tally[str]] = (0.0, Tally())
 
     def collect(self) -> Iterator[Metric]:
         stamp, phases = self._cache
         if time.monotonic() - stamp > 2.0:
-            phases = Tally(r.phase for r in self.store.list_workflows())
+            phases = Tally(self.phases())
             self._cache = (time.monotonic(), phases)
         builds = GaugeMetricFamily(
             "clusterforge_builds", "Workflows in the store by phase", labels=["phase"]
@@ -105,11 +106,15 @@ def _check_multiprocess(directory: Path) -> None:
 
 
 class Metrics:
-    """The counters the routes update and the collectors ``/metrics`` reads."""
+    """The counters the routes update and the collectors ``/metrics`` reads.
+
+    ``phases`` gives the phase of every stored workflow (read at most every
+    two seconds, at scrape time); ``queue`` the run queue's (queued, running).
+    """
 
     def __init__(
         self,
-        store: Store,
+        phases: Callable[[], Iterable[str]],
         queue: Callable[[], tuple[int, int]],
         *,
         multiprocess_dir: Path | None = None,
@@ -137,7 +142,7 @@ class Metrics:
             ["template"],
             registry=self.registry,
         )
-        self._store_collector = _StoreCollector(store, queue)
+        self._store_collector = _StoreCollector(phases, queue)
         self.registry.register(self._store_collector)
         self.event_sources: set[str] = set()
 

@@ -32,7 +32,7 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     """The state database answers and the workers run."""
     checks: dict[str, Any] = {}
     try:
-        await run_in_threadpool(services.engine.store.kv_get, "health", "probe")
+        await run_in_threadpool(services.engine.records.kv_get, "health", "probe")
         checks["store"] = "ok"
     except Exception as err:  # any failure means: not ready
         checks["store"] = f"failing: {type(err).__name__}"

@@ -28,9 +28,10 @@ from clusterforge.api.deps import Reader, ServicesDep
 from clusterforge.api.errors import ApiError
 from clusterforge.api.schemas import ERRORS
 from clusterforge.api.services import Services
+from clusterforge.engine import Engine
 from clusterforge.engine.status import WORKFLOW_DONE, iso
 from clusterforge.errors import NotFound
-from clusterforge.store import NodeEvent
+from clusterforge.store import NodeEvent, WorkflowRecord
 
 __all__ = ["router"]
 
@@ -54,22 +55,30 @@ def _sse(event: NodeEvent) -> str:
     return f"id: {event.seq}\nevent: node\ndata: {json.dumps(data)}\n\n"
 
 
+def _record(engine: Engine, workflow_id: str) -> WorkflowRecord | None:
+    """The workflow's record, or None once it is gone (deleted meanwhile)."""
+    try:
+        return engine.summary(workflow_id).record
+    except NotFound:
+        return None
+
+
 async def _follow(services: Services, build_id: str, after: int) -> AsyncIterator[str]:
-    store = services.engine.store
+    engine = services.engine
     seq = after
     quiet_since = time.monotonic()
     yield "retry: 1000\n\n"
     while True:
-        events = await run_in_threadpool(store.events, build_id, after=seq)
+        events = await run_in_threadpool(engine.events, build_id, after=seq)
         for event in events:
             yield _sse(event)
             seq = event.seq
         if events:
             quiet_since = time.monotonic()
             continue
-        record = await run_in_threadpool(store.get_workflow, build_id)
+        record = await run_in_threadpool(_record, engine, build_id)
         if record is None or record.phase in WORKFLOW_DONE:
-            for event in await run_in_threadpool(store.events, build_id, after=seq):
+            for event in await run_in_threadpool(engine.events, build_id, after=seq):
                 yield _sse(event)
                 seq = event.seq
             phase = record.phase if record else "Error"

@@ -5,7 +5,7 @@ workflows at once. :class:`QueuedEngine` splits the two: ``submit`` checks the
 workflow completely (nothing is stored if anything is wrong), stores it as
 ``Pending`` *owned by this server* — so no other process's ``resume`` takes
 it — and puts its id on a queue; ``workers`` threads take ids off the queue
-and run each to its end on the wrapped :class:`~clusterforge.engine.LocalEngine`.
+and run each to its end on the wrapped :class:`~clusterforge.engine.HostedEngine`.
 Everything else (get, list, watch, logs, stop, retry) is the wrapped engine's.
 
 On start the queue takes in every workflow left ``Pending``/``Running`` by a
@@ -16,23 +16,32 @@ a server with workers (or ``clusterforge resume``) runs them.
 
 A multi-process server (``serve --processes N``, see :mod:`.supervisor`)
 splits the two sides between processes: its acceptors store workflows
-*handed off* (``hand_to``: owner :func:`~clusterforge.engine.local.handoff_owner`
-of the supervisor) and run nothing; its controller (``take_from``: the same
-owner) takes them from the store every ``poll`` seconds and runs them. The
+*handed off* (``hand_to``: the supervisor engine's ``handoff_owner()``)
+and run nothing; its controller (``take_from``: the same owner) takes them
+from the store every ``poll`` seconds and runs them. The
 state database is the queue, so nothing accepted is lost when any of the
 processes dies.
 """
 
 from __future__ import annotations
 
+import builtins
 import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from clusterforge.engine import LocalEngine, LogLine, Submission, WorkflowView
-from clusterforge.store import NodeEvent, Store, WorkflowRecord
+from clusterforge.engine import (
+    HostedEngine,
+    LogLine,
+    PlannedNode,
+    Records,
+    StopStrategy,
+    Submission,
+    WorkflowView,
+)
+from clusterforge.store import NodeEvent, WorkflowRecord
 
 __all__ = ["QueuedEngine"]
 
@@ -44,7 +53,7 @@ class QueuedEngine:
 
     def __init__(
         self,
-        engine: LocalEngine,
+        engine: HostedEngine,
         *,
         workers: int = 4,
         on_finished: Callable[[WorkflowView], None] | None = None,
@@ -53,7 +62,7 @@ class QueuedEngine:
         poll: float = 0.05,
     ) -> None:
         self.local = engine
-        self.store: Store = engine.store
+        self.kind = engine.kind
         self.workers = max(0, workers)  # 0: accept and store only; nothing runs here
         self.on_finished = on_finished
         self.hand_to = hand_to
@@ -67,7 +76,7 @@ class QueuedEngine:
 
     # -- lifecycle ---------------------------------------------------------------
 
-    def start(self) -> list[str]:
+    def start(self) -> builtins.list[str]:
         """Start the workers; queue the workflows a dead owner left unfinished."""
         for index in range(self.workers):
             thread = threading.Thread(target=self._work, name=f"api-runner-{index}", daemon=True)
@@ -98,7 +107,7 @@ class QueuedEngine:
         assert self.take_from is not None
         while not self._stopping.wait(self.poll):
             try:
-                for workflow_id in self.store.take_handed_off(self.take_from, self.local.owner):
+                for workflow_id in self.local.take_handed_off(self.take_from):
                     self._queue.put(workflow_id)
             except Exception:  # a locked or failing database: try again next time
                 log.exception("taking handed-off workflows failed")
@@ -110,7 +119,7 @@ class QueuedEngine:
     @property
     def queued(self) -> int:
         if self.hand_to is not None:
-            return self.store.count_owned(self.hand_to)
+            return self.local.count_owned(self.hand_to)
         return self._queue.qsize()
 
     @property
@@ -133,20 +142,30 @@ class QueuedEngine:
                     self._busy -= 1
 
     def _run(self, workflow_id: str) -> None:
-        record = self.store.get_workflow(workflow_id)
-        if record is None or record.phase not in ("Pending", "Running"):
+        if not self.local.exists(workflow_id):
             return
-        if record.owner not in (None, self.local.owner):
-            from clusterforge.engine.local import owner_alive
-
-            if owner_alive(record.owner):
-                return  # another live engine has it
+        record = self.local.summary(workflow_id).record
+        if record.phase not in ("Pending", "Running"):
+            return
+        if record.owner not in (None, self.local.owner) and self.local.owner_alive(record.owner):
+            return  # another live engine has it
         self.local.start(workflow_id)
         self.local.join(workflow_id)
         if self.on_finished is not None:
             self.on_finished(self.local.get(workflow_id))
 
     # -- Engine ------------------------------------------------------------------
+
+    @property
+    def warnings(self) -> builtins.list[str]:
+        return list(self.local.warnings)
+
+    @property
+    def records(self) -> Records:
+        return self.local.records
+
+    def plan(self, submission: Submission) -> PlannedNode:
+        return self.local.plan(submission)
 
     def prepare(self, submission: Submission, *, check_generated: bool = True) -> WorkflowRecord:
         return self.local.prepare(submission, check_generated=check_generated)
@@ -160,7 +179,7 @@ class QueuedEngine:
     def enqueue(self, record: WorkflowRecord) -> WorkflowView:
         """Store a prepared workflow as Pending, owned by this server, and queue it."""
         record.owner = self.owner
-        self.store.create_workflow(record)
+        self.local.create(record)
         self.queue(record.id)
         return WorkflowView(record, {})
 
@@ -176,6 +195,15 @@ class QueuedEngine:
 
     def get(self, workflow_id: str) -> WorkflowView:
         return self.local.get(workflow_id)
+
+    def summary(self, workflow_id: str) -> WorkflowView:
+        return self.local.summary(workflow_id)
+
+    def exists(self, workflow_id: str) -> bool:
+        return self.local.exists(workflow_id)
+
+    def events(self, workflow_id: str, *, after: int = 0) -> builtins.list[NodeEvent]:
+        return self.local.events(workflow_id, after=after)
 
     def list(
         self,
@@ -195,16 +223,28 @@ class QueuedEngine:
     ) -> Iterator[LogLine]:
         return self.local.logs(workflow_id, node, follow=follow)
 
-    def retry(self, workflow_id: str) -> WorkflowView:
+    def retry(self, workflow_id: str, *, detach: bool = False) -> WorkflowView:
+        """Reset the workflow and run it again here (or hand it to the controller)."""
         if self.hand_to is not None:
-            return self.local.retry(workflow_id, hand_to=self.hand_to)
-        return self.local.retry(workflow_id)
+            return self.local.requeue(workflow_id, hand_to=self.hand_to)
+        return self.local.retry(workflow_id, detach=detach)
 
-    def stop(self, workflow_id: str) -> WorkflowView:
-        return self.local.stop(workflow_id)
+    def stop(self, workflow_id: str, *, strategy: StopStrategy = "Stop") -> WorkflowView:
+        return self.local.stop(workflow_id, strategy=strategy)
+
+    def delete(self, workflow_id: str) -> None:
+        self.local.delete(workflow_id)
+
+    def resume(self, workflow_ids: builtins.list[str] | None = None) -> builtins.list[str]:
+        """Queue interrupted workflows (default: every orphan) on this server."""
+        targets = workflow_ids or self.local.orphans()
+        for workflow_id in targets:
+            self.queue(workflow_id)
+        return targets
 
     def wait(self, workflow_id: str, *, timeout: float | None = None) -> WorkflowView:
         return self.local.wait(workflow_id, timeout=timeout)
 
     def __getattr__(self, name: str) -> Any:
+        # tests reach the wrapped engine's own attributes (its store) through here
         return getattr(self.local, name)

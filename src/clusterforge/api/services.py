@@ -107,9 +107,9 @@ class Services:
         self.sensors = sensors
         self.builtin = builtin
         self.guard = guard
-        self.idempotency = Idempotency(engine.store)
+        self.idempotency = Idempotency(engine.records)
         self.metrics = Metrics(
-            engine.store,
+            lambda: [view.phase for view in engine.list()],
             lambda: (engine.queued, engine.running),
             multiprocess_dir=settings.metrics_dir,
         )
@@ -211,7 +211,7 @@ class Services:
         accepted event is stored whole or not at all. A generated name that
         another request took meanwhile is drawn again.
         """
-        store = self.engine.store
+        engine = self.engine
         for _attempt in range(_NAME_ATTEMPTS):
             records = [p.record for p in prepared]
             for record in records:
@@ -221,13 +221,9 @@ class Services:
             out = answer([WorkflowView(r, {}) for r in records])
             unit = functools.partial(self._store_event, rows, result, out, keep)
             try:
-                await asyncio.wrap_future(store.write_grouped(unit))
+                await asyncio.wrap_future(engine.local.write_grouped(unit))
             except Exception:
-                taken = [
-                    p
-                    for p in prepared
-                    if p.generated and store.get_workflow(p.record.id) is not None
-                ]
+                taken = [p for p in prepared if p.generated and engine.exists(p.record.id)]
                 if not taken:
                     raise
                 for p in taken:  # the name was taken: draw another
@@ -247,7 +243,7 @@ class Services:
     ) -> None:
         """The grouped write of :meth:`accept` (runs in the store's writer thread)."""
         for row in rows:
-            self.engine.store.create_workflow(row)
+            self.engine.local.create(row)
         self.sensors.commit(result)
         if keep is not None:
             keep(out)

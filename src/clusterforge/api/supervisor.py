@@ -72,7 +72,7 @@ class _Supervisor:
 
     def __init__(self, settings: Settings, log_level: str) -> None:
         from clusterforge.api.metrics import reset_multiprocess_dir
-        from clusterforge.engine.local import current_owner, handoff_owner
+        from clusterforge.engine import open_hosted_engine
         from clusterforge.paths import scratch_home
 
         # the port first: if it is taken, nothing has been created yet
@@ -84,7 +84,7 @@ class _Supervisor:
         self.settings = dataclasses.replace(
             settings,
             processes=1,
-            hand_to=handoff_owner(current_owner()),
+            hand_to=open_hosted_engine(settings.data_dir).handoff_owner(),
             shared_dir=self.runtime,
         )
         assert self.settings.metrics_dir is not None
@@ -224,9 +224,9 @@ def _die_with_parent(parent: int) -> None:
 def _run_controller(settings: Settings) -> None:
     from clusterforge.api.metrics import Metrics
     from clusterforge.api.runner import QueuedEngine
-    from clusterforge.engine import LocalEngine
+    from clusterforge.engine import open_hosted_engine
 
-    engine = LocalEngine(settings.data_dir)
+    engine = open_hosted_engine(settings.data_dir)
     holder: list[Metrics] = []
     queued = QueuedEngine(
         engine,
@@ -236,7 +236,7 @@ def _run_controller(settings: Settings) -> None:
     )
     holder.append(
         Metrics(
-            engine.store,
+            lambda: [view.phase for view in engine.list()],
             lambda: (queued.queued, queued.running),
             multiprocess_dir=settings.metrics_dir,
         )

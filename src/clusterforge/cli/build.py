@@ -13,28 +13,26 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from clusterforge.cli.app import app
-from clusterforge.cli.workflows import ServerOpt
+from clusterforge.cli.workflows import EngineOpt, ServerOpt
 
 if TYPE_CHECKING:
     from clusterforge.cli.remote import RemoteEngine
-    from clusterforge.engine import LocalEngine, PlannedNode
+    from clusterforge.engine import Engine, PlannedNode
     from clusterforge.stages import BuildRecord, Pipeline
 
 SpecArg = Annotated[Path, typer.Argument(help="Cluster spec (YAML or JSON)", show_default=False)]
 
 
-def _pipeline() -> tuple[LocalEngine, Pipeline]:
-    from clusterforge.engine import LocalEngine
+def _pipeline(kind: str | None = None) -> tuple[Engine, Pipeline]:
+    from clusterforge.engine import open_engine
     from clusterforge.stages import Pipeline
 
-    engine = LocalEngine()
+    engine = open_engine(kind)
     return engine, Pipeline(engine)
 
 
 def _remote_finish(server: str | None, answer: dict[str, object]) -> None:
     """Follow a build started on a server, and exit with its result."""
-    from typing import cast
-
     from rich.console import Console
 
     from clusterforge.cli.remote import from_env
@@ -48,7 +46,7 @@ def _remote_finish(server: str | None, answer: dict[str, object]) -> None:
         f"build {build_id} accepted by {remote.server} for cluster {answer.get('cluster')}",
         err=True,
     )
-    view = follow_live(cast("LocalEngine", remote), build_id)
+    view = follow_live(remote, build_id)
     Console().print(render(view))
     typer.echo(
         f"build {build_id}: {view.phase}"
@@ -63,7 +61,7 @@ def _remote(server: str | None) -> RemoteEngine | None:
     return from_env(server)
 
 
-def _finish(engine: LocalEngine, pipeline: Pipeline, record: BuildRecord) -> None:
+def _finish(engine: Engine, pipeline: Pipeline, record: BuildRecord) -> None:
     """Follow a build live, print its summary, exit with its result."""
     from rich.console import Console
 
@@ -72,8 +70,7 @@ def _finish(engine: LocalEngine, pipeline: Pipeline, record: BuildRecord) -> Non
     from clusterforge.stages import build_summary
 
     follow_live(engine, record.id)
-    engine.join(record.id)
-    view = engine.get(record.id)
+    view = engine.wait(record.id)
     console = Console()
     console.print(render(view))
     for line in build_summary(pipeline, record.id):
@@ -82,7 +79,7 @@ def _finish(engine: LocalEngine, pipeline: Pipeline, record: BuildRecord) -> Non
 
 
 @app.command()
-def build(spec: SpecArg, server: ServerOpt = None) -> None:
+def build(spec: SpecArg, server: ServerOpt = None, engine_kind: EngineOpt = None) -> None:
     """Build a tested cluster: preflight → control plane → node groups → add-ons → validation."""
     from clusterforge.spec import load_spec
 
@@ -90,7 +87,7 @@ def build(spec: SpecArg, server: ServerOpt = None) -> None:
     remote = _remote(server)
     if remote is not None:
         _remote_finish(server, remote.build(spec))
-    engine, pipeline = _pipeline()
+    engine, pipeline = _pipeline(engine_kind)
     record = pipeline.build(cluster)
     typer.echo(f"build {record.id} started for cluster {record.cluster}", err=True)
     _finish(engine, pipeline, record)
@@ -101,6 +98,7 @@ def stage(
     name: Annotated[str, typer.Argument(help="preflight, core, addons or validate")],
     spec: SpecArg,
     server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
 ) -> None:
     """Run one stage against the cluster named in the spec."""
     from clusterforge.spec import load_spec
@@ -109,14 +107,14 @@ def stage(
     remote = _remote(server)
     if remote is not None:
         _remote_finish(server, remote.stage(cluster.name, name))
-    engine, pipeline = _pipeline()
+    engine, pipeline = _pipeline(engine_kind)
     record = pipeline.start(cluster, {"core": "core"}.get(name, name))
     typer.echo(f"stage {record.stage} ({record.id}) started for {record.cluster}", err=True)
     _finish(engine, pipeline, record)
 
 
 @app.command()
-def destroy(spec: SpecArg, server: ServerOpt = None) -> None:
+def destroy(spec: SpecArg, server: ServerOpt = None, engine_kind: EngineOpt = None) -> None:
     """Tear down the cluster named in the spec (the teardown workflow)."""
     from clusterforge.spec import load_spec
 
@@ -124,7 +122,7 @@ def destroy(spec: SpecArg, server: ServerOpt = None) -> None:
     remote = _remote(server)
     if remote is not None:
         _remote_finish(server, remote.destroy(cluster.name))
-    engine, pipeline = _pipeline()
+    engine, pipeline = _pipeline(engine_kind)
     record = pipeline.start(cluster, "destroy")
     _finish(engine, pipeline, record)
 
@@ -147,18 +145,19 @@ def plan(
     stage_name: Annotated[
         str, typer.Option("--stage", help="build (default) or one stage")
     ] = "build",
+    engine_kind: EngineOpt = None,
 ) -> None:
     """Show every stage, task and check a build would run or skip, and why (runs nothing)."""
     from clusterforge.spec import load_spec
 
     cluster = load_spec(spec)
-    _engine, pipeline = _pipeline()
+    _engine, pipeline = _pipeline(engine_kind)
     for line in _plan_lines(pipeline.plan(cluster, stage_name)):
         typer.echo(line)
 
 
 @app.command()
-def clusters(server: ServerOpt = None) -> None:
+def clusters(server: ServerOpt = None, engine_kind: EngineOpt = None) -> None:
     """The fleet: every cluster, its last build and its last validation."""
     from types import SimpleNamespace
 
@@ -169,7 +168,7 @@ def clusters(server: ServerOpt = None) -> None:
     if remote is not None:
         fleet = [SimpleNamespace(**c) for c in remote.clusters()]
     else:
-        _engine, pipeline = _pipeline()
+        _engine, pipeline = _pipeline(engine_kind)
         fleet = pipeline.clusters()  # type: ignore[assignment]
     table = Table("NAME", "PROVIDER", "VERSION", "NODE GROUPS", "LAST BUILD", "PHASE", "VALIDATION")
     for c in fleet:

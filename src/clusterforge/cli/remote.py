@@ -23,9 +23,16 @@ from typing import Any
 
 import httpx
 
-from clusterforge.engine import LogLine, WorkflowView
+from clusterforge.engine import (
+    LogLine,
+    PlannedNode,
+    Records,
+    StopStrategy,
+    Submission,
+    WorkflowView,
+)
 from clusterforge.errors import InvalidInput, NotFound, OperationFailed, UserError
-from clusterforge.store import NodeRecord, WorkflowRecord
+from clusterforge.store import NodeEvent, NodeRecord, WorkflowRecord
 
 __all__ = ["RemoteEngine", "from_env", "view_from_argo"]
 
@@ -102,8 +109,20 @@ def _raise_for(response: httpx.Response) -> None:
     raise OperationFailed(f"the server failed: {message}")
 
 
+def _local_only(what: str) -> InvalidInput:
+    return InvalidInput(
+        f"{what} works on this machine's engine only; drop --server (and CLUSTERFORGE_SERVER)"
+    )
+
+
 class RemoteEngine:
-    """The engine operations of the CLI, over the HTTP API."""
+    """The :class:`~clusterforge.engine.Engine` of a ``clusterforge serve``, over its API.
+
+    What the server's API does not offer (planning, snapshots, records, a
+    non-following event read, resume) raises one clear error saying so.
+    """
+
+    kind = "remote"
 
     def __init__(self, server: str, token: str | None = None, *, timeout: float = 30.0) -> None:
         self.server = server.rstrip("/")
@@ -132,7 +151,42 @@ class RemoteEngine:
             raise OperationFailed(f"{self.server}: unexpected answer to {method} {path}")
         return answer
 
-    # -- the Engine operations the CLI uses ----------------------------------------
+    # -- the Engine operations ----------------------------------------------------
+
+    @property
+    def records(self) -> Records:
+        raise _local_only("reading build records directly")
+
+    def prepare(self, submission: Submission, *, check_generated: bool = True) -> WorkflowRecord:
+        raise _local_only("checking a workflow without running it")
+
+    def plan(self, submission: Submission) -> PlannedNode:
+        raise _local_only("plan")
+
+    def submit(self, submission: Submission, *, detach: bool = False) -> WorkflowView:
+        raise _local_only("run")
+
+    def summary(self, workflow_id: str) -> WorkflowView:
+        return self.get(workflow_id)
+
+    def exists(self, workflow_id: str) -> bool:
+        try:
+            self.get(workflow_id)
+        except NotFound:
+            return False
+        return True
+
+    def events(self, workflow_id: str, *, after: int = 0) -> builtins.list[NodeEvent]:
+        raise _local_only("reading node events (use GET /api/v1/builds/ID/events)")
+
+    def watch(self, workflow_id: str, *, after: int = 0) -> Iterator[NodeEvent]:
+        raise _local_only("watching node events (use GET /api/v1/builds/ID/events)")
+
+    def delete(self, workflow_id: str) -> None:
+        raise _local_only("delete")
+
+    def resume(self, workflow_ids: builtins.list[str] | None = None) -> builtins.list[str]:
+        raise _local_only("resume")
 
     def get(self, workflow_id: str) -> WorkflowView:
         return view_from_argo(self._call("GET", f"/api/v1/builds/{workflow_id}"))
@@ -197,7 +251,9 @@ class RemoteEngine:
         self._call("POST", f"/api/v1/builds/{workflow_id}/retry")
         return self.get(workflow_id)
 
-    def stop(self, workflow_id: str) -> WorkflowView:
+    def stop(self, workflow_id: str, *, strategy: StopStrategy = "Stop") -> WorkflowView:
+        if strategy != "Stop":
+            raise _local_only("terminate")
         self._call("POST", f"/api/v1/builds/{workflow_id}/stop")
         return self.get(workflow_id)
 
@@ -208,9 +264,6 @@ class RemoteEngine:
             if view.done or (deadline is not None and time.monotonic() > deadline):
                 return view
             time.sleep(0.5)
-
-    def join(self, workflow_id: str, timeout: float | None = None) -> None:
-        """Nothing to join: the workflow runs in the server."""
 
     # -- pipeline operations (for cli/build.py) -----------------------------------
 

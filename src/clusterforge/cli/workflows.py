@@ -18,7 +18,7 @@ from clusterforge.cli.app import app
 from clusterforge.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from clusterforge.engine import LocalEngine, WorkflowView
+    from clusterforge.engine import Engine, WorkflowView
 
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="tree, json, yaml, or name")]
 
@@ -33,17 +33,25 @@ ServerOpt = Annotated[
 ]
 
 
-def _engine(server: str | None = None) -> LocalEngine:
-    from typing import cast
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        envvar="CLUSTERFORGE_ENGINE",
+        help="Engine backend that runs the workflows (default: local)",
+    ),
+]
 
+
+def open_cli_engine(server: str | None = None, kind: str | None = None) -> Engine:
+    """The engine a command talks to: a server's (``--server``), else the backend named."""
     from clusterforge.cli.remote import from_env
-    from clusterforge.engine import LocalEngine
+    from clusterforge.engine import open_engine
 
     remote = from_env(server)
     if remote is not None:
-        # RemoteEngine answers the calls these commands make, with the same types.
-        return cast("LocalEngine", remote)
-    return LocalEngine()
+        return remote
+    return open_engine(kind)
 
 
 def parse_params(values: list[str]) -> dict[str, str]:
@@ -76,7 +84,7 @@ def _print(view: WorkflowView, output: str | None) -> None:
         raise InvalidInput(f"--output {output!r}: use tree, json, yaml or name")
 
 
-def follow_live(engine: LocalEngine, workflow_id: str) -> WorkflowView:
+def follow_live(engine: Engine, workflow_id: str) -> WorkflowView:
     """Show the live tree until the workflow ends (on a terminal); return the final view."""
     from rich.console import Console
     from rich.live import Live
@@ -126,13 +134,14 @@ def run(
     name: Annotated[
         str | None, typer.Option("--name", help="Workflow name (default: generated)")
     ] = None,
+    engine_kind: EngineOpt = None,
 ) -> None:
     """Run an Argo workflow on this machine."""
     from rich.console import Console
 
     from clusterforge.engine import Submission
 
-    engine = _engine()
+    engine = open_cli_engine(kind=engine_kind)
     submission = Submission(
         files=tuple(files),
         template_dirs=tuple(template_dir),
@@ -153,7 +162,6 @@ def run(
         final = follow_live(engine, view.id)
         _print(final, "tree")
     else:
-        engine.join(view.id)
         final = engine.wait(view.id)
         _print(final, output)
     raise typer.Exit(0 if final.phase == "Succeeded" else 1)
@@ -165,12 +173,13 @@ def list_workflows(
     limit: Annotated[int, typer.Option(help="At most this many")] = 50,
     output: OutputOpt = None,
     server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
 ) -> None:
     """List workflows, newest first."""
     from rich.console import Console
     from rich.table import Table
 
-    engine = _engine(server)
+    engine = open_cli_engine(server, engine_kind)
     views = engine.list(phase=phase, limit=limit)
     if output == "json":
         typer.echo(
@@ -197,9 +206,10 @@ def get(
     output: OutputOpt = None,
     watch: Annotated[bool, typer.Option("--watch", help="Keep showing it until it ends")] = False,
     server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
 ) -> None:
     """Show a workflow: its node tree, or the Argo object as JSON/YAML."""
-    engine = _engine(server)
+    engine = open_cli_engine(server, engine_kind)
     view = engine.get(workflow)
     if watch and not view.done:
         view = follow_live(engine, workflow)
@@ -214,9 +224,10 @@ def logs(
         bool, typer.Option("--follow", "-f", help="Stream until the workflow ends")
     ] = False,
     server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
 ) -> None:
     """Print step logs (stdout and stderr of every attempt)."""
-    engine = _engine(server)
+    engine = open_cli_engine(server, engine_kind)
     for line in engine.logs(workflow, node, follow=follow):
         typer.echo(f"{line.display_name}: {line.text}")
 
@@ -227,9 +238,10 @@ def retry(
     wait: Annotated[bool, typer.Option("--wait", "-w")] = False,
     output: OutputOpt = None,
     server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
 ) -> None:
     """Re-run a workflow's failed nodes (and what they gate); keep succeeded ones."""
-    engine = _engine(server)
+    engine = open_cli_engine(server, engine_kind)
     view = engine.retry(workflow, detach=not wait)
     if not wait:
         typer.echo(view.id)
@@ -241,10 +253,12 @@ def retry(
 
 @app.command()
 def stop(
-    workflow: Annotated[str, typer.Argument(help="Workflow name")], server: ServerOpt = None
+    workflow: Annotated[str, typer.Argument(help="Workflow name")],
+    server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
 ) -> None:
     """Stop a running workflow: running steps are terminated, exit handlers run."""
-    engine = _engine(server)
+    engine = open_cli_engine(server, engine_kind)
     engine.stop(workflow)
     typer.echo(f"{workflow} stopping")
 
@@ -255,9 +269,10 @@ def resume(
         list[str], typer.Argument(help="Workflow names (default: all interrupted)")
     ] = [],  # noqa: B006
     wait: Annotated[bool, typer.Option("--wait", "-w")] = True,
+    engine_kind: EngineOpt = None,
 ) -> None:
     """Continue workflows whose engine died (after a crash or reboot)."""
-    engine = _engine()
+    engine = open_cli_engine(kind=engine_kind)
     started = engine.resume(list(workflows) or None)
     if not started:
         typer.echo("nothing to resume")
@@ -266,6 +281,5 @@ def resume(
     for wid in started:
         typer.echo(f"resuming {wid}", err=True)
         if wait:
-            engine.join(wid)
             failed |= engine.wait(wid).phase != "Succeeded"
     raise typer.Exit(1 if failed else 0)

@@ -19,12 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from clusterforge import paths
-from clusterforge.engine import Engine, PlannedNode, Submission, WorkflowView
-from clusterforge.engine import plan as plan_workflow
+from clusterforge.engine import Engine, PlannedNode, Records, Submission, WorkflowView
 from clusterforge.errors import InvalidInput, NotFound
 from clusterforge.spec import ClusterSpec, parse_spec, spec_document
 from clusterforge.stages.parameters import build_parameters
-from clusterforge.store import Store
 from clusterforge.templates import TEMPLATE_DIR
 
 STAGES = ("preflight", "core", "addons", "validation")
@@ -85,12 +83,9 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
 class Pipeline:
     """Starts builds of the stage library on an engine and keeps their records."""
 
-    def __init__(self, engine: Engine, store: Store | None = None) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        found = store if store is not None else getattr(engine, "store", None)
-        if found is None:
-            raise InvalidInput("the pipeline needs a store to keep build records")
-        self.store: Store = found
+        self.store: Records = engine.records
 
     # -- starting builds ---------------------------------------------------------
 
@@ -166,10 +161,7 @@ class Pipeline:
         """What a build would run and skip, and why — without running anything."""
         stage = STAGE_ALIASES.get(stage, stage)
         submission, _artifacts, _params = self._submission(spec, stage)
-        prepare = getattr(self.engine, "prepare", None)
-        if prepare is None:
-            raise InvalidInput("this engine cannot plan workflows")
-        return plan_workflow(prepare(submission))
+        return self.engine.plan(submission)
 
     # -- reading -----------------------------------------------------------------
 

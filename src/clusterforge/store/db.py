@@ -280,6 +280,14 @@ class Store:
         row = self._conn().execute("SELECT * FROM workflows WHERE id=?", (workflow_id,)).fetchone()
         return _workflow(row) if row else None
 
+    def delete_workflow(self, workflow_id: str) -> bool:
+        """Remove a workflow with its nodes and events; False if there was none."""
+        with self._tx() as db:
+            db.execute("DELETE FROM events WHERE workflow_id=?", (workflow_id,))
+            db.execute("DELETE FROM nodes WHERE workflow_id=?", (workflow_id,))
+            gone = db.execute("DELETE FROM workflows WHERE id=?", (workflow_id,))
+        return gone.rowcount > 0
+
     def shutdown_requested(self, workflow_id: str) -> str | None:
         """The stop/terminate strategy asked for, if any — without decoding the
         workflow's snapshot (a running engine polls this several times a second)."""

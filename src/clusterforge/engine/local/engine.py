@@ -18,24 +18,27 @@ import json
 import logging
 import os
 import queue
+import shutil
 import socket
 import string
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from clusterforge import ids, paths
-from clusterforge.engine.interface import LogLine, Submission
+from clusterforge.engine.interface import LogLine, Records, StopStrategy, Submission
 from clusterforge.engine.local import process
 from clusterforge.engine.local.operator import FAILED, WorkflowRun
+from clusterforge.engine.local.planner import PlannedNode, plan
 from clusterforge.engine.status import FULFILLED_PHASES, WorkflowView
 from clusterforge.errors import InvalidInput, NotFound
-from clusterforge.store import NodeEvent, Store, WorkflowRecord
+from clusterforge.store import NodeEvent, Store, WorkflowRecord, WorkflowRow
 from clusterforge.workflow import (
     Document,
     TemplateLibrary,
@@ -47,6 +50,7 @@ from clusterforge.workflow import (
 )
 
 _ALNUM = string.ascii_lowercase + string.digits
+_T = TypeVar("_T")
 
 
 _HANDOFF = "queued@"
@@ -183,7 +187,9 @@ def _fingerprint(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
 
 
 class LocalEngine:
-    """Runs Argo-dialect workflows as host subprocesses; implements ``Engine``."""
+    """Runs Argo-dialect workflows as host subprocesses; implements ``HostedEngine``."""
+
+    kind = "local"
 
     def __init__(self, home: Path | None = None, *, max_running: int | None = None) -> None:
         """``max_running`` bounds how many workflows run at once in this process;
@@ -269,6 +275,15 @@ class LocalEngine:
             labels={**meta.get("labels", {}), **dict(submission.labels)},
             created_at=time.time(),
         )
+
+    @property
+    def records(self) -> Records:
+        """Callers' records live in the same state database as the workflows."""
+        return self.store
+
+    def plan(self, submission: Submission) -> PlannedNode:
+        """What the submission would run and skip, and why (runs nothing)."""
+        return plan(self.prepare(submission))
 
     def _compile(self, submission: Submission) -> tuple[_Compiled, dict[str, str]]:
         """The compilation of ``submission`` (cached), and the values of its document's
@@ -436,6 +451,29 @@ class LocalEngine:
                 start_new_session=True,
             )
 
+    # -- hosting: owners, hand-off, grouped writes (HostedEngine) -----------------
+
+    def handoff_owner(self) -> str:
+        return handoff_owner(self.owner)
+
+    def owner_alive(self, owner: str | None) -> bool:
+        return owner_alive(owner)
+
+    def take_handed_off(self, marker: str) -> list[str]:
+        return self.store.take_handed_off(marker, self.owner)
+
+    def count_owned(self, owner: str) -> int:
+        return self.store.count_owned(owner)
+
+    def create(self, record: WorkflowRecord | WorkflowRow) -> None:
+        self.store.create_workflow(record)
+
+    def write_grouped(self, work: Callable[[], _T]) -> Future[_T]:
+        return self.store.write_grouped(work)
+
+    def requeue(self, workflow_id: str, *, hand_to: str) -> WorkflowView:
+        return self.retry(workflow_id, hand_to=hand_to)
+
     def live_owners(self, workflow_id: str) -> list[str]:
         record = self.store.get_workflow(workflow_id)
         if record is None or not record.owner:
@@ -482,6 +520,18 @@ class LocalEngine:
         if record is None:
             raise NotFound(f"workflow {workflow_id!r} not found (see `clusterforge list`)")
         return WorkflowView(record, self.store.get_nodes(workflow_id))
+
+    def summary(self, workflow_id: str) -> WorkflowView:
+        record = self.store.get_workflow(workflow_id)
+        if record is None:
+            raise NotFound(f"workflow {workflow_id!r} not found (see `clusterforge list`)")
+        return WorkflowView(record, {})
+
+    def exists(self, workflow_id: str) -> bool:
+        return self.store.get_workflow(workflow_id) is not None
+
+    def events(self, workflow_id: str, *, after: int = 0) -> list[NodeEvent]:
+        return self.store.events(workflow_id, after=after)
 
     def list(
         self,
@@ -553,6 +603,7 @@ class LocalEngine:
 
     def wait(self, workflow_id: str, *, timeout: float | None = None) -> WorkflowView:
         deadline = None if timeout is None else time.monotonic() + timeout
+        self.join(workflow_id, timeout)  # a run of this process: its thread's end
         while True:
             view = self.get(workflow_id)
             if view.done:
@@ -563,7 +614,7 @@ class LocalEngine:
 
     # -- control -----------------------------------------------------------------
 
-    def stop(self, workflow_id: str, *, strategy: str = "Stop") -> WorkflowView:
+    def stop(self, workflow_id: str, *, strategy: StopStrategy = "Stop") -> WorkflowView:
         view = self.get(workflow_id)
         if view.done:
             raise InvalidInput(f"workflow {workflow_id!r} has already finished ({view.phase})")
@@ -572,6 +623,19 @@ class LocalEngine:
             # No engine is running it: finish it here.
             self.resume([workflow_id])
         return self.get(workflow_id)
+
+    def delete(self, workflow_id: str) -> None:
+        """Forget a workflow, its nodes, events and logs; a running one is
+        terminated first (as Argo deletes a running workflow's pods)."""
+        view = self.get(workflow_id)
+        if not view.done:
+            self.stop(workflow_id, strategy="Terminate")
+            if not self.wait(workflow_id, timeout=30).done:
+                raise InvalidInput(
+                    f"workflow {workflow_id!r} did not end after terminate; try again"
+                )
+        self.store.delete_workflow(workflow_id)
+        shutil.rmtree(self.runs / workflow_id, ignore_errors=True)
 
     def retry(
         self, workflow_id: str, *, detach: bool = False, hand_to: str | None = None

@@ -1,0 +1,49 @@
+"""Choosing a backend: the one door front ends use to get an engine.
+
+The CLI, the API and the stages never import a backend's module (an
+import-linter contract says so); they name the backend — ``--engine``,
+``CLUSTERFORGE_ENGINE`` — and get an :class:`~clusterforge.engine.Engine`
+here. Adding the Argo backend means adding its name to :data:`ENGINE_KINDS`
+and a branch below, and nothing above the engine changes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from clusterforge.engine.interface import Engine, HostedEngine
+from clusterforge.errors import InvalidInput
+
+__all__ = ["ENGINE_KINDS", "engine_kind", "open_engine", "open_hosted_engine"]
+
+ENGINE_KINDS = ("local",)
+"""The backends this build has."""
+
+
+def engine_kind(kind: str | None = None) -> str:
+    """The backend asked for: ``kind``, else ``CLUSTERFORGE_ENGINE``, else ``local``."""
+    chosen = (kind or os.environ.get("CLUSTERFORGE_ENGINE") or "local").strip().lower()
+    if chosen not in ENGINE_KINDS:
+        raise InvalidInput(
+            f"engine {chosen!r} is not one of: {', '.join(ENGINE_KINDS)}; "
+            "pass --engine local or set CLUSTERFORGE_ENGINE=local"
+        )
+    return chosen
+
+
+def open_engine(
+    kind: str | None = None, *, home: Path | None = None, max_running: int | None = None
+) -> Engine:
+    """An engine of the named backend. ``home``: the local engine's data directory
+    (default: ``CLUSTERFORGE_HOME``); ``max_running``: how many workflows this
+    process runs at once (the rest wait, Pending)."""
+    engine_kind(kind)  # only `local` today; raises for anything else
+    return open_hosted_engine(home, max_running=max_running)
+
+
+def open_hosted_engine(home: Path | None = None, *, max_running: int | None = None) -> HostedEngine:
+    """The engine a server hosts runs on: workflows in this machine's processes."""
+    from clusterforge.engine.local import LocalEngine
+
+    return LocalEngine(home, max_running=max_running)
