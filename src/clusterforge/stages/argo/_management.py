@@ -11,13 +11,15 @@ Lease needed); the metrics port is a free loopback port written into the
 ConfigMap. Argo hard-codes its health endpoint on :6060; a second cluster's
 controller logs that the port is taken and carries on.
 
-What this does not do yet: run the pods' containers. kwok marks pods Running
-and never runs them, so a Workflow is picked up (its phase is set) but a step
-with outputs never completes; the host executor that runs Argo's pods as
-host processes comes next.
+kwok runs no containers, so ``up`` also starts the host executor
+(``clusterforge.engine.argo.host_executor``, its own process): it runs each
+step pod Argo creates as a host process and reports its outputs and exit
+code the way Argo's executor and a kubelet would (docs/argo.md says exactly
+how that differs from a kubelet).
 
-State lives under ``<data home>/argo/<name>/``: the controller's pid, its log
-and the facts ``status`` prints.
+State lives under ``<data home>/argo/<name>/``: the controller's and the
+executor's pids, their logs, the steps' output (``steps/``) and the facts
+``status`` prints.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -65,6 +68,9 @@ class Management:
     metrics_port: int
     log: str
     controller_running: bool = False
+    executor_pid: int = 0
+    executor_log: str = ""
+    steps_dir: str = ""
 
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$")
@@ -102,19 +108,35 @@ def up(name: str, *, report: Report = _quiet) -> Management:
         )
     directory = state_dir(name)
     pid: int | None = None
+    executor = 0
     try:
         kubeconfig, port = _provision(name, crds, kubectl, report)
         directory.mkdir(parents=True, exist_ok=True)
         log = directory / "workflow-controller.log"
         report(f"starting {controller.name} (log: {log})")
         pid = _start_controller(controller, kubeconfig, log)
-        state = Management(name, cluster_name(name), str(kubeconfig), pid, port, str(log), True)
+        executor_log = directory / "host-executor.log"
+        report(f"starting the host executor (log: {executor_log})")
+        executor = _start_host_executor(kubeconfig, directory / "steps", executor_log)
+        state = Management(
+            name,
+            cluster_name(name),
+            str(kubeconfig),
+            pid,
+            port,
+            str(log),
+            True,
+            executor,
+            str(executor_log),
+            str(directory / "steps"),
+        )
         (directory / "state.json").write_text(json.dumps(asdict(state), indent=2), "utf-8")
         _wait_for_metrics(port, pid, log)
     except BaseException:
         report("failed; removing what was started")
-        if pid is not None:
-            _stop(pid)
+        for started in (pid, executor):
+            if started:
+                _stop(started)
         clusters.delete(cluster_name(name), missing_ok=True)
         shutil.rmtree(directory, ignore_errors=True)
         raise
@@ -145,6 +167,9 @@ def down(name: str, *, report: Report = _quiet) -> None:
     if state.controller_running:
         report(f"stopping workflow-controller (pid {state.pid})")
         _stop(state.pid)
+    if state.executor_pid and _alive(state.executor_pid):
+        report(f"stopping the host executor (pid {state.executor_pid})")
+        _stop(state.executor_pid)
     report(f"deleting the kwok cluster {state.cluster}")
     clusters.delete(state.cluster, missing_ok=True)
     shutil.rmtree(state_dir(name))
@@ -222,6 +247,27 @@ def _start_controller(controller: Path, kubeconfig: Path, log: Path) -> int:
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            start_new_session=True,
+        )
+    return process.pid
+
+
+def _start_host_executor(kubeconfig: Path, steps: Path, log: Path) -> int:
+    """The host executor as its own process, in its own session (see the module doc)."""
+    argv = [
+        sys.executable,
+        "-m",
+        "clusterforge.engine.argo.host_executor",
+        f"--kubeconfig={kubeconfig}",
+        f"--namespace={NAMESPACE}",
+        f"--work-dir={steps}",
+    ]
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     return process.pid
