@@ -52,6 +52,8 @@ from clusterforge.engine.argo._pod import (
 from clusterforge.engine.local.process import StepProcess, kill_group, launch_sync
 
 LOG = logging.getLogger("clusterforge.host_executor")
+LOG_DIR_ANNOTATION = "clusterforge.io/log-dir"
+"""Where the step's stdout and stderr files are on this host (for ``logs``)."""
 _EMISSARY_ERROR = 64
 """Argo's emissary exits 64 when it, not the step, failed (here: could not start it)."""
 
@@ -209,9 +211,12 @@ class HostExecutor:
         wait_error: str | None,
     ) -> None:
         meta = pod.get("metadata") or {}
+        name, namespace = meta.get("name"), meta.get("namespace")
         body = {"status": pod_status(pod, code, started, message, wait_error)}
+        log_dir = {LOG_DIR_ANNOTATION: str(self.work_dir.resolve() / str(namespace) / str(name))}
         try:
-            self.core.patch_namespaced_pod_status(meta.get("name"), meta.get("namespace"), body)
+            self.core.patch_namespaced_pod(name, namespace, {"metadata": {"annotations": log_dir}})
+            self.core.patch_namespaced_pod_status(name, namespace, body)
         except ApiException as err:
             if err.status != 404:  # deleted meanwhile: nothing to report to
                 raise
