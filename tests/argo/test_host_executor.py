@@ -1,6 +1,6 @@
 """The host executor: Argo's real controller orchestrates real steps on kwok.
 
-One management cluster (``clusterforge argo up``) for the module; each test
+One management cluster (``clusterforge argo up``, the session's ``argo_cluster``); each test
 creates a Workflow in it and reads back what the controller made of the host
 processes' results: phases, output parameters, ``outputs.result``, exit
 codes and retries, exactly as Argo reports them on a real cluster.
@@ -8,70 +8,13 @@ codes and retries, exactly as Argo reports them on a real cluster.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import time
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from clusterforge.tools import resolve
-from tests.argo.conftest import run_cli
+from tests.argo.conftest import Cluster
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
-
-NAME = "hx"
-
-
-class Cluster:
-    def __init__(self, kubeconfig: Path, steps: Path) -> None:
-        self.kubeconfig = kubeconfig
-        self.steps = steps
-        self.kubectl = str(resolve("kubectl"))
-
-    def kubectl_run(self, *args: str, stdin: str | None = None) -> str:
-        done = subprocess.run(
-            [self.kubectl, f"--kubeconfig={self.kubeconfig}", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def run(self, workflow: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
-        """Create ``workflow`` under a fresh name; the Workflow once it has ended."""
-        name = f"{workflow['metadata']['name']}-{uuid.uuid4().hex[:6]}"
-        workflow = {**workflow, "metadata": {"name": name}}
-        self.kubectl_run("create", "-f", "-", stdin=yaml.safe_dump(workflow))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = json.loads(self.kubectl_run("get", "workflow", name, "-o", "json"))
-            if got.get("status", {}).get("phase") in {"Succeeded", "Failed", "Error"}:
-                return dict(got)
-            time.sleep(0.5)
-        raise AssertionError(f"{name} did not end within {timeout}s: {got.get('status')}")
-
-
-@pytest.fixture(scope="module")
-def cluster(tool_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    home = tmp_path_factory.mktemp("argo-hx-home")
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("CLUSTERFORGE_HOME", str(home))
-    try:
-        started = run_cli("argo", "up", "--name", NAME)
-        assert started.returncode == 0, started.stderr
-        kubeconfig = Path(started.stdout.strip().splitlines()[-1])
-        yield Cluster(kubeconfig, home / "argo" / NAME / "steps")
-    finally:
-        run_cli("argo", "down", "--name", NAME)
-        monkeypatch.undo()
 
 
 def _nodes(workflow: dict[str, Any], kind: str = "Pod") -> dict[str, dict[str, Any]]:
@@ -104,6 +47,17 @@ PASS_PARAMETER: dict[str, Any] = {
                                         "name": "text",
                                         "value": "{{steps.hello.outputs.parameters.greeting}}",
                                     }
+                                ]
+                            },
+                        }
+                    ],
+                    [
+                        {
+                            "name": "last",
+                            "template": "echo",
+                            "arguments": {
+                                "parameters": [
+                                    {"name": "text", "value": "{{steps.echo.outputs.result}}"}
                                 ]
                             },
                         }
@@ -142,15 +96,17 @@ PASS_PARAMETER: dict[str, Any] = {
 }
 
 
-def test_an_output_parameter_passes_between_real_steps(cluster: Cluster) -> None:
-    workflow = cluster.run(PASS_PARAMETER)
+def test_an_output_parameter_passes_between_real_steps(argo_cluster: Cluster) -> None:
+    workflow = argo_cluster.run(PASS_PARAMETER)
     assert workflow["status"]["phase"] == "Succeeded", workflow["status"].get("message")
     pods = _nodes(workflow)
-    assert set(pods) == {"hello", "echo"}
+    assert set(pods) == {"hello", "echo", "last"}
     assert _params(pods["hello"]) == {"greeting": "hello argo", "missing": "fallback"}
     assert pods["hello"]["outputs"]["exitCode"] == "0"
     assert pods["echo"]["inputs"]["parameters"][0]["value"] == "hello argo"
+    # outputs.result is captured because a later step references it (as Argo does)
     assert pods["echo"]["outputs"]["result"] == "hello argo!"
+    assert pods["last"]["inputs"]["parameters"][0]["value"] == "hello argo!"
     assert all(node["phase"] == "Succeeded" for node in pods.values())
 
 
@@ -174,8 +130,8 @@ RETRIED_EXIT: dict[str, Any] = {
 }
 
 
-def test_an_exit_code_fails_the_node_after_its_retries(cluster: Cluster) -> None:
-    workflow = cluster.run(RETRIED_EXIT)
+def test_an_exit_code_fails_the_node_after_its_retries(argo_cluster: Cluster) -> None:
+    workflow = argo_cluster.run(RETRIED_EXIT)
     assert workflow["status"]["phase"] == "Failed"
     attempts = _nodes(workflow)
     assert len(attempts) == 3
@@ -221,8 +177,8 @@ PRIVATE_TMP: dict[str, Any] = {
 }
 
 
-def test_parallel_steps_each_have_a_private_tmp(cluster: Cluster) -> None:
-    workflow = cluster.run(PRIVATE_TMP)
+def test_parallel_steps_each_have_a_private_tmp(argo_cluster: Cluster) -> None:
+    workflow = argo_cluster.run(PRIVATE_TMP)
     assert workflow["status"]["phase"] == "Succeeded", workflow["status"].get("message")
     pods = _nodes(workflow)
     assert {name: _params(node)["out"] for name, node in pods.items()} == {

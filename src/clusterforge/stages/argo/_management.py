@@ -151,7 +151,7 @@ def _provision(name: str, crds: list[Path], kubectl: Path, report: Report) -> tu
     report(f"applying Argo's CRDs ({len(crds)}, server-side)")
     files = [f"-f={crd}" for crd in crds]
     _kubectl(kubectl, kubeconfig, "apply", "--server-side", *files)
-    _kubectl(kubectl, kubeconfig, "wait", "--for=condition=Established", "--timeout=60s", *files)
+    _kubectl(kubectl, kubeconfig, "wait", "--for=condition=Established", "--timeout=180s", *files)
     port = free_port()
     report(f"writing {CONFIGMAP} (metrics on 127.0.0.1:{port})")
     configmap = controller_configmap(port)
