@@ -78,7 +78,7 @@ def test_run_get_logs_retry_on_argo(argo_cluster: Cluster, tmp_path: Path) -> No
     marker = tmp_path / "open"
     workflow = tmp_path / "flaky.yaml"
     workflow.write_text(yaml.safe_dump(_flaky(marker)))
-    ran = _cli(argo_cluster, "run", str(workflow), "-p", "who=argo", "-o", "json")
+    ran = _cli(argo_cluster, "run", str(workflow), "-p", "who=argo", "--wait", "-o", "json")
     assert ran.returncode != 0
     name = json.loads(ran.stdout)["metadata"]["name"]
 
@@ -95,7 +95,7 @@ def test_run_get_logs_retry_on_argo(argo_cluster: Cluster, tmp_path: Path) -> No
     assert "closed" in logs.stdout
 
     marker.write_text("")
-    retried = _cli(argo_cluster, "retry", name, "-o", "json")
+    retried = _cli(argo_cluster, "retry", name, "--wait", "-o", "json")
     assert retried.returncode == 0, retried.stderr
     after = json.loads(_cli(argo_cluster, "get", name, "-o", "json").stdout)
     assert after["status"]["phase"] == "Succeeded"

@@ -240,6 +240,11 @@ def _start_controller(controller: Path, kubeconfig: Path, log: Path) -> int:
         "--workflow-workers=4",
         "--loglevel=info",
     ]
+    return _spawn(argv, log, env)
+
+
+def _spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> int:
+    """A host process in its own session (so ``_stop`` ends its whole group), output to ``log``."""
     with log.open("ab") as out:
         process = subprocess.Popen(
             argv,
@@ -262,15 +267,7 @@ def _start_host_executor(kubeconfig: Path, steps: Path, log: Path) -> int:
         f"--namespace={NAMESPACE}",
         f"--work-dir={steps}",
     ]
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return process.pid
+    return _spawn(argv, log)
 
 
 def _wait_for_metrics(port: int, pid: int, log: Path, timeout: float = 60.0) -> None:
