@@ -9,6 +9,7 @@ Everything else the API server refuses is reported with its own reason.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +22,8 @@ from clusterforge.errors import InvalidInput, NotFound, OperationFailed
 
 T = TypeVar("T")
 GROUP, VERSION = "argoproj.io", "v1alpha1"
+_NO_RESOURCE = ("the server could not find the requested resource", "404 page not found")
+"""What the API server answers for a group or resource it does not serve (no CRD)."""
 
 
 class Kube:
@@ -54,9 +57,8 @@ class Kube:
             raise self._explain(what, err) from None
 
     def _explain(self, what: str, err: ApiException) -> Exception:
-        if err.status == 404 and "the server could not find the requested resource" in str(
-            err.body
-        ):
+        body = str(err.body)
+        if err.status == 404 and any(marker in body for marker in _NO_RESOURCE):
             return OperationFailed(
                 f"the API server at {self.server} has no Argo Workflows CRDs "
                 f"({GROUP}/{VERSION}); install them (`clusterforge argo up` or `argo install`)"
@@ -149,6 +151,21 @@ class Kube:
         )
         return [self.api.sanitize_for_serialization(pod) for pod in listing.items]
 
-    def delete_pod(self, name: str) -> None:
+    def delete_pod(self, name: str, timeout: float = 60.0) -> None:
+        """Delete a pod at once and wait until it is gone (a re-run step's pod may
+        get the same name; the controller must not find the old one)."""
         with contextlib.suppress(NotFound):
-            self.call("pod", lambda: self.core.delete_namespaced_pod(name, self.namespace))
+            self.call(
+                "pod",
+                lambda: self.core.delete_namespaced_pod(
+                    name, self.namespace, grace_period_seconds=0
+                ),
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.call("pod", lambda: self.core.read_namespaced_pod(name, self.namespace))
+            except NotFound:
+                return
+            time.sleep(0.2)
+        raise OperationFailed(f"pod {name} was not deleted within {timeout:.0f}s")

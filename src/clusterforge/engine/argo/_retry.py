@@ -55,6 +55,9 @@ def reset_for_retry(workflow: dict[str, Any]) -> set[str]:
         for key in ("finishedAt", "message", "outputs"):
             node.pop(key, None)
         node["children"] = [c for c in node.get("children") or [] if c not in removed]
+    completion = status.get("taskResultsCompletionStatus") or {}
+    for nid in removed:
+        completion.pop(nid, None)
     for key in ("finishedAt", "message", "outputs"):
         status.pop(key, None)
     status["phase"] = "Running"

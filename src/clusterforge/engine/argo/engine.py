@@ -25,6 +25,7 @@ Workflow is created with the submission's parameters as
 from __future__ import annotations
 
 import builtins
+import contextlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -36,7 +37,7 @@ from clusterforge.engine.argo._translate import to_view
 from clusterforge.engine.argo.host_executor import LOG_DIR_ANNOTATION
 from clusterforge.engine.interface import LogLine, Records, StopStrategy, Submission
 from clusterforge.engine.status import WorkflowView
-from clusterforge.errors import OperationFailed
+from clusterforge.errors import NotFound, OperationFailed
 from clusterforge.store.records import NodeEvent, WorkflowRecord
 
 if TYPE_CHECKING:
@@ -100,8 +101,14 @@ class ArgoEngine:
             self.kube.apply_template(manifest)
             spec = {"workflowTemplateRef": {"name": manifest["metadata"]["name"]}}
         if record.arguments:
-            params = [{"name": k, "value": v} for k, v in record.arguments.items()]
-            spec["arguments"] = {**(spec.get("arguments") or {}), "parameters": params}
+            arguments = dict(spec.get("arguments") or {})
+            given = dict(record.arguments)
+            params = [
+                {**p, "value": given.pop(p["name"])} if p.get("name") in given else p
+                for p in arguments.get("parameters") or []
+            ]
+            params += [{"name": k, "value": v} for k, v in given.items()]
+            spec["arguments"] = {**arguments, "parameters": params}
         labels = {**record.labels}
         return {
             "apiVersion": "argoproj.io/v1alpha1",
@@ -132,8 +139,6 @@ class ArgoEngine:
         return to_view(self.kube.get(WORKFLOWS, workflow_id), with_nodes=False)
 
     def exists(self, workflow_id: str) -> bool:
-        from clusterforge.errors import NotFound
-
         try:
             self.kube.get(WORKFLOWS, workflow_id)
         except NotFound:
@@ -206,8 +211,6 @@ class ArgoEngine:
         view = self.get(workflow_id)
         wanted = view.node(node) if node else None
         if node and wanted is None:
-            from clusterforge.errors import NotFound
-
             raise NotFound(f"workflow {workflow_id!r} has no node {node!r}")
         for pod in self.kube.pods(workflow_id):
             annotations = (pod.get("metadata") or {}).get("annotations") or {}
@@ -241,6 +244,9 @@ class ArgoEngine:
             annotations = (pod.get("metadata") or {}).get("annotations") or {}
             if annotations.get(NODE_ID_ANNOTATION) in removed:
                 self.kube.delete_pod(str(pod["metadata"]["name"]))
+        for node_id in removed:  # a re-run node may get the same id: no stale outputs
+            with contextlib.suppress(NotFound):
+                self.kube.delete("workflowtaskresults", node_id)
         self.kube.replace(WORKFLOWS, workflow)
         return self.get(workflow_id) if detach else self.wait(workflow_id)
 
