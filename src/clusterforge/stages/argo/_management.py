@@ -150,7 +150,8 @@ def _provision(name: str, crds: list[Path], kubectl: Path, report: Report) -> tu
     kubeconfig = Path(info.kubeconfig)
     report(f"applying Argo's CRDs ({len(crds)}, server-side)")
     files = [f"-f={crd}" for crd in crds]
-    _kubectl(kubectl, kubeconfig, "apply", "--server-side", *files)
+    for crd in files:  # one at a time: on a busy machine all eight in one request time out
+        _kubectl(kubectl, kubeconfig, "apply", "--server-side", crd, attempts=3)
     _kubectl(kubectl, kubeconfig, "wait", "--for=condition=Established", "--timeout=180s", *files)
     port = free_port()
     report(f"writing {CONFIGMAP} (metrics on 127.0.0.1:{port})")
@@ -314,16 +315,20 @@ def _stop(pid: int, timeout: float = 20.0) -> None:
 
 
 def _kubectl(
-    kubectl: Path, kubeconfig: Path, *args: str, stdin: str | None = None
+    kubectl: Path, kubeconfig: Path, *args: str, stdin: str | None = None, attempts: int = 1
 ) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [str(kubectl), f"--kubeconfig={kubeconfig}", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    """Run kubectl; ``attempts`` > 1 retries an API server's ``Timeout`` answer."""
+    for attempt in range(attempts):
+        done = subprocess.run(
+            [str(kubectl), f"--kubeconfig={kubeconfig}", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode == 0 or "(Timeout)" not in done.stderr or attempt + 1 == attempts:
+            break
     if done.returncode != 0:
         raise OperationFailed(f"kubectl {args[0]} failed: {done.stderr.strip()[-800:]}")
     return done
