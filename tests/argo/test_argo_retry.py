@@ -92,3 +92,22 @@ def test_the_node_view_is_argo_s_status() -> None:
     assert (flaky.type, flaky.phase, flaky.exit_code) == ("Pod", "Failed", 3)
     assert view.to_argo()["status"]["nodes"]["ok"]["outputs"]["result"] == "fine"
     assert view.progress() == "3/3"  # fulfilled Pod nodes, failed ones included
+
+
+def test_a_dag_task_s_succeeded_dependency_is_kept() -> None:
+    """In a DAG, ``gate`` (depends on ``steady``) is ``steady``'s child."""
+    workflow = _workflow()
+    workflow["status"]["nodes"] = {
+        n["id"]: n
+        for n in [
+            _node("wf", "DAG", "Failed", ("steady",)),
+            _node("steady", "Pod", "Succeeded", ("gate",), outputs={"exitCode": "0"}),
+            _node("gate", "Pod", "Failed", outputs={"exitCode": "4"}),
+        ]
+    }
+    assert reset_for_retry(workflow) == {"gate"}
+    nodes = workflow["status"]["nodes"]
+    assert nodes["steady"]["phase"] == "Succeeded"
+    assert nodes["steady"]["outputs"] == {"exitCode": "0"}
+    assert nodes["steady"]["children"] == []
+    assert nodes["wf"]["phase"] == "Running"

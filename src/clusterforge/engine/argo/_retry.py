@@ -8,8 +8,10 @@ case (no ``--restart-successful``, no node selector):
   Retry node, that Retry node with all its attempts, so the step gets its
   whole retry budget again — together with everything below it, and the
   exit handler (``<name>.onExit``) likewise;
-* every node above a deleted one is reset (Running, no finish time or
-  message), succeeded nodes elsewhere are kept with their outputs;
+* every grouping node (DAG, Steps, StepGroup, TaskGroup, Retry) above a
+  deleted one is reset (Running, no finish time or message); steps —
+  including a DAG task's succeeded dependencies, whose child it is — are
+  kept with their outputs;
 * the Workflow is Running again, ``completed`` label removed.
 
 The caller deletes the removed nodes' pods and writes the object back; the
@@ -23,6 +25,7 @@ from typing import Any
 from clusterforge.errors import InvalidInput
 
 _FAILED = {"Failed", "Error"}
+_STEP_TYPES = {"Pod", "Container", "Skipped", "Suspend", "HTTP", "Plugin"}
 _COMPLETED_LABEL = "workflows.argoproj.io/completed"
 _PHASE_LABEL = "workflows.argoproj.io/phase"
 
@@ -46,15 +49,22 @@ def reset_for_retry(workflow: dict[str, Any]) -> set[str]:
             removed |= _subtree(nodes, target)
         elif node.get("name") == f"{name}.onExit":
             removed |= _subtree(nodes, nid)
-    reset = {up for nid in removed for up in _ancestors(parents, nid)} - removed
+    # In a DAG a task is its dependency's child: only the grouping nodes above a
+    # removed one are reset, never a (succeeded) step it depended on.
+    reset = {
+        up
+        for nid in removed
+        for up in _ancestors(parents, nid)
+        if nodes[up].get("type") not in _STEP_TYPES
+    } - removed
     for nid in removed:
         nodes.pop(nid, None)
-    for nid in reset:
-        node = nodes[nid]
-        node["phase"] = "Running"
-        for key in ("finishedAt", "message", "outputs"):
-            node.pop(key, None)
+    for nid, node in nodes.items():
         node["children"] = [c for c in node.get("children") or [] if c not in removed]
+        if nid in reset:
+            node["phase"] = "Running"
+            for key in ("finishedAt", "message", "outputs"):
+                node.pop(key, None)
     completion = status.get("taskResultsCompletionStatus") or {}
     for nid in removed:
         completion.pop(nid, None)
