@@ -17,8 +17,9 @@ again), it
 4. sets the pod's containers terminated with the exit code, and its phase
    Succeeded or Failed, through the status subresource.
 
-A pod deleted while its step runs (Argo's stop/terminate, or a deadline) has
-the step's process group killed. Each attempt's stdout/stderr stay under
+A pod deleted while its step runs, or whose node the controller has already
+ended (Argo's stop/terminate, a deadline), has the step's process group
+killed. Each attempt's stdout/stderr stay under
 ``--work-dir/<namespace>/<pod>/`` for ``logs``.
 
 Run: ``python -m clusterforge.engine.argo.host_executor --kubeconfig K
@@ -54,6 +55,7 @@ from clusterforge.engine.local.process import StepProcess, kill_group, launch_sy
 LOG = logging.getLogger("clusterforge.host_executor")
 LOG_DIR_ANNOTATION = "clusterforge.io/log-dir"
 """Where the step's stdout and stderr files are on this host (for ``logs``)."""
+_ENDED = {"Succeeded", "Failed", "Error"}
 _EMISSARY_ERROR = 64
 """Argo's emissary exits 64 when it, not the step, failed (here: could not start it)."""
 
@@ -73,11 +75,13 @@ class HostExecutor:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="host-step")
         self._seen: set[str] = set()
         self._running: dict[str, int] = {}
+        self._nodes: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
 
     # -- watching ----------------------------------------------------------------
 
     def serve(self) -> None:
+        threading.Thread(target=self._reap_ended, name="host-reaper", daemon=True).start()
         while not self.stopping.is_set():
             try:
                 self._watch_once()
@@ -121,6 +125,32 @@ class HostExecutor:
                 return
             self._seen.add(uid)
         self._pool.submit(self._run_logged, pod)
+
+    def _reap_ended(self, every: float = 1.0) -> None:
+        """Kill steps whose node the controller has already ended (``stop``/``terminate``,
+        a deadline): it would signal them through ``pods/exec``, which no kubelet serves here."""
+        while not self.stopping.wait(every):
+            with self._lock:
+                running = dict(self._nodes)
+            by_workflow: dict[str, list[tuple[str, str]]] = {}
+            for uid, (workflow, node_id) in running.items():
+                by_workflow.setdefault(workflow, []).append((uid, node_id))
+            for workflow, steps in by_workflow.items():
+                try:
+                    got = self.custom.get_namespaced_custom_object(
+                        "argoproj.io", "v1alpha1", self.namespace, "workflows", workflow
+                    )
+                except Exception as err:  # gone, or the API server busy: next round
+                    LOG.debug("reading workflow %s: %s", workflow, err)
+                    continue
+                nodes = (got.get("status") or {}).get("nodes") or {}
+                for uid, node_id in steps:
+                    if (nodes.get(node_id) or {}).get("phase") in _ENDED:
+                        with self._lock:
+                            pid = self._running.get(uid)
+                        if pid is not None:
+                            LOG.info("node %s ended by the controller; killing its step", node_id)
+                            kill_group(pid, signal.SIGKILL)
 
     def _shutdown(self) -> None:
         with self._lock:
@@ -178,12 +208,14 @@ class HostExecutor:
         )
         with self._lock:
             self._running[step.uid] = handle.pid
+            self._nodes[step.uid] = (step.workflow, step.node_id)
         try:
             code = asyncio.run(handle.wait())
         finally:
             handle.close()
             with self._lock:
                 self._running.pop(step.uid, None)
+                self._nodes.pop(step.uid, None)
         if code < 0:
             return 128 - code, f"killed by signal {-code}"
         return code, None
