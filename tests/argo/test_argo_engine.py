@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,69 @@ def test_a_workflow_no_controller_picks_up_is_deleted(
     assert "Traceback" not in done.stderr
     left = argo_cluster.kubectl_run("get", "workflows", "-n", "nobody-home", "-o", "name")
     assert left.strip() == ""
+
+
+def test_stop_ends_the_workflow_and_its_running_step(argo_cluster: Cluster, tmp_path: Path) -> None:
+    token = f"{tmp_path.name}-nap"
+    workflow = tmp_path / "nap.yaml"
+    workflow.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Workflow",
+                "metadata": {"generateName": "nap-"},
+                "spec": {
+                    "entrypoint": "nap",
+                    "templates": [
+                        {
+                            "name": "nap",
+                            "container": {
+                                "image": "alpine:3",
+                                "command": ["sh", "-c", f"echo {token}; sleep 300"],
+                            },
+                        }
+                    ],
+                },
+            }
+        )
+    )
+    started = _cli(argo_cluster, "run", str(workflow))
+    assert started.returncode == 0, started.stderr
+    name = started.stdout.strip()
+    deadline = time.monotonic() + 120
+    while not any(line.text == token for line in _running_logs(name, argo_cluster)):
+        assert time.monotonic() < deadline, "the step's output never showed in logs"
+        time.sleep(0.5)
+    stopped = _cli(argo_cluster, "stop", name)
+    assert stopped.returncode == 0, stopped.stderr
+    got = json.loads(_cli(argo_cluster, "get", name, "-o", "json").stdout)
+    while got["status"]["phase"] not in {"Failed", "Error"}:
+        assert time.monotonic() < deadline + 60, got["status"]
+        time.sleep(0.5)
+        got = json.loads(_cli(argo_cluster, "get", name, "-o", "json").stdout)
+    assert "Stop" in got["status"]["message"]
+    assert not _processes_with(token)
+
+
+def _running_logs(name: str, cluster: Cluster) -> list[Any]:
+    from clusterforge.engine import open_argo_engine
+
+    return list(open_argo_engine(str(cluster.kubeconfig)).logs(name))
+
+
+def _processes_with(token: str) -> list[int]:
+    deadline = time.monotonic() + 15
+    found: list[int] = []
+    while time.monotonic() < deadline:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if entry.name.isdigit() and token.encode() in cmdline:
+                found.append(int(entry.name))
+        if not found:
+            return found
+        time.sleep(0.5)
+    return found

@@ -174,6 +174,10 @@ class HostExecutor:
             self._finish(pod, _EMISSARY_ERROR, started, str(err), None)
             return
         attempt = self.work_dir / step.namespace / step.pod
+        log_dir = {LOG_DIR_ANNOTATION: str(attempt.resolve())}
+        self.core.patch_namespaced_pod(
+            step.pod, step.namespace, {"metadata": {"annotations": log_dir}}
+        )
         try:
             code, message = self._execute(step, attempt)
         except OSError as err:
@@ -245,9 +249,7 @@ class HostExecutor:
         meta = pod.get("metadata") or {}
         name, namespace = meta.get("name"), meta.get("namespace")
         body = {"status": pod_status(pod, code, started, message, wait_error)}
-        log_dir = {LOG_DIR_ANNOTATION: str(self.work_dir.resolve() / str(namespace) / str(name))}
         try:
-            self.core.patch_namespaced_pod(name, namespace, {"metadata": {"annotations": log_dir}})
             self.core.patch_namespaced_pod_status(name, namespace, body)
         except ApiException as err:
             if err.status != 404:  # deleted meanwhile: nothing to report to
