@@ -68,6 +68,7 @@ class Management:
     metrics_port: int
     log: str
     controller_running: bool = False
+    executor_running: bool = False
     executor_pid: int = 0
     executor_log: str = ""
     steps_dir: str = ""
@@ -125,10 +126,11 @@ def up(name: str, *, report: Report = _quiet) -> Management:
             pid,
             port,
             str(log),
-            True,
-            executor,
-            str(executor_log),
-            str(directory / "steps"),
+            controller_running=True,
+            executor_running=True,
+            executor_pid=executor,
+            executor_log=str(executor_log),
+            steps_dir=str(directory / "steps"),
         )
         (directory / "state.json").write_text(json.dumps(asdict(state), indent=2), "utf-8")
         _wait_for_metrics(port, pid, log)
@@ -168,7 +170,7 @@ def down(name: str, *, report: Report = _quiet) -> None:
     if state.controller_running:
         report(f"stopping workflow-controller (pid {state.pid})")
         _stop(state.pid)
-    if state.executor_pid and _alive(state.executor_pid):
+    if state.executor_running:
         report(f"stopping the host executor (pid {state.executor_pid})")
         _stop(state.executor_pid)
     report(f"deleting the kwok cluster {state.cluster}")
@@ -188,10 +190,13 @@ def read_state(name: str) -> Management | None:
     path = state_dir(name) / "state.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        state = Management(**{**data, "controller_running": False})
+        state = Management(**{**data, "controller_running": False, "executor_running": False})
     except (OSError, ValueError, TypeError):
         return None
-    return Management(**{**asdict(state), "controller_running": _alive(state.pid)})
+    executor = bool(state.executor_pid) and _alive(state.executor_pid)
+    return Management(
+        **{**asdict(state), "controller_running": _alive(state.pid), "executor_running": executor}
+    )
 
 
 def crd_files() -> list[Path]:
