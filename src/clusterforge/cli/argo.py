@@ -161,3 +161,8 @@ def status_command() -> None:
             f"{state.name}: controller pid {state.pid} {running}, metrics "
             f"127.0.0.1:{state.metrics_port}, kubeconfig {state.kubeconfig}, log {state.log}"
         )
+        executor = "running" if state.executor_running else "NOT running"
+        typer.echo(
+            f"{state.name}: host executor pid {state.executor_pid} {executor}, "
+            f"steps {state.steps_dir}, log {state.executor_log}"
+        )

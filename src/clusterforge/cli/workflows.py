@@ -7,8 +7,10 @@ They mirror the ``argo`` CLI so Argo users feel at home, and go through the
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -41,6 +43,36 @@ EngineOpt = Annotated[
         "--engine",
         envvar="CLUSTERFORGE_ENGINE",
         help="Engine backend that runs the workflows (default: local)",
+    ),
+]
+
+
+def _into_environment(variable: str) -> Callable[[str | None], str | None]:
+    """An option callback that hands the value to the engine factory, which reads
+    ``variable`` (the same setting then works as a flag or from the environment)."""
+
+    def remember(value: str | None) -> str | None:
+        if value:
+            os.environ[variable] = value
+        return value
+
+    return remember
+
+
+KubeconfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kubeconfig",
+        help="--engine argo: the management cluster's kubeconfig (or CLUSTERFORGE_KUBECONFIG)",
+        callback=_into_environment("CLUSTERFORGE_KUBECONFIG"),
+    ),
+]
+NamespaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace",
+        help="--engine argo: the namespace the workflows run in (default: default)",
+        callback=_into_environment("CLUSTERFORGE_NAMESPACE"),
     ),
 ]
 
@@ -137,6 +169,8 @@ def run(
         str | None, typer.Option("--name", help="Workflow name (default: generated)")
     ] = None,
     engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Run an Argo workflow on this machine."""
     from rich.console import Console
@@ -209,6 +243,8 @@ def list_workflows(
     output: OutputOpt = None,
     server: ServerOpt = None,
     engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """List workflows, newest first."""
     from rich.console import Console
@@ -242,6 +278,8 @@ def get(
     watch: Annotated[bool, typer.Option("--watch", help="Keep showing it until it ends")] = False,
     server: ServerOpt = None,
     engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Show a workflow: its node tree, or the Argo object as JSON/YAML."""
     engine = open_cli_engine(server, engine_kind)
@@ -260,6 +298,8 @@ def logs(
     ] = False,
     server: ServerOpt = None,
     engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Print step logs (stdout and stderr of every attempt)."""
     engine = open_cli_engine(server, engine_kind)
@@ -274,6 +314,8 @@ def retry(
     output: OutputOpt = None,
     server: ServerOpt = None,
     engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Re-run a workflow's failed nodes (and what they gate); keep succeeded ones."""
     engine = open_cli_engine(server, engine_kind)
@@ -291,6 +333,8 @@ def stop(
     workflow: Annotated[str, typer.Argument(help="Workflow name")],
     server: ServerOpt = None,
     engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Stop a running workflow: running steps are terminated, exit handlers run."""
     engine = open_cli_engine(server, engine_kind)
@@ -305,6 +349,8 @@ def resume(
     ] = [],  # noqa: B006
     wait: Annotated[bool, typer.Option("--wait", "-w")] = True,
     engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Continue workflows whose engine died (after a crash or reboot)."""
     engine = open_cli_engine(kind=engine_kind)

@@ -7,7 +7,13 @@ Argo Workflows later. Everything above this package gets an engine from
 for tests and benchmarks that construct one directly.
 """
 
-from clusterforge.engine.factory import ENGINE_KINDS, engine_kind, open_engine, open_hosted_engine
+from clusterforge.engine.factory import (
+    ENGINE_KINDS,
+    engine_kind,
+    open_argo_engine,
+    open_engine,
+    open_hosted_engine,
+)
 from clusterforge.engine.interface import (
     Engine,
     HostedEngine,
@@ -32,6 +38,7 @@ __all__ = [
     "WorkflowView",
     "engine_kind",
     "isolation",
+    "open_argo_engine",
     "open_engine",
     "open_hosted_engine",
 ]

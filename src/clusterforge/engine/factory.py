@@ -15,9 +15,15 @@ from pathlib import Path
 from clusterforge.engine.interface import Engine, HostedEngine
 from clusterforge.errors import InvalidInput
 
-__all__ = ["ENGINE_KINDS", "engine_kind", "open_engine", "open_hosted_engine"]
+__all__ = [
+    "ENGINE_KINDS",
+    "engine_kind",
+    "open_argo_engine",
+    "open_engine",
+    "open_hosted_engine",
+]
 
-ENGINE_KINDS = ("local",)
+ENGINE_KINDS = ("local", "argo")
 """The backends this build has."""
 
 
@@ -27,7 +33,7 @@ def engine_kind(kind: str | None = None) -> str:
     if chosen not in ENGINE_KINDS:
         raise InvalidInput(
             f"engine {chosen!r} is not one of: {', '.join(ENGINE_KINDS)}; "
-            "pass --engine local or set CLUSTERFORGE_ENGINE=local"
+            "pass --engine local|argo or set CLUSTERFORGE_ENGINE"
         )
     return chosen
 
@@ -35,8 +41,34 @@ def engine_kind(kind: str | None = None) -> str:
 def open_engine(kind: str | None = None, *, home: Path | None = None) -> Engine:
     """An engine of the named backend. ``home``: the local engine's data directory
     (default: ``CLUSTERFORGE_HOME``)."""
-    engine_kind(kind)  # only `local` today; raises for anything else
+    if engine_kind(kind) == "argo":
+        return open_argo_engine(home=home)
     return open_hosted_engine(home)
+
+
+def open_argo_engine(
+    kubeconfig: str | None = None, namespace: str | None = None, *, home: Path | None = None
+) -> Engine:
+    """The Argo backend on a cluster: ``kubeconfig`` (else ``CLUSTERFORGE_KUBECONFIG``,
+    else ``KUBECONFIG``) and ``namespace`` (else ``CLUSTERFORGE_NAMESPACE``, else
+    ``default``); ``CLUSTERFORGE_ARGO_START_TIMEOUT`` bounds how long a submission
+    waits for the controller to pick a workflow up (seconds, default 30)."""
+    from clusterforge.engine.argo.engine import ArgoEngine
+
+    config = kubeconfig or os.environ.get("CLUSTERFORGE_KUBECONFIG") or os.environ.get("KUBECONFIG")
+    raw_timeout = os.environ.get("CLUSTERFORGE_ARGO_START_TIMEOUT", "30")
+    try:
+        timeout = float(raw_timeout)
+    except ValueError:
+        raise InvalidInput(
+            f"CLUSTERFORGE_ARGO_START_TIMEOUT={raw_timeout!r}: give a number of seconds"
+        ) from None
+    return ArgoEngine(
+        config or None,
+        namespace or os.environ.get("CLUSTERFORGE_NAMESPACE") or "default",
+        home=home,
+        start_timeout=timeout,
+    )
 
 
 def open_hosted_engine(home: Path | None = None) -> HostedEngine:

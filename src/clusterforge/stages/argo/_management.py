@@ -11,13 +11,15 @@ Lease needed); the metrics port is a free loopback port written into the
 ConfigMap. Argo hard-codes its health endpoint on :6060; a second cluster's
 controller logs that the port is taken and carries on.
 
-What this does not do yet: run the pods' containers. kwok marks pods Running
-and never runs them, so a Workflow is picked up (its phase is set) but a step
-with outputs never completes; the host executor that runs Argo's pods as
-host processes comes next.
+kwok runs no containers, so ``up`` also starts the host executor
+(``clusterforge.engine.argo.host_executor``, its own process): it runs each
+step pod Argo creates as a host process and reports its outputs and exit
+code the way Argo's executor and a kubelet would (docs/argo.md says exactly
+how that differs from a kubelet).
 
-State lives under ``<data home>/argo/<name>/``: the controller's pid, its log
-and the facts ``status`` prints.
+State lives under ``<data home>/argo/<name>/``: the controller's and the
+executor's pids, their logs, the steps' output (``steps/``) and the facts
+``status`` prints.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -65,6 +68,10 @@ class Management:
     metrics_port: int
     log: str
     controller_running: bool = False
+    executor_running: bool = False
+    executor_pid: int = 0
+    executor_log: str = ""
+    steps_dir: str = ""
 
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$")
@@ -102,19 +109,36 @@ def up(name: str, *, report: Report = _quiet) -> Management:
         )
     directory = state_dir(name)
     pid: int | None = None
+    executor = 0
     try:
         kubeconfig, port = _provision(name, crds, kubectl, report)
         directory.mkdir(parents=True, exist_ok=True)
         log = directory / "workflow-controller.log"
         report(f"starting {controller.name} (log: {log})")
         pid = _start_controller(controller, kubeconfig, log)
-        state = Management(name, cluster_name(name), str(kubeconfig), pid, port, str(log), True)
+        executor_log = directory / "host-executor.log"
+        report(f"starting the host executor (log: {executor_log})")
+        executor = _start_host_executor(kubeconfig, directory / "steps", executor_log)
+        state = Management(
+            name,
+            cluster_name(name),
+            str(kubeconfig),
+            pid,
+            port,
+            str(log),
+            controller_running=True,
+            executor_running=True,
+            executor_pid=executor,
+            executor_log=str(executor_log),
+            steps_dir=str(directory / "steps"),
+        )
         (directory / "state.json").write_text(json.dumps(asdict(state), indent=2), "utf-8")
         _wait_for_metrics(port, pid, log)
     except BaseException:
         report("failed; removing what was started")
-        if pid is not None:
-            _stop(pid)
+        for started in (pid, executor):
+            if started:
+                _stop(started)
         clusters.delete(cluster_name(name), missing_ok=True)
         shutil.rmtree(directory, ignore_errors=True)
         raise
@@ -128,11 +152,9 @@ def _provision(name: str, crds: list[Path], kubectl: Path, report: Report) -> tu
     kubeconfig = Path(info.kubeconfig)
     report(f"applying Argo's CRDs ({len(crds)}, server-side)")
     files = [f"-f={crd}" for crd in crds]
-    # One CRD per request: the full CRDs are large, and on a busy machine one
-    # request with all of them can outlast the API server's 60 s limit.
-    for crd in files:
+    for crd in files:  # one at a time: on a busy machine all eight in one request time out
         _kubectl(kubectl, kubeconfig, "apply", "--server-side", crd, attempts=3)
-    _kubectl(kubectl, kubeconfig, "wait", "--for=condition=Established", "--timeout=60s", *files)
+    _kubectl(kubectl, kubeconfig, "wait", "--for=condition=Established", "--timeout=180s", *files)
     port = free_port()
     report(f"writing {CONFIGMAP} (metrics on 127.0.0.1:{port})")
     configmap = controller_configmap(port)
@@ -148,6 +170,9 @@ def down(name: str, *, report: Report = _quiet) -> None:
     if state.controller_running:
         report(f"stopping workflow-controller (pid {state.pid})")
         _stop(state.pid)
+    if state.executor_running:
+        report(f"stopping the host executor (pid {state.executor_pid})")
+        _stop(state.executor_pid)
     report(f"deleting the kwok cluster {state.cluster}")
     clusters.delete(state.cluster, missing_ok=True)
     shutil.rmtree(state_dir(name))
@@ -165,10 +190,13 @@ def read_state(name: str) -> Management | None:
     path = state_dir(name) / "state.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        state = Management(**{**data, "controller_running": False})
+        state = Management(**{**data, "controller_running": False, "executor_running": False})
     except (OSError, ValueError, TypeError):
         return None
-    return Management(**{**asdict(state), "controller_running": _alive(state.pid)})
+    executor = bool(state.executor_pid) and _alive(state.executor_pid)
+    return Management(
+        **{**asdict(state), "controller_running": _alive(state.pid), "executor_running": executor}
+    )
 
 
 def crd_files() -> list[Path]:
@@ -218,6 +246,11 @@ def _start_controller(controller: Path, kubeconfig: Path, log: Path) -> int:
         "--workflow-workers=4",
         "--loglevel=info",
     ]
+    return _spawn(argv, log, env)
+
+
+def _spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> int:
+    """A host process in its own session (so ``_stop`` ends its whole group), output to ``log``."""
     with log.open("ab") as out:
         process = subprocess.Popen(
             argv,
@@ -228,6 +261,19 @@ def _start_controller(controller: Path, kubeconfig: Path, log: Path) -> int:
             start_new_session=True,
         )
     return process.pid
+
+
+def _start_host_executor(kubeconfig: Path, steps: Path, log: Path) -> int:
+    """The host executor as its own process, in its own session (see the module doc)."""
+    argv = [
+        sys.executable,
+        "-m",
+        "clusterforge.engine.argo.host_executor",
+        f"--kubeconfig={kubeconfig}",
+        f"--namespace={NAMESPACE}",
+        f"--work-dir={steps}",
+    ]
+    return _spawn(argv, log)
 
 
 def _wait_for_metrics(port: int, pid: int, log: Path, timeout: float = 60.0) -> None:
