@@ -173,7 +173,11 @@ def node_vars(key: str, rec: NodeRecord, children: Iterable[NodeRecord]) -> dict
 def _group_outputs(key: str, kids: list[NodeRecord]) -> dict[str, str]:
     compact = (",", ":")
     values: dict[str, str] = {}
-    results = [k.outputs.get("result") for k in kids if "result" in k.outputs]
+    # As Argo (processAggregateNodeOutputs): succeeded children only, and each
+    # result that is JSON joins the list as its value, so ``withParam`` over
+    # the list sees objects (``item.field``) rather than strings of JSON.
+    kids = [k for k in kids if k.phase == "Succeeded"]
+    results = [_json_or_text(k.outputs["result"]) for k in kids if "result" in k.outputs]
     values[f"{key}.outputs.result"] = json.dumps(results, separators=compact)
     names = {p["name"] for k in kids for p in k.outputs.get("parameters", [])}
     for pname in sorted(names):
@@ -190,3 +194,10 @@ def _group_outputs(key: str, kids: list[NodeRecord]) -> dict[str, str]:
         [{p["name"]: p["value"] for p in k.outputs.get("parameters", [])} for k in kids]
     )
     return values
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
