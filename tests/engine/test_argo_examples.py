@@ -76,9 +76,11 @@ def test_every_example_is_run_or_left_out_with_a_reason() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("example", sorted(_data()["run"]))
 def test_example_ends_in_argos_phase(example: str, tmp_path: Path) -> None:
-    expected = _data()["run"][example]
+    data = _data()
+    expected = data["run"][example]
+    library = tuple(EXAMPLES / d for d in data.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
-    view = engine.submit(Submission(files=(EXAMPLES / example,)))
+    view = engine.submit(Submission(files=(EXAMPLES / example,), template_dirs=library))
     engine.join(view.id, timeout=180)
     view = engine.get(view.id)
     failures = {
