@@ -54,8 +54,8 @@ class Executor:
             return done
         template = call.template
         try:
-            inputs = resolve_inputs(template, call.arguments)
-        except NodeFailure as err:
+            inputs = resolve_inputs(template, call.arguments, self.rt.variables.workflow_vars())
+        except (NodeFailure, ExpressionError) as err:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             return journal.finish(node, "Error", str(err))
         if retry_attempt is None and template.get("retryStrategy"):

@@ -117,17 +117,23 @@ class Variables:
         return {"parameters": params} if params else {}
 
 
-def resolve_inputs(template: JSON, arguments: Mapping[str, str]) -> dict[str, str]:
-    """A template's input parameters: the caller's argument, else its value or default."""
+def resolve_inputs(
+    template: JSON, arguments: Mapping[str, str], workflow_vars: Mapping[str, str]
+) -> dict[str, str]:
+    """A template's input parameters: the caller's argument, else its value or default.
+
+    A value or default the template declares itself is substituted with the
+    workflow's variables first, as Argo does (``value: "{{=sprig.b64dec(…)}}"``).
+    """
     values: dict[str, str] = {}
     for param in (template.get("inputs") or {}).get("parameters", []) or []:
         pname = param["name"]
         if pname in arguments:
             value = arguments[pname]
         elif param.get("value") is not None:
-            value = parameter_text(param["value"])
+            value = substitute(parameter_text(param["value"]), workflow_vars, missing="keep")
         elif param.get("default") is not None:
-            value = parameter_text(param["default"])
+            value = substitute(parameter_text(param["default"]), workflow_vars, missing="keep")
         else:
             raise InputError(f"inputs.parameters.{pname} was not supplied")
         enum = param.get("enum")
