@@ -58,7 +58,8 @@ class Executor:
         except (NodeFailure, ExpressionError) as err:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             return journal.finish(node, "Error", str(err))
-        if retry_attempt is None and template.get("retryStrategy"):
+        if retry_attempt is None and template.get("retryStrategy") is not None:
+            # `retryStrategy: {}` too: Argo retries with no limit until it succeeds.
             loop = RetryLoop(self.rt, self, name, display, call, ctx)
             return await loop.run(self.rt.variables.template_vars(inputs, ctx))
         deadline = template.get("activeDeadlineSeconds")
