@@ -95,7 +95,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.sidecars": "not run locally: only the main container's command runs",
         "template.suspend": _NOT_RUN + " (there is no `resume` locally)",
         "template.synchronization": "not supported locally: no semaphores or mutexes are taken",
-        "template.timeout": "not enforced locally: use activeDeadlineSeconds",
         "template.tolerations": _HOST,
         "template.volumes": _NO_VOLUMES,
         # -- DAG tasks and steps ----------------------------------------------------
@@ -145,6 +144,7 @@ HONOURED: frozenset[str] = frozenset(
         "spec.templates",
         "spec.workflowTemplateRef",
         "template.activeDeadlineSeconds",
+        "template.timeout",  # a pod's deadline; Argo does not apply it to DAGs or steps
         "template.container",
         "template.dag",
         "template.inputs",

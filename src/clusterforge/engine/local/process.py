@@ -265,6 +265,9 @@ def launch_sync(step: StepProcess) -> StepHandle:
     if step.script is not None:
         path, source = step.script
         Path(path).write_text(source)
+        # Executable, as Argo's executor stages it (mode 0755): `command: [sh, -c]`
+        # runs the script's path as a command.
+        os.chmod(path, 0o755)  # noqa: S103 — the step's own script, in its private attempt dir
     isolated = isolation().private_tmp
     env = step.env
     if not isolated:

@@ -30,16 +30,21 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any, TypeGuard
 
+from ._expr_collections import apply_closure, int_range, slice_value
 from ._expr_functions import FunctionError, call, go_type
 from ._expr_parser import (
+    CLOSURE_FUNCTIONS,
     Binary,
     Call,
+    Closure,
     ListNode,
     Literal,
     MapNode,
     Member,
     Name,
     Node,
+    Pointer,
+    Slice,
     Ternary,
     Unary,
     static_path,
@@ -107,10 +112,20 @@ def evaluate(node: Node, scope: Scope) -> object:
         raise UnknownVariable(node.position, node.name)
     if isinstance(node, Member):
         return _member(node, scope)
+    if isinstance(node, Pointer):
+        return scope["#"]  # the parser allows '#' only inside a closure
     if isinstance(node, Call):
-        args = [evaluate(arg, scope) for arg in node.args]
         try:
-            return call(node.name, args)
+            if node.name in CLOSURE_FUNCTIONS:
+                return _closure_call(node, scope)
+            return call(node.name, [evaluate(arg, scope) for arg in node.args])
+        except FunctionError as exc:
+            raise EvalError(node.position, str(exc)) from None
+    if isinstance(node, Slice):
+        low = None if node.low is None else evaluate(node.low, scope)
+        high = None if node.high is None else evaluate(node.high, scope)
+        try:
+            return slice_value(evaluate(node.obj, scope), low, high)
         except FunctionError as exc:
             raise EvalError(node.position, str(exc)) from None
     if isinstance(node, Unary):
@@ -135,6 +150,18 @@ def evaluate(node: Node, scope: Scope) -> object:
             result[key] = evaluate(value_node, scope)
         return result
     raise EvalError(node.position, f"cannot evaluate {type(node).__name__}")  # pragma: no cover
+
+
+def _closure_call(node: Call, scope: Scope) -> object:
+    subject_node, closure = node.args
+    assert isinstance(closure, Closure)  # the parser builds closure calls so
+
+    def each(element: object) -> object:
+        inner = Scope(scope)
+        inner["#"] = element
+        return evaluate(closure.body, inner)
+
+    return apply_closure(node.name, evaluate(subject_node, scope), each)
 
 
 def _shown(value: object) -> str:
@@ -218,6 +245,11 @@ def _binary(node: Binary, scope: Scope) -> object:
         return equal if op == "==" else not equal
     if op in ("<", ">", "<=", ">="):
         return _compare(node, left, right)
+    if op == "..":
+        try:
+            return int_range(left, right)
+        except FunctionError as exc:
+            raise EvalError(node.position, str(exc)) from None
     if op in ("in", "matches", "contains", "startsWith", "endsWith"):
         result = _membership(node, left, right)
         return not result if node.negated else result

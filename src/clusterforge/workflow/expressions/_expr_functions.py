@@ -26,6 +26,7 @@ from clusterforge.safety import LimitExceeded, check_depth
 
 from ._gofmt import go_json, go_value
 from ._jsonpath import JsonPathError, query
+from ._sprig_more import SPRIG_MORE
 
 __all__ = ["FUNCTIONS", "SPRIG_FUNCTIONS", "FunctionError", "call", "go_type"]
 
@@ -248,6 +249,7 @@ _SPRIG: dict[str, tuple[int, int, _Impl]] = {
     "contains": (2, 2, _sprig_contains),
     "replace": (3, 3, _sprig_replace),
     "default": (1, 2, _sprig_default),
+    **SPRIG_MORE,
 }
 
 FUNCTIONS: dict[str, tuple[int, int]] = {name: (lo, hi) for name, (lo, hi, _) in _BUILTINS.items()}
@@ -262,4 +264,7 @@ def call(name: str, args: list[object]) -> object:
         impl = _SPRIG[name.removeprefix("sprig.")][2]
     else:
         impl = _BUILTINS[name][2]
-    return impl(args)
+    try:
+        return impl(args)
+    except ValueError as exc:  # the sprig_more functions say why in a ValueError
+        raise FunctionError(f"{name}: {exc}") from None

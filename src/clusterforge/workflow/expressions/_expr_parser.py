@@ -19,8 +19,11 @@ Operator precedence and associativity are expr-lang's
 Function names are checked here, not at run time: an unknown function, a
 sprig function outside the supported subset, or a wrong number of arguments is
 a syntax error with the function's position, so validation catches it before
-anything runs. Closures (``filter(list, {# > 1})``), slices, pipes and
-``let`` are not supported and say so.
+anything runs. Closures (``filter(list, {# > 1})``, ``#`` the element and
+``.field`` short for ``#.field``) are supported for ``map``, ``filter``,
+``all``, ``any``, ``none``, ``one`` and ``count``; ranges ``1..3`` and slices
+``x[1:3]`` too. Pipes, ``let`` and the other closure functions (``reduce``,
+``sortBy``, …) are not supported and say so.
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ from ._expr_functions import FUNCTIONS, SPRIG_FUNCTIONS
 from ._expr_lexer import LexError, Token, tokenize
 
 __all__ = [
+    "CLOSURE_FUNCTIONS",
     "Binary",
     "Call",
+    "Closure",
     "ListNode",
     "Literal",
     "MapNode",
@@ -41,6 +46,8 @@ __all__ = [
     "Name",
     "Node",
     "ParseError",
+    "Pointer",
+    "Slice",
     "Ternary",
     "Unary",
     "parse_expr",
@@ -63,6 +70,7 @@ _BINARY = {
     "contains": 20,
     "startsWith": 20,
     "endsWith": 20,
+    "..": 25,
     "+": 30,
     "-": 30,
     "*": 60,
@@ -76,7 +84,9 @@ _RIGHT_ASSOCIATIVE = frozenset({"**", "^"})
 _COMPARISON = 20
 _UNARY = {"!": 50, "not": 50, "-": 90, "+": 90}
 _NEGATABLE = frozenset({"in", "matches", "contains", "startsWith", "endsWith"})
-_CLOSURE_FUNCTIONS = frozenset(
+CLOSURE_FUNCTIONS = frozenset({"all", "any", "none", "one", "filter", "map", "count"})
+"""Functions whose second argument is a closure, and which the evaluator runs."""
+_UNSUPPORTED_CLOSURE_FUNCTIONS = frozenset(
     {
         "all",
         "any",
@@ -97,8 +107,7 @@ _CLOSURE_FUNCTIONS = frozenset(
 )
 _UNSUPPORTED_OPERATORS = {
     "|": "the pipe operator '|' is not supported",
-    "..": "ranges ('..') are not supported",
-    "#": "'#' is only meaningful inside closures, which are not supported",
+    "#": "'#' is only meaningful inside a closure: filter(list, {# > 1})",
     ";": "';' (let bindings) is not supported",
     "=": "'=' is not an operator here; compare with '=='",
 }
@@ -142,6 +151,27 @@ class Member(Node):
 class Call(Node):
     name: str  # "asInt", or "sprig.upper"
     args: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer(Node):
+    """``#`` inside a closure: the element the closure is applied to."""
+
+
+@dataclass(frozen=True, slots=True)
+class Closure(Node):
+    """``{body}`` as the second argument of ``map``, ``filter``, …"""
+
+    body: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Slice(Node):
+    """``obj[low:high]``; either bound may be absent."""
+
+    obj: Node
+    low: Node | None
+    high: Node | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +253,12 @@ def _collect(node: Node, found: dict[str, None]) -> None:
     elif isinstance(node, Call):
         for arg in node.args:
             _collect(arg, found)
+    elif isinstance(node, Closure):
+        _collect(node.body, found)
+    elif isinstance(node, Slice):
+        for part in (node.obj, node.low, node.high):
+            if part is not None:
+                _collect(part, found)
     elif isinstance(node, Unary):
         _collect(node.operand, found)
     elif isinstance(node, Binary):
@@ -249,6 +285,7 @@ class _Parser:
         self.tokens = tokens
         self.index = 0
         self.nesting = 0
+        self.closures = 0  # how many closure bodies enclose the current token
 
     # -- token stream --------------------------------------------------------
 
@@ -408,6 +445,10 @@ class _Parser:
         if token.kind in ("int", "float", "string"):
             self.advance()
             return self.postfix(Literal(token.position, 1, token.value))
+        if self.closures and token.kind == "op" and token.text in ("#", "."):
+            if token.text == "#":
+                self.advance()
+            return self.postfix(Pointer(token.position, 1))  # `.field` is `#.field`
         if token.kind == "ident":
             self.advance()
             if token.text in ("true", "false", "nil"):
@@ -435,6 +476,8 @@ class _Parser:
     def call(
         self, name_token: Token, name: str, table: dict[str, tuple[int, int]], prefix: str = ""
     ) -> Node:
+        if not prefix and name in CLOSURE_FUNCTIONS:
+            return self.closure_call(name_token, name)
         if name not in table:
             raise ParseError(name_token.position, _unknown_function(prefix + name))
         self.expect("(")
@@ -455,6 +498,29 @@ class _Parser:
             )
         depth = self.node_depth(name_token.position, *args)
         return Call(name_token.position, depth, prefix + name, tuple(args))
+
+    def closure_call(self, name_token: Token, name: str) -> Node:
+        """``name(list, {body})``: the list, then a closure over its elements."""
+        self.expect("(")
+        subject = self.expression(0)
+        self.expect(",")
+        if not self.is_op("{"):
+            raise ParseError(
+                self.current.position,
+                f"{name}() takes a closure as its second argument: {name}(list, {{# …}})",
+            )
+        opened = self.advance()
+        self.closures += 1
+        try:
+            body = self.expression(0)
+        finally:
+            self.closures -= 1
+        self.unclosed("}")
+        self.expect("}")
+        self.expect(")")
+        closure = Closure(opened.position, self.node_depth(opened.position, body), body)
+        depth = self.node_depth(name_token.position, subject, closure)
+        return Call(name_token.position, depth, name, (subject, closure))
 
     def list_literal(self) -> Node:
         opened = self.advance()
@@ -511,11 +577,11 @@ class _Parser:
             if optional and self.is_op("["):
                 token = self.advance()
             if token.text == "[":
-                if self.is_op(":"):
-                    raise ParseError(self.current.position, "slices ('[a:b]') are not supported")
-                key = self.expression(0)
-                if self.is_op(":"):
-                    raise ParseError(self.current.position, "slices ('[a:b]') are not supported")
+                low = None if self.is_op(":") else self.expression(0)
+                if low is None or self.is_op(":"):
+                    node = self.slice(node, token, low)
+                    continue
+                key = low
                 self.expect("]")
             else:
                 name = self.current
@@ -535,6 +601,15 @@ class _Parser:
             )
         return node
 
+    def slice(self, node: Node, opened: Token, low: Node | None) -> Node:
+        """``node[low:high]`` once the ``:`` is next."""
+        self.advance()
+        high = None if self.is_op("]") else self.expression(0)
+        self.unclosed("]")
+        self.expect("]")
+        parts = [p for p in (node, low, high) if p is not None]
+        return Slice(node.position, self.node_depth(opened.position, *parts), node, low, high)
+
 
 def _describe(token: Token) -> str:
     if token.kind == "eof":
@@ -546,7 +621,7 @@ def _unknown_function(name: str) -> str:
     if name.startswith("sprig."):
         supported = ", ".join(f"sprig.{n}" for n in sorted(SPRIG_FUNCTIONS))
         return f"unsupported sprig function '{name}' (supported: {supported})"
-    if name in _CLOSURE_FUNCTIONS:
+    if name in _UNSUPPORTED_CLOSURE_FUNCTIONS:
         return f"function '{name}' takes a closure, which is not supported"
     supported = ", ".join(sorted(FUNCTIONS))
     return f"unknown function '{name}' (supported: {supported})"

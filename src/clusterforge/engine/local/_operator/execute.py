@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import copy
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
@@ -22,11 +23,15 @@ from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
 from clusterforge.engine.local._operator.steps import StepsRun
 from clusterforge.engine.local._operator.templates import kind
+from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.limits import nesting_problem
 from clusterforge.engine.local.values import parameter_text, substitute_tree
 from clusterforge.engine.phases import DEADLINE_MESSAGE, shutdown_message
+from clusterforge.errors import InvalidInput
 from clusterforge.store import NodeRecord
-from clusterforge.workflow.expressions import ExpressionError
+from clusterforge.workflow.expressions import ExpressionError, substitute
+
+JSON = dict[str, Any]
 
 
 class Executor:
@@ -50,17 +55,23 @@ class Executor:
             return done
         template = call.template
         try:
-            inputs = resolve_inputs(template, call.arguments)
-        except NodeFailure as err:
+            inputs = resolve_inputs(template, call.arguments, self.rt.variables.workflow_vars())
+        except (NodeFailure, ExpressionError) as err:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             return journal.finish(node, "Error", str(err))
-        if retry_attempt is None and template.get("retryStrategy"):
+        if retry_attempt is None and template.get("retryStrategy") is not None:
+            # `retryStrategy: {}` too: Argo retries with no limit until it succeeds.
             loop = RetryLoop(self.rt, self, name, display, call, ctx)
             return await loop.run(self.rt.variables.template_vars(inputs, ctx))
         deadline = template.get("activeDeadlineSeconds")
         timeout = float(parameter_text(deadline)) if deadline not in (None, "") else None
         what = kind(template)
         if what in ("container", "script"):
+            try:
+                timeout = self._pod_timeout(template, inputs, ctx, timeout)
+            except (InvalidInput, ExpressionError) as err:
+                node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
+                return journal.finish(node, "Error", str(err))
             return await self.run_pod(name, display, call, inputs, ctx, retry_attempt, timeout)
         if what in ("dag", "steps") and (
             too_deep := nesting_problem(journal.nodes, ctx.boundary_id)
@@ -87,6 +98,23 @@ class Executor:
             node = journal.by_name[name]
             return journal.finish(node, "Failed", f"{DEADLINE_MESSAGE} ({timeout:g}s)")
 
+    def _pod_timeout(
+        self, template: JSON, inputs: dict[str, str], ctx: Context, deadline: float | None
+    ) -> float | None:
+        """The tighter of ``activeDeadlineSeconds`` and the template's ``timeout``.
+
+        As Argo, ``timeout`` is substituted like the rest of the template
+        (``"{{inputs.parameters.timeout}}"``) and, for a pod, becomes its deadline:
+        the pod fails with Argo's deadline message when it runs longer.
+        """
+        raw = template.get("timeout")
+        if raw in (None, ""):
+            return deadline
+        values = self.rt.variables.template_vars(inputs, ctx)
+        text = substitute(parameter_text(raw), values, missing="error")
+        seconds = parse_duration(text, field=f"templates.{template.get('name', '')}.timeout")
+        return seconds if deadline is None else min(seconds, deadline)
+
     async def run_pod(
         self,
         name: str,
@@ -109,6 +137,8 @@ class Executor:
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")
+        if what == "container" and not body.get("command"):
+            return journal.finish(node, "Error", no_command_message(template, body))
         outputs = (template.get("outputs") or {}).get("parameters", []) or []
         spec = PodSpec(what, body, outputs, timeout)
         wf_sem = self.rt.workflow_semaphore
@@ -137,6 +167,16 @@ class Executor:
                 if value is not None:
                     self.rt.variables.publish_global(param["globalName"], value)
         return self.rt.journal.finish(node, outcome.phase, outcome.message)
+
+
+def no_command_message(template: JSON, body: JSON) -> str:
+    """Why a container naming only an image cannot run on the host, and the fix."""
+    return (
+        f"template {template.get('name', '')!r}: the container names only an image "
+        f"({body.get('image', '')!r}) and no command; the local engine runs host programs, "
+        "not an image's entrypoint — name the program in container.command "
+        '(e.g. command: [echo, "hello"])'
+    )
 
 
 def _output_value(outputs: dict[str, object], name: str) -> str | None:

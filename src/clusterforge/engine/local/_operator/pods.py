@@ -159,7 +159,9 @@ class HostPods:
         script: tuple[str, str] | None = None
         if spec.kind == "script":
             script = (f"{attempt.scratch}/script", body.get("source", ""))
-            argv = [*[str(a) for a in body.get("command") or ["sh"]], script[0]]
+            # As Argo: the command, its args, then the script's path.
+            command = [str(a) for a in body.get("command") or ["sh"]]
+            argv = [*command, *[str(a) for a in body.get("args") or []], script[0]]
         cwd = work
         working_dir = body.get("workingDir")
         if working_dir:

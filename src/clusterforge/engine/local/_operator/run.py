@@ -22,7 +22,7 @@ from clusterforge.engine.local._operator.execute import Executor
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.pods import HostPods, Pods, interrupted_message
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import Variables
+from clusterforge.engine.local._operator.scope import Variables, workflow_parameters
 from clusterforge.engine.local._operator.templates import workflow_scope
 from clusterforge.engine.local.values import iso_time, parameter_text
 from clusterforge.engine.phases import (
@@ -145,11 +145,17 @@ class WorkflowRun:
             node = self.journal.node(name, name, "Pod", ctx)
             self.journal.finish(node, "Error", f"entrypoint template {entry!r} not found")
             return
-        call = Call(self.root_scope.templates[entry], self.root_scope, {})
+        call = Call(self.root_scope.templates[entry], self.root_scope, self._arguments())
         try:
             await self.executor.execute(name, name, call, ctx)
         except NodeFailure as err:
             self.journal.error(name, name, ctx, str(err))
+
+    def _arguments(self) -> dict[str, str]:
+        """What the entrypoint and the ``onExit`` handler are called with: as in
+        Argo, the workflow's ``spec.arguments`` (with the submitted values) fill
+        the template's inputs of the same names."""
+        return workflow_parameters(self.spec, self.wf.arguments)
 
     async def _run_on_exit(self, main_phase: str) -> str:
         handler = self.spec.get("onExit")
@@ -158,7 +164,7 @@ class WorkflowRun:
         if handler not in self.root_scope.templates:
             return "Error"
         extra = {"workflow.status": main_phase, "workflow.failures": self._failures()}
-        call = Call(self.root_scope.templates[handler], self.root_scope, {})
+        call = Call(self.root_scope.templates[handler], self.root_scope, self._arguments())
         flags = self.rt.flags
         saved, flags.shutdown = flags.shutdown, None  # the exit handler runs even after a Stop
         name = f"{self.wf.name}.onExit"

@@ -117,17 +117,23 @@ class Variables:
         return {"parameters": params} if params else {}
 
 
-def resolve_inputs(template: JSON, arguments: Mapping[str, str]) -> dict[str, str]:
-    """A template's input parameters: the caller's argument, else its value or default."""
+def resolve_inputs(
+    template: JSON, arguments: Mapping[str, str], workflow_vars: Mapping[str, str]
+) -> dict[str, str]:
+    """A template's input parameters: the caller's argument, else its value or default.
+
+    A value or default the template declares itself is substituted with the
+    workflow's variables first, as Argo does (``value: "{{=sprig.b64dec(…)}}"``).
+    """
     values: dict[str, str] = {}
     for param in (template.get("inputs") or {}).get("parameters", []) or []:
         pname = param["name"]
         if pname in arguments:
             value = arguments[pname]
         elif param.get("value") is not None:
-            value = parameter_text(param["value"])
+            value = substitute(parameter_text(param["value"]), workflow_vars, missing="keep")
         elif param.get("default") is not None:
-            value = parameter_text(param["default"])
+            value = substitute(parameter_text(param["default"]), workflow_vars, missing="keep")
         else:
             raise InputError(f"inputs.parameters.{pname} was not supplied")
         enum = param.get("enum")
@@ -173,7 +179,11 @@ def node_vars(key: str, rec: NodeRecord, children: Iterable[NodeRecord]) -> dict
 def _group_outputs(key: str, kids: list[NodeRecord]) -> dict[str, str]:
     compact = (",", ":")
     values: dict[str, str] = {}
-    results = [k.outputs.get("result") for k in kids if "result" in k.outputs]
+    # As Argo (processAggregateNodeOutputs): succeeded children only, and each
+    # result that is JSON joins the list as its value, so ``withParam`` over
+    # the list sees objects (``item.field``) rather than strings of JSON.
+    kids = [k for k in kids if k.phase == "Succeeded"]
+    results = [_json_or_text(k.outputs["result"]) for k in kids if "result" in k.outputs]
     values[f"{key}.outputs.result"] = json.dumps(results, separators=compact)
     names = {p["name"] for k in kids for p in k.outputs.get("parameters", [])}
     for pname in sorted(names):
@@ -190,3 +200,10 @@ def _group_outputs(key: str, kids: list[NodeRecord]) -> dict[str, str]:
         [{p["name"]: p["value"] for p in k.outputs.get("parameters", [])} for k in kids]
     )
     return values
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
