@@ -74,7 +74,8 @@ def test_the_build_page_shows_stage_groups_and_phases_changing_live(
     sign_in(page, server.url)
     open_build(page, server, build)
     page.evaluate("window.__samePage = true")
-    for stage in ("preflight", "core"):
+    for stage in ("preflight", "core"):  # core's group appears once preflight is done
+        stage_button(page, stage).wait_for(timeout=30_000)
         assert stage_button(page, stage).count() == 1
     select_node(page, "control-plane")
     page.wait_for_selector("#node-panel .phase:has-text('Running')")
