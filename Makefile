@@ -58,6 +58,10 @@ bench: setup
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/fleet.py
+	$(BIN)/python bench/ui.py
+	$(BIN)/python bench/artifacts.py
+	$(BIN)/python bench/redos.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
