@@ -23,7 +23,11 @@ export async function api(path, {method = 'GET', body, headers = {}} = {}) {
     options.headers['Content-Type'] = 'application/json';
     options.body = typeof body === 'string' ? body : JSON.stringify(body);
   }
-  const response = await fetch(path, options);
+  return readAnswer(await fetch(path, options));
+}
+
+/** An answer's JSON body, or an ApiError carrying the API's error shape. */
+export async function readAnswer(response) {
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }

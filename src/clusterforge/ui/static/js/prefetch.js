@@ -1,20 +1,20 @@
-// Opened at a build's URL, the page asks for the build's document at once —
-// while its other modules evaluate and the session is checked — so a big
-// workflow's answer (the slowest part of a first render) overlaps the rest.
-import {api} from './api.js';
+// Opened at a build's URL, the page has asked for the build's document before
+// its modules loaded (early.js), so a big workflow's answer — the slowest part
+// of a first render — overlaps loading the modules and checking the session.
+// Here that answer is read the way every API answer is (api.js's errors).
+import {readAnswer} from './api.js';
 
 const early = new Map();
 
-const match = /^#\/builds\/([^/?]+)$/.exec(location.hash);
-if (match) {
-  const id = decodeURIComponent(match[1]);
-  const asked = performance.now();
-  const answer = api(`/api/v1/builds/${encodeURIComponent(id)}`).then((doc) => {
-    performance.measure('cf-doc-fetch', {start: asked, end: performance.now()});
+const asked = self.clusterforgeEarly;
+if (asked) {
+  delete self.clusterforgeEarly;
+  const answer = asked.answer.then(readAnswer).then((doc) => {
+    performance.measure('cf-doc-fetch', {start: asked.asked, end: performance.now()});
     return doc;
   });
   answer.catch(() => {}); // a refusal is handled by whoever takes it
-  early.set(id, answer);
+  early.set(asked.id, answer);
 }
 
 /** The build document asked for at start, once; null if none was. */
