@@ -30,6 +30,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from typing import Any
 
 from clusterforge.engine import (
@@ -41,7 +42,7 @@ from clusterforge.engine import (
     Submission,
     WorkflowView,
 )
-from clusterforge.store import NodeEvent, WorkflowRecord
+from clusterforge.store import NodeEvent, WorkflowRecord, workflow_row
 
 __all__ = ["QueuedEngine"]
 
@@ -183,6 +184,31 @@ class QueuedEngine:
         self.queue(record.id)
         return WorkflowView(record, {})
 
+    def admit(
+        self, records: builtins.list[WorkflowRecord], then: Callable[[], None]
+    ) -> Future[None]:
+        """Store prepared workflows Pending, owned by this server, and what ``then``
+        writes, in one grouped transaction (:meth:`HostedEngine.write_grouped`);
+        queue them once committed. An accepted event is stored whole or not at all."""
+        for record in records:
+            record.owner = self.owner
+        rows = [workflow_row(r) for r in records]  # encoded here: the writer only writes
+
+        def unit() -> None:
+            for row in rows:
+                self.local.create(row)
+            then()
+
+        stored = self.local.write_grouped(unit)
+
+        def queue(done: Future[None]) -> None:
+            if done.exception() is None:
+                for record in records:
+                    self.queue(record.id)
+
+        stored.add_done_callback(queue)
+        return stored
+
     def queue(self, workflow_id: str) -> None:
         """Queue a workflow stored Pending with :attr:`owner` (see ``enqueue``); a
         handed-off one waits in the store for the controller instead."""
@@ -217,6 +243,9 @@ class QueuedEngine:
 
     def watch(self, workflow_id: str, *, after: int = 0) -> Iterator[NodeEvent]:
         return self.local.watch(workflow_id, after=after)
+
+    def changes(self, after: int | None = None) -> tuple[int, builtins.list[str]]:
+        return self.local.changes(after)
 
     def logs(
         self, workflow_id: str, node: str | None = None, *, follow: bool = False
