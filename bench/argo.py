@@ -10,7 +10,7 @@ All in one run, on the same machine at the same moment:
   executor, submitted and followed through ``ArgoEngine`` with one watch.
   Time: from the create request to the watch seeing the workflow's end.
 
-Per-step overhead is (wall − floor) / steps, and each backend's wall time is
+Per-step overhead is (wall - floor) / steps, and each backend's wall time is
 also given as a ratio to the local engine's in the same run.
 
 Concurrency: ``--levels`` (default 1,4,8,16) workflows of a small DAG
@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from engine import floor, workflow_yaml  # noqa: E402  (the same DAG as bench/engine.py)
+from engine import floor, workflow_yaml  # the same DAG as bench/engine.py
 
 RESULTS = Path(__file__).parent / "results"
 CLI = str(Path(sys.executable).parent / "clusterforge")
