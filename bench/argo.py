@@ -13,8 +13,10 @@ All in one run, on the same machine at the same moment:
 Per-step overhead is (wall - floor) / steps, and each backend's wall time is
 also given as a ratio to the local engine's in the same run.
 
-Concurrency: ``--levels`` (default 1,4,8,16) workflows of a small DAG
-(``--small-tasks`` tasks) submitted at once on Argo. A level is *sustained*
+Concurrency: ``--levels`` (default 1,4,8,16,32) workflows of a small DAG
+(``--small-tasks`` tasks, each step ``sleep --small-sleep`` seconds, as a
+build's steps take seconds, so the number measures orchestration rather
+than two cores running ``true``) submitted at once on Argo. A level is *sustained*
 when every workflow succeeds within ``--timeout`` and the median workflow
 (create → end) takes at most ``--slowdown`` (default 3) times what one
 alone took at level 1 in this run; the answer is the largest sustained level
@@ -158,7 +160,8 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=200)
     parser.add_argument("--parallelism", type=int, default=8)
     parser.add_argument("--small-tasks", type=int, default=10)
-    parser.add_argument("--levels", default="1,4,8,16")
+    parser.add_argument("--small-sleep", default="1")
+    parser.add_argument("--levels", default="1,4,8,16,32")
     parser.add_argument("--slowdown", type=float, default=3.0)
     parser.add_argument(
         "--requeue",
@@ -169,7 +172,9 @@ def main() -> int:
     levels = [int(x) for x in args.levels.split(",") if x]
     steps = args.tasks + 2
     big = workflow_yaml(args.tasks, args.parallelism)
-    small = workflow_yaml(args.small_tasks, args.parallelism)
+    small = workflow_yaml(args.small_tasks, args.parallelism).replace(
+        "command: ['true']", f"command: [sleep, '{float(args.small_sleep)}']"
+    )
     home = Path(tempfile.mkdtemp(prefix="cf-bench-", dir=Path.home()))
     load_before = os.getloadavg()
     try:
@@ -200,6 +205,7 @@ def main() -> int:
         "argo_vs_local": round(argo_s / local_s, 2),
         "argo_requeue": "as configured" if args.kubeconfig else args.requeue,
         "concurrency_small_tasks": args.small_tasks + 2,
+        "concurrency_step_sleep_seconds": float(args.small_sleep),
         "concurrency_rule": f"all succeed and median <= {args.slowdown}x one alone",
         "local_concurrency": local_c,
         "argo_concurrency": argo_c,

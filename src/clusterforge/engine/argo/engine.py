@@ -99,8 +99,9 @@ class ArgoEngine:
     def _seen(self, kind: str, workflow: dict[str, Any]) -> None:
         """What the watch reports: journal it; tell ``on_finished`` of a new end."""
         name = str(workflow["metadata"]["name"])
-        if kind == "DELETED":
+        if kind == "DELETED":  # (by us, a user or Argo's TTL): its journal goes too
             self._done.discard(name)
+            self._journal.forget(name)
             return
         self._journal.observe(workflow)
         if (workflow.get("status") or {}).get("phase") not in WORKFLOW_DONE:
@@ -228,7 +229,8 @@ class ArgoEngine:
     def events(self, workflow_id: str, *, after: int = 0) -> builtins.list[NodeEvent]:
         informer = self._informer
         if informer is None or informer.get(workflow_id) is None:
-            self._journal.observe(self.kube.get(WORKFLOWS, workflow_id))
+            with contextlib.suppress(NotFound):  # gone: no events, as on the local engine
+                self._journal.observe(self.kube.get(WORKFLOWS, workflow_id))
         return self._journal.events(workflow_id, after)
 
     def watch(self, workflow_id: str, *, after: int = 0) -> Iterator[NodeEvent]:
