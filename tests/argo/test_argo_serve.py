@@ -30,33 +30,51 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def argo_server(argo_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real ``clusterforge serve --engine argo`` process on the management cluster."""
-    home = tmp_path_factory.mktemp("argo-serve")
-    port = _free_port()
-    env = {**os.environ, "CLUSTERFORGE_TOKENS": TOKEN, "CLUSTERFORGE_HOME": str(home)}
-    command = [CLI, "serve", "--engine", "argo", "--kubeconfig", str(argo_cluster.kubeconfig)]
-    command += ["--port", str(port), "--sensor-dir", str(SENSORS), "--data-dir", str(home)]
-    log = (home / "serve.log").open("w")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
+class Serve:
+    """A real ``clusterforge serve --engine argo`` process; restartable on the same home."""
+
+    def __init__(self, kubeconfig: Path, home: Path) -> None:
+        self.home = home
+        self.url = f"http://127.0.0.1:{_free_port()}"
+        self.command = [CLI, "serve", "--engine", "argo", "--kubeconfig", str(kubeconfig)]
+        self.command += ["--port", self.url.rsplit(":", 1)[1], "--sensor-dir", str(SENSORS)]
+        self.command += ["--data-dir", str(home)]
+        self.env = {**os.environ, "CLUSTERFORGE_TOKENS": TOKEN, "CLUSTERFORGE_HOME": str(home)}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with (self.home / "serve.log").open("a") as log:
+            self.process = subprocess.Popen(
+                self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 60
         while True:
-            assert server.poll() is None, (home / "serve.log").read_text()
+            assert self.process.poll() is None, (self.home / "serve.log").read_text()
             try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
+                ready = httpx.get(f"{self.url}/readyz", timeout=2)
+                if ready.status_code == 200:
+                    assert ready.json()["checks"]["workers"] == "1/1 alive"  # the watch
+                    return
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline, (home / "serve.log").read_text()
+            assert time.monotonic() < deadline, (self.home / "serve.log").read_text()
             time.sleep(0.3)
-        yield url
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def argo_server(argo_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
+    """``clusterforge serve --engine argo`` on the management cluster."""
+    serve = Serve(argo_cluster.kubeconfig, tmp_path_factory.mktemp("argo-serve"))
+    serve.start()
+    try:
+        yield serve
     finally:
-        server.terminate()
-        server.wait(30)
-        log.close()
+        serve.stop()
 
 
 def _client(url: str) -> httpx.Client:
@@ -80,8 +98,8 @@ def _stream(client: httpx.Client, path: str, headers: dict[str, str]) -> Iterato
                 event = {}
 
 
-def test_a_workflow_is_submitted_to_argo_and_followed_over_sse(argo_server: str) -> None:
-    client = _client(argo_server)
+def test_a_workflow_is_submitted_to_argo_and_followed_over_sse(argo_server: Serve) -> None:
+    client = _client(argo_server.url)
     announced: list[list[str]] = []
 
     def listen() -> None:  # the UI's feed, from now on
@@ -126,6 +144,15 @@ def test_a_workflow_is_submitted_to_argo_and_followed_over_sse(argo_server: str)
     assert logs.count("napped") == 3
     listed = client.get("/api/v1/builds").json()["items"]
     assert build in [item["id"] for item in listed]
+
+    # the journal outlives the server: after a restart the same ids resume the same way
+    argo_server.stop()
+    argo_server.start()
+    restarted = list(
+        _stream(client, f"/api/v1/builds/{build}/events", {"Last-Event-ID": str(middle)})
+    )
+    assert [e["id"] for e in restarted if e["event"] == "node"] == [i for i in ids if i > middle]
+    assert restarted[-1]["data"]["phase"] == "Succeeded"
 
 
 def test_a_server_on_argo_refuses_several_processes(tmp_path: Path) -> None:
