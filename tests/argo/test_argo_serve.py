@@ -167,3 +167,35 @@ def test_a_server_on_argo_refuses_several_processes(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "--processes" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_watch_lists_again_when_its_version_is_gone(argo_cluster: Cluster) -> None:
+    """A watch from a compacted resourceVersion gets 410 Gone: the informer lists
+    again instead of failing, and keeps delivering changes after that."""
+    from clusterforge.engine.argo._informer import Informer
+    from clusterforge.engine.argo._kube import Kube
+
+    seen: list[tuple[str, str]] = []
+    informer = Informer(
+        Kube(str(argo_cluster.kubeconfig), "default"),
+        "workflowtemplates",
+        lambda kind, obj: seen.append((kind, obj["metadata"]["name"])),
+    )
+    informer._follow("1")  # returns (410 handled) rather than raising
+    informer.start()
+    try:
+        assert informer.synced.is_set()
+        name = f"informer-{os.getpid()}"
+        template = {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate"}
+        template["metadata"] = {"name": name}
+        template["spec"] = {"templates": [{"name": "t", "container": {"image": "a"}}]}
+        argo_cluster.kubectl_run("create", "-f", "-", stdin=json.dumps(template))
+        argo_cluster.kubectl_run("delete", "workflowtemplate", name)
+        deadline = time.monotonic() + 30
+        while ("DELETED", name) not in seen and time.monotonic() < deadline:
+            informer.wait_change(1.0)
+        assert ("ADDED", name) in seen
+        assert ("DELETED", name) in seen
+        assert informer.get(name) is None
+    finally:
+        informer.stop()
