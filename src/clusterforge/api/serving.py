@@ -35,7 +35,7 @@ from clusterforge.engine import (
 )
 from clusterforge.store import NodeEvent, WorkflowRecord
 
-__all__ = ["ServerEngine", "WatchingEngine"]
+__all__ = ["Delegating", "ServerEngine", "WatchingEngine"]
 
 
 class ServerEngine(Engine, Protocol):
@@ -65,76 +65,15 @@ class ServerEngine(Engine, Protocol):
         ...
 
 
-class WatchingEngine:
-    """A :class:`ServerEngine` over an engine whose workflows run elsewhere."""
+class Delegating:
+    """The :class:`Engine` methods a server engine hands to the engine it wraps
+    (``inner``) unchanged; the server engines override what they do differently."""
 
-    workers = 1
-
-    def __init__(
-        self, engine: WatchedEngine, *, on_finished: Callable[[WorkflowView], None] | None = None
-    ) -> None:
-        self.inner = engine
-        self.kind = engine.kind
-        self.on_finished = on_finished
-        self._watch: object | None = None
-        self._submits = ThreadPoolExecutor(max_workers=4, thread_name_prefix="api-submit")
-
-    # -- lifecycle -----------------------------------------------------------------
-
-    def start(self) -> builtins.list[str]:
-        self._watch = self.inner.watching(self._finished)
-        return []
-
-    def close(self, timeout: float = 5.0) -> None:
-        del timeout
-        self.inner.close()
-        self._submits.shutdown(wait=False, cancel_futures=True)
-
-    def alive(self) -> int:
-        alive = getattr(self._watch, "alive", None)
-        return int(bool(alive and alive()))
-
-    @property
-    def queued(self) -> int:
-        return 0  # the controller queues
-
-    @property
-    def running(self) -> int:
-        return sum(1 for view in self.inner.list(phase="Running"))
-
-    def _finished(self, view: WorkflowView) -> None:
-        if self.on_finished is not None:
-            self.on_finished(view)
-
-    # -- submitting ----------------------------------------------------------------
+    inner: Engine
+    kind: str
 
     def submit(self, submission: Submission, *, detach: bool = False) -> WorkflowView:
-        del detach  # a server never waits for a workflow's end
-        return self.inner.submit(submission, detach=True)
-
-    def admit(
-        self, records: builtins.list[WorkflowRecord], then: Callable[[], None]
-    ) -> Future[None]:
-        """Create each workflow where it runs, then write ``then``'s records. Not
-        one transaction: a failure part-way leaves the workflows created before it
-        (as an Argo Events sensor's triggers would)."""
-
-        def create() -> None:
-            for record in records:
-                self.inner.submit(
-                    Submission(
-                        document=record.manifest,
-                        arguments=record.arguments,
-                        labels=record.labels,
-                        name=record.id,
-                    ),
-                    detach=True,
-                )
-            then()
-
-        return self._submits.submit(create)
-
-    # -- the rest is the engine's ----------------------------------------------------
+        return self.inner.submit(submission, detach=detach)
 
     @property
     def warnings(self) -> builtins.list[str]:
@@ -187,8 +126,7 @@ class WatchingEngine:
         return self.inner.wait(workflow_id, timeout=timeout)
 
     def retry(self, workflow_id: str, *, detach: bool = False) -> WorkflowView:
-        del detach
-        return self.inner.retry(workflow_id, detach=True)
+        return self.inner.retry(workflow_id, detach=detach)
 
     def stop(self, workflow_id: str, *, strategy: StopStrategy = "Stop") -> WorkflowView:
         return self.inner.stop(workflow_id, strategy=strategy)
@@ -198,3 +136,78 @@ class WatchingEngine:
 
     def resume(self, workflow_ids: builtins.list[str] | None = None) -> builtins.list[str]:
         return self.inner.resume(workflow_ids)
+
+
+class WatchingEngine(Delegating):
+    """A :class:`ServerEngine` over an engine whose workflows run elsewhere."""
+
+    workers = 1
+
+    def __init__(
+        self, engine: WatchedEngine, *, on_finished: Callable[[WorkflowView], None] | None = None
+    ) -> None:
+        self.inner = engine
+        self.watched = engine
+        self.kind = engine.kind
+        self.on_finished = on_finished
+        self._watch: object | None = None
+        self._submits = ThreadPoolExecutor(max_workers=4, thread_name_prefix="api-submit")
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> builtins.list[str]:
+        self._watch = self.watched.watching(self._finished)
+        return []
+
+    def close(self, timeout: float = 5.0) -> None:
+        del timeout
+        self.watched.close()
+        self._submits.shutdown(wait=False, cancel_futures=True)
+
+    def alive(self) -> int:
+        alive = getattr(self._watch, "alive", None)
+        return int(bool(alive and alive()))
+
+    @property
+    def queued(self) -> int:
+        return 0  # the controller queues
+
+    @property
+    def running(self) -> int:
+        return sum(1 for view in self.inner.list(phase="Running"))
+
+    def _finished(self, view: WorkflowView) -> None:
+        if self.on_finished is not None:
+            self.on_finished(view)
+
+    # -- submitting ----------------------------------------------------------------
+
+    def submit(self, submission: Submission, *, detach: bool = False) -> WorkflowView:
+        del detach  # a server never waits for a workflow's end
+        return self.inner.submit(submission, detach=True)
+
+    def admit(
+        self, records: builtins.list[WorkflowRecord], then: Callable[[], None]
+    ) -> Future[None]:
+        """Create each workflow where it runs, then write ``then``'s records. Not
+        one transaction: a failure part-way leaves the workflows created before it
+        (as an Argo Events sensor's triggers would)."""
+
+        def create() -> None:
+            for record in records:
+                self.inner.submit(
+                    Submission(
+                        document=record.manifest,
+                        arguments=record.arguments,
+                        labels=record.labels,
+                        name=record.id,
+                    ),
+                    detach=True,
+                )
+            then()
+
+        return self._submits.submit(create)
+
+    def retry(self, workflow_id: str, *, detach: bool = False) -> WorkflowView:
+        del detach  # a server never waits for a workflow's end
+        return self.inner.retry(workflow_id, detach=True)
