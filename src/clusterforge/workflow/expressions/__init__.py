@@ -47,6 +47,7 @@ from ._depends import (
     depends_from_dependencies,
     parse_depends,
 )
+from ._conditions import evaluate_condition
 from ._errors import ExpressionError
 from ._templates import expression_references, references, substitute
 from ._when import check_when, evaluate_when
@@ -59,6 +60,7 @@ __all__ = [
     "TaskStates",
     "check_when",
     "depends_from_dependencies",
+    "evaluate_condition",
     "evaluate_when",
     "expression_references",
     "parse_depends",
