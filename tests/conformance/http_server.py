@@ -49,7 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = _answer
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 — stdlib's name
+    def log_message(self, format: str, *args: object) -> None:
         return
 
 

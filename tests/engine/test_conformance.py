@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.conformance.http_server import http_server
 
 from clusterforge.engine import LocalEngine, Submission, WorkflowView
 from clusterforge.store import NodeRecord
-from tests.conformance.http_server import http_server
 
 HERE = Path(__file__).parent.parent / "conformance"
 CASES = sorted(
@@ -65,9 +65,8 @@ def test_conformance(workflow: Path, tmp_path: Path) -> None:
 
 
 def _check_case(workflow: Path, expect: dict[str, Any], tmp_path: Path, url: str) -> None:
-    params = {
-        k: str(v).format(tmp=tmp_path, http=url) for k, v in (expect.get("parameters") or {}).items()
-    }
+    given = expect.get("parameters") or {}
+    params = {k: str(v).format(tmp=tmp_path, http=url) for k, v in given.items()}
     dirs = tuple(HERE / d for d in expect.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
     view = engine.submit(Submission(files=(workflow,), template_dirs=dirs, arguments=params))

@@ -39,6 +39,7 @@ it.
 
 from __future__ import annotations
 
+from ._conditions import evaluate_condition
 from ._depends import (
     TASK_RESULTS,
     ContinueOn,
@@ -47,7 +48,6 @@ from ._depends import (
     depends_from_dependencies,
     parse_depends,
 )
-from ._conditions import evaluate_condition
 from ._errors import ExpressionError
 from ._templates import expression_references, references, substitute
 from ._when import check_when, evaluate_when
