@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.conformance.http_server import http_server
 
 from clusterforge.engine import LocalEngine, PlannedNode, Submission
 from clusterforge.engine.local.planner import plan
 from clusterforge.store import NodeRecord
-from tests.conformance.http_server import http_server
 
 HERE = Path(__file__).parent.parent / "conformance"
 CASES = sorted(
