@@ -105,8 +105,8 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "container.lifecycle": "not run locally: postStart/preStop hooks do not run",
         "container.livenessProbe": "ignored: probes do not run locally",
         "container.ports": "ignored: steps use the host network",
-        "container.readinessProbe": "run for daemon steps only (httpGet and tcpSocket, "
-        "against 127.0.0.1); ignored for other steps",
+        "container.readinessProbe": "ignored except on daemon steps, where httpGet and "
+        "tcpSocket probes run against 127.0.0.1",
         "container.resizePolicy": _HOST,
         "container.resources": "not enforced locally: no CPU or memory limits are applied",
         "container.restartPolicy": _HOST,
