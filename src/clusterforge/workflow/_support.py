@@ -79,7 +79,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.executor": _HOST,
         "template.failFast": "not applied locally: use dag.failFast",
         "template.hostAliases": "ignored: steps use the host's /etc/hosts",
-        "template.http": _NOT_RUN,
         "template.initContainers": "not run locally: only the main container's command runs",
         "template.memoize": "not supported locally: the step runs every time",
         "template.metadata": _HOST,
@@ -147,6 +146,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.timeout",  # a pod's deadline; Argo does not apply it to DAGs or steps
         "template.container",
         "template.dag",
+        "template.http",  # sent by the engine, as Argo's agent does (docs/argo-parity.md)
         "template.inputs",
         "template.name",
         "template.outputs",
@@ -218,7 +218,6 @@ HONOURED: frozenset[str] = frozenset(
 TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
     "containerSet",
     "data",
-    "http",
     "plugin",
     "resource",
     "suspend",

@@ -348,7 +348,7 @@ def _attribute(
             return None
         return Verdict(
             "error",
-            f"{{{{{name}}}}}: {called} is not a container or script, so it has no "
+            f"{{{{{name}}}}}: {called} is not a container, script or http template, so it has no "
             f"{attribute.removeprefix('outputs.')}",
             "use one of its outputs.parameters",
         )

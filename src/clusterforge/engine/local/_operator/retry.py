@@ -48,7 +48,9 @@ class RetryPolicy:
             limit=limit,
             policy=strategy.get("retryPolicy") or "OnFailure",
             backoff=substitute_tree(strategy.get("backoff") or {}, values),
-            expression=strategy.get("expression") or "",
+            # As Argo, the template's own tags ({{inputs.parameters.x}}) are
+            # substituted first; lastRetry.* is read when an attempt fails.
+            expression=substitute(strategy.get("expression") or "", values),
         )
 
 
