@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -64,3 +65,17 @@ def http_server() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now (for a daemon step to listen on)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def case_parameters(given: dict[str, object], tmp: object, url: str) -> dict[str, str]:
+    """A case's ``parameters`` with ``{tmp}``, ``{http}``, ``{port}``, ``{port2}`` filled in."""
+    ports = {"port": free_port(), "port2": free_port()}
+    return {k: str(v).format(tmp=tmp, http=url, **ports) for k, v in given.items()}

@@ -10,7 +10,8 @@ name → substring), ``results`` (display name → outputs.result),
 ``max_concurrency`` (a trace file of start/end lines → the limit that must be
 reached and never exceeded), ``parameters`` (``-p`` values; ``{tmp}`` is the
 test's directory, ``{http}`` the base URL of a loopback HTTP server started for
-the case when ``http_server: true``, see tests/conformance/http_server.py),
+the case when ``http_server: true``, ``{port}``/``{port2}`` free loopback ports;
+see tests/conformance/http_server.py),
 ``template_dirs``.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.conformance.http_server import http_server
+from tests.conformance.http_server import case_parameters, http_server
 
 from clusterforge.engine import LocalEngine, Submission, WorkflowView
 from clusterforge.store import NodeRecord
@@ -65,8 +66,7 @@ def test_conformance(workflow: Path, tmp_path: Path) -> None:
 
 
 def _check_case(workflow: Path, expect: dict[str, Any], tmp_path: Path, url: str) -> None:
-    given = expect.get("parameters") or {}
-    params = {k: str(v).format(tmp=tmp_path, http=url) for k, v in given.items()}
+    params = case_parameters(expect.get("parameters") or {}, tmp_path, url)
     dirs = tuple(HERE / d for d in expect.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
     view = engine.submit(Submission(files=(workflow,), template_dirs=dirs, arguments=params))

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.conformance.http_server import http_server
+from tests.conformance.http_server import case_parameters, http_server
 
 from clusterforge.engine import LocalEngine, PlannedNode, Submission
 from clusterforge.engine.local.planner import plan
@@ -76,8 +76,7 @@ def _arguments(workflow: Path, tmp_path: Path, url: str) -> dict[str, str]:
     expect: dict[str, Any] = yaml.safe_load(
         workflow.with_name(workflow.stem + ".expect.yaml").read_text()
     )
-    given = expect.get("parameters") or {}
-    return {k: str(v).format(tmp=tmp_path, http=url) for k, v in given.items()}
+    return case_parameters(expect.get("parameters") or {}, tmp_path, url)
 
 
 @pytest.mark.parametrize("workflow", CASES, ids=[p.stem for p in CASES])

@@ -95,13 +95,18 @@ class Executor:
                 "the local engine cannot run it"
             )
             return journal.finish(node, "Error", message)
-        if timeout is None:
-            return await runner()
         try:
-            return await asyncio.wait_for(runner(), timeout)
-        except TimeoutError:
-            node = journal.by_name[name]
-            return journal.finish(node, "Failed", f"{DEADLINE_MESSAGE} ({timeout:g}s)")
+            if timeout is None:
+                return await runner()
+            try:
+                return await asyncio.wait_for(runner(), timeout)
+            except TimeoutError:
+                node = journal.by_name[name]
+                return journal.finish(node, "Failed", f"{DEADLINE_MESSAGE} ({timeout:g}s)")
+        finally:
+            if what in ("dag", "steps") and name in journal.by_name:
+                # As Argo's killDaemonedChildren: the scope's daemons end with it.
+                await self.rt.daemons.stop_scope(journal.by_name[name].id)
 
     def _pod_timeout(
         self, template: JSON, inputs: dict[str, str], ctx: Context, deadline: float | None
@@ -153,6 +158,9 @@ class Executor:
                 await stack.enter_async_context(sem)
             if self.rt.flags.shutdown:
                 return journal.finish(node, "Failed", shutdown_message(self.rt.flags.shutdown))
+            if template.get("daemon"):
+                await self.rt.journal.durable()
+                return await self.rt.daemons.start(node, spec, ctx.boundary_id)
             return await self._attempt(node, spec)
         raise AssertionError("unreachable")  # pragma: no cover
 

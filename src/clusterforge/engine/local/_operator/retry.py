@@ -106,6 +106,10 @@ class RetryLoop:
         while True:
             attempts = self.rt.journal.children(node)
             last = attempts[-1] if attempts else None
+            if last is not None and last.id in self.rt.daemons.daemoned:
+                # A daemoned attempt: the Retry node is daemoned too until its scope ends.
+                self.rt.daemons.daemoned.add(node.id)
+                return node
             if last is not None and last.phase in FULFILLED:
                 ended = self._ended(policy, last, len(attempts) - 1, first_start)
                 if ended is not None:
