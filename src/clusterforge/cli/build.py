@@ -16,8 +16,11 @@ from clusterforge.cli.app import app
 from clusterforge.cli.workflows import EngineOpt, KubeconfigOpt, NamespaceOpt, ServerOpt
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from clusterforge.cli.remote import RemoteEngine
     from clusterforge.engine import Engine, PlannedNode
+    from clusterforge.spec import ClusterSpec
     from clusterforge.stages import BuildRecord, Pipeline
 
 SpecArg = Annotated[Path, typer.Argument(help="Cluster spec (YAML or JSON)", show_default=False)]
@@ -97,6 +100,30 @@ def _publish(pipeline: Pipeline, build_id: str) -> None:
     )
 
 
+def _start(
+    spec: Path,
+    server: str | None,
+    engine_kind: str | None,
+    stage: str,
+    on_server: Callable[[RemoteEngine, ClusterSpec], dict[str, object]],
+) -> None:
+    """Start ``stage`` of the spec's cluster (on a server, or on the engine named),
+    follow it and exit with its result."""
+    from clusterforge.spec import load_spec
+
+    cluster = load_spec(spec)
+    remote = _remote(server)
+    if remote is not None:
+        _remote_finish(server, on_server(remote, cluster))
+    engine, pipeline = _pipeline(engine_kind)
+    record = pipeline.start(cluster, stage)
+    if record.stage == "build":
+        typer.echo(f"build {record.id} started for cluster {record.cluster}", err=True)
+    else:
+        typer.echo(f"stage {record.stage} ({record.id}) started for {record.cluster}", err=True)
+    _finish(engine, pipeline, record)
+
+
 @app.command()
 def build(
     spec: SpecArg,
@@ -106,16 +133,7 @@ def build(
     namespace: NamespaceOpt = None,
 ) -> None:
     """Build a tested cluster: preflight → control plane → node groups → add-ons → validation."""
-    from clusterforge.spec import load_spec
-
-    cluster = load_spec(spec)
-    remote = _remote(server)
-    if remote is not None:
-        _remote_finish(server, remote.build(spec))
-    engine, pipeline = _pipeline(engine_kind)
-    record = pipeline.build(cluster)
-    typer.echo(f"build {record.id} started for cluster {record.cluster}", err=True)
-    _finish(engine, pipeline, record)
+    _start(spec, server, engine_kind, "build", lambda remote, _cluster: remote.build(spec))
 
 
 @app.command()
@@ -128,16 +146,9 @@ def stage(
     namespace: NamespaceOpt = None,
 ) -> None:
     """Run one stage against the cluster named in the spec."""
-    from clusterforge.spec import load_spec
-
-    cluster = load_spec(spec)
-    remote = _remote(server)
-    if remote is not None:
-        _remote_finish(server, remote.stage(cluster.name, name))
-    engine, pipeline = _pipeline(engine_kind)
-    record = pipeline.start(cluster, {"core": "core"}.get(name, name))
-    typer.echo(f"stage {record.stage} ({record.id}) started for {record.cluster}", err=True)
-    _finish(engine, pipeline, record)
+    _start(
+        spec, server, engine_kind, name, lambda remote, cluster: remote.stage(cluster.name, name)
+    )
 
 
 @app.command()
@@ -149,15 +160,9 @@ def destroy(
     namespace: NamespaceOpt = None,
 ) -> None:
     """Tear down the cluster named in the spec (the teardown workflow)."""
-    from clusterforge.spec import load_spec
-
-    cluster = load_spec(spec)
-    remote = _remote(server)
-    if remote is not None:
-        _remote_finish(server, remote.destroy(cluster.name))
-    engine, pipeline = _pipeline(engine_kind)
-    record = pipeline.start(cluster, "destroy")
-    _finish(engine, pipeline, record)
+    _start(
+        spec, server, engine_kind, "destroy", lambda remote, cluster: remote.destroy(cluster.name)
+    )
 
 
 def _plan_lines(node: PlannedNode) -> list[str]:

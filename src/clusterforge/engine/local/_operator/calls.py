@@ -48,6 +48,16 @@ class TaskCaller:
         if items is None:
             return await self.call_once(name, display, task, values, ctx)
         journal = self.rt.journal
+        if not items:  # as Argo's dag.go/steps.go: one Skipped node, no group
+            return journal.node(
+                name,
+                display,
+                "Skipped",
+                ctx,
+                task.get("template", ""),
+                phase="Skipped",
+                message="Skipped, empty params",
+            )
         group = journal.node(name, display, group_type, ctx, task.get("template", ""))
         if done := journal.fulfilled(name):
             return done
