@@ -90,7 +90,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.securityContext": "ignored: steps run as the user running clusterforge",
         "template.serviceAccountName": _HOST,
         "template.sidecars": "not run locally: only the main container's command runs",
-        "template.suspend": _NOT_RUN + " (there is no `resume` locally)",
         "template.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "template.tolerations": _HOST,
         "template.volumes": _NO_VOLUMES,
@@ -123,7 +122,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "valueFrom.event": "not supported locally: there is no event to read",
         "valueFrom.jqFilter": "not supported locally (resource templates only)",
         "valueFrom.jsonPath": "not supported locally (resource templates only)",
-        "valueFrom.supplied": "not supported locally: there is no `resume` to supply it",
         "retryStrategy.affinity": _HOST,
     }
 )
@@ -150,6 +148,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.retryStrategy",
         "template.script",
         "template.steps",
+        "template.suspend",  # until `clusterforge resume-node` or its duration
         "dag.failFast",
         "dag.target",
         "dag.tasks",
@@ -197,6 +196,7 @@ HONOURED: frozenset[str] = frozenset(
         "valueFrom.expression",
         "valueFrom.parameter",
         "valueFrom.path",
+        "valueFrom.supplied",  # given with `clusterforge resume-node -p`
         "retryStrategy.backoff",
         "retryStrategy.expression",
         "retryStrategy.limit",
@@ -218,7 +218,6 @@ TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
     "data",
     "plugin",
     "resource",
-    "suspend",
 )
 
 

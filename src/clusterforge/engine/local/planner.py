@@ -65,6 +65,9 @@ class _Planner:
                 group_node = PlannedNode(f"[{index}]", "", "run")
                 group_node.children = [self.task(s, scope) for s in group or []]
                 node.children.append(group_node)
+        elif what == "suspend":
+            duration = (tmpl["suspend"] or {}).get("duration")
+            node.reason = f"suspend for {duration}" if duration else "suspend until resumed"
         elif what == "http":
             body = tmpl["http"] or {}
             node.reason = f"{body.get('method') or 'GET'} {body.get('url', '')}"
