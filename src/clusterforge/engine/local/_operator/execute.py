@@ -19,6 +19,7 @@ from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.http_call import run_http
+from clusterforge.engine.local._operator.mutexes import mutex_names
 from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
@@ -156,7 +157,15 @@ class Executor:
         spec = PodSpec(what, body, outputs, timeout)
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
+        mutexes = mutex_names(
+            substitute_tree(copy.deepcopy(template.get("synchronization")), values)
+        )
         async with contextlib.AsyncExitStack() as stack:
+            if mutexes and self.rt.mutexes is not None:
+                held = self.rt.mutexes.held(
+                    self.rt.variables.wf.namespace, mutexes, lambda text: self._waiting(node, text)
+                )
+                await stack.enter_async_context(held)
             for sem in sorted(semaphores, key=id):
                 await stack.enter_async_context(sem)
             if self.rt.flags.shutdown:
@@ -166,6 +175,10 @@ class Executor:
                 return await self.rt.daemons.start(node, spec, ctx.boundary_id)
             return await self._attempt(node, spec)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _waiting(self, node: NodeRecord, message: str) -> None:
+        node.message = message
+        self.rt.journal.save(node)
 
     async def _attempt(self, node: NodeRecord, spec: PodSpec) -> NodeRecord:
         try:
