@@ -93,10 +93,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.tolerations": _HOST,
         "template.volumes": _NO_VOLUMES,
         # -- DAG tasks and steps ----------------------------------------------------
-        "task.hooks": "not supported locally: lifecycle hooks do not run",
-        "task.onExit": "not run locally: only the workflow's spec.onExit runs",
-        "step.hooks": "not supported locally: lifecycle hooks do not run",
-        "step.onExit": "not run locally: only the workflow's spec.onExit runs",
         # -- a container or script ----------------------------------------------------
         "container.envFrom": "not supported locally: those variables are not set",
         "container.imagePullPolicy": "ignored: images are recorded, never pulled",
@@ -161,6 +157,8 @@ HONOURED: frozenset[str] = frozenset(
             for where in ("task", "step")
             for name in (
                 "arguments",
+                "hooks",  # hooks.exit runs; other hooks are warned of by the checker
+                "onExit",
                 "continueOn",
                 "inline",
                 "name",

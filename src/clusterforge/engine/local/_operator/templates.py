@@ -78,3 +78,13 @@ def kind(template: Mapping[str, Any]) -> str:
         if key in template:
             return key
     return ""
+
+
+def exit_hook(task: JSON) -> JSON | None:
+    """A step's/task's exit hook: ``hooks.exit``, or the older ``onExit: TEMPLATE``."""
+    hook = (task.get("hooks") or {}).get("exit")
+    if isinstance(hook, dict):
+        return hook
+    if task.get("onExit"):
+        return {"template": task["onExit"]}
+    return None
