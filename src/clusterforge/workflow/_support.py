@@ -88,7 +88,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.schedulerName": _HOST,
         "template.securityContext": "ignored: steps run as the user running clusterforge",
         "template.serviceAccountName": _HOST,
-        "template.sidecars": "not run locally: only the main container's command runs",
         "template.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "template.tolerations": _HOST,
         "template.volumes": _NO_VOLUMES,
@@ -146,6 +145,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.outputs",
         "template.parallelism",
         "template.retryStrategy",
+        "template.sidecars",  # host processes beside the main one (sidecars.py)
         "template.script",
         "template.steps",
         "template.suspend",  # until `clusterforge resume-node` or its duration

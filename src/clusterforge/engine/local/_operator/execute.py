@@ -24,6 +24,11 @@ from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
+from clusterforge.engine.local._operator.sidecars import (
+    SidecarFailed,
+    start_sidecars,
+    stop_sidecars,
+)
 from clusterforge.engine.local._operator.steps import StepsRun
 from clusterforge.engine.local._operator.suspend import run_suspend
 from clusterforge.engine.local._operator.templates import kind
@@ -168,7 +173,14 @@ class Executor:
             if template.get("daemon"):
                 await self.rt.journal.durable()
                 return await self.rt.daemons.start(node, spec, ctx.boundary_id)
-            return await self._attempt(node, spec)
+            try:
+                sidecars = await start_sidecars(self.rt, node, template, values)
+            except (SidecarFailed, ExpressionError) as err:
+                return journal.finish(node, "Error", str(err))
+            try:
+                return await self._attempt(node, spec)
+            finally:
+                await stop_sidecars(sidecars)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(self, node: NodeRecord, spec: PodSpec) -> NodeRecord:
