@@ -87,14 +87,9 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.securityContext": "ignored: steps run as the user running clusterforge",
         "template.serviceAccountName": _HOST,
         "template.sidecars": "not run locally: only the main container's command runs",
-        "template.suspend": _NOT_RUN + " (there is no `resume` locally)",
         "template.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "template.tolerations": _HOST,
         # -- DAG tasks and steps ----------------------------------------------------
-        "task.hooks": "not supported locally: lifecycle hooks do not run",
-        "task.onExit": "not run locally: only the workflow's spec.onExit runs",
-        "step.hooks": "not supported locally: lifecycle hooks do not run",
-        "step.onExit": "not run locally: only the workflow's spec.onExit runs",
         # -- a container or script ----------------------------------------------------
         "container.envFrom": "not supported locally: those variables are not set",
         "container.imagePullPolicy": "ignored: images are recorded, never pulled",
@@ -122,7 +117,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "valueFrom.event": "not supported locally: there is no event to read",
         "valueFrom.jqFilter": "not supported locally (resource templates only)",
         "valueFrom.jsonPath": "not supported locally (resource templates only)",
-        "valueFrom.supplied": "not supported locally: there is no `resume` to supply it",
         "retryStrategy.affinity": _HOST,
     }
 )
@@ -155,6 +149,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.retryStrategy",
         "template.script",
         "template.steps",
+        "template.suspend",  # until `clusterforge resume-node` or its duration
         "dag.failFast",
         "dag.target",
         "dag.tasks",
@@ -163,6 +158,8 @@ HONOURED: frozenset[str] = frozenset(
             for where in ("task", "step")
             for name in (
                 "arguments",
+                "hooks",  # hooks.exit runs; other hooks are warned of by the checker
+                "onExit",
                 "continueOn",
                 "inline",
                 "name",
@@ -200,6 +197,7 @@ HONOURED: frozenset[str] = frozenset(
         "valueFrom.expression",
         "valueFrom.parameter",
         "valueFrom.path",
+        "valueFrom.supplied",  # given with `clusterforge resume-node -p`
         "retryStrategy.backoff",
         "retryStrategy.expression",
         "retryStrategy.limit",
@@ -221,7 +219,6 @@ TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
     "data",
     "plugin",
     "resource",
-    "suspend",
 )
 
 
