@@ -97,7 +97,8 @@ class Variables:
         values = dict(self.workflow_vars())
         for key, value in inputs.items():
             values[f"inputs.parameters.{key}"] = value
-        values["inputs.parameters"] = json.dumps(parameter_list(inputs))
+        # As Argo (json.Marshal of the template's inputs): "null" when it has none.
+        values["inputs.parameters"] = json.dumps(parameter_list(inputs) or None)
         values.update(ctx.extra_vars)
         return values
 
