@@ -6,4 +6,5 @@ def spawn(
     stdout_fd: int,
     stderr_fd: int,
     private_tmp: bytes | None,
+    state_fd: int = -1,
 ) -> int: ...
