@@ -100,41 +100,29 @@ int main(int argc, char **argv)
         perror("clusterforge shim: cannot record its identity");
         return 125;
     }
-    /* The child reports a failed exec through this pipe; a successful exec
-       closes it (O_CLOEXEC) and the read below returns 0. */
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) < 0) {
-        perror("clusterforge shim: pipe");
-        return 125;
-    }
-    pid_t step = fork();
+    /* vfork: the shim waits (suspended) until the step has exec'd, and a
+       failed exec is reported through the memory the child shares with it. */
+    static volatile int exec_errno;
+    pid_t step = vfork();
     if (step < 0) {
-        perror("clusterforge shim: cannot fork the step");
+        perror("clusterforge shim: cannot start the step");
         return 125;
     }
     if (step == 0) {
         for (size_t i = 0; i < NPOLITE; i++)
             sigaction(polite[i], &saved[i], NULL);
         execv(argv[2], argv + 3);
-        int err = errno;
-        if (write(report[1], &err, sizeof err) < 0)
-            _exit(127);
+        exec_errno = errno;
         _exit(127);
     }
-    close(report[1]);
-    int err = 0;
-    ssize_t got;
-    while ((got = read(report[0], &err, sizeof err)) < 0 && errno == EINTR)
-        ;
-    close(report[0]);
     int status;
     while (waitpid(step, &status, 0) < 0) {
         if (errno != EINTR)
             return 125;
     }
-    if (got == (ssize_t)sizeof err) {
-        fprintf(stderr, "clusterforge: cannot execute the command: %s\n", strerror(err));
-        snprintf(text, sizeof text, "start-error %d\n", err);
+    if (exec_errno != 0) {
+        fprintf(stderr, "clusterforge: cannot execute the command: %s\n", strerror(exec_errno));
+        snprintf(text, sizeof text, "start-error %d\n", exec_errno);
         record(dir, "exit", text, 1);
         return 127;
     }
