@@ -98,6 +98,17 @@ def _stream(client: httpx.Client, path: str, headers: dict[str, str]) -> Iterato
                 event = {}
 
 
+def _counted(metrics: str, template: str, phase: str, count: int) -> bool:
+    """Whether ``count`` steps of ``template`` ended in ``phase`` (any label order)."""
+    return any(
+        line.startswith("clusterforge_step_duration_seconds_count{")
+        and f'template="{template}"' in line
+        and f'phase="{phase}"' in line
+        and line.endswith(f" {float(count)}")
+        for line in metrics.splitlines()
+    )
+
+
 def test_a_workflow_is_submitted_to_argo_and_followed_over_sse(argo_server: Serve) -> None:
     client = _client(argo_server.url)
     announced: list[list[str]] = []
@@ -144,6 +155,12 @@ def test_a_workflow_is_submitted_to_argo_and_followed_over_sse(argo_server: Serv
     assert logs.count("napped") == 3
     listed = client.get("/api/v1/builds").json()["items"]
     assert build in [item["id"] for item in listed]
+
+    # the watch reported the end: the steps are counted in /metrics
+    deadline = time.monotonic() + 30
+    while not _counted(client.get("/metrics").text, "nap", "Succeeded", 3):
+        assert time.monotonic() < deadline, client.get("/metrics").text[-2000:]
+        time.sleep(0.5)
 
     # the journal outlives the server: after a restart the same ids resume the same way
     argo_server.stop()

@@ -19,6 +19,7 @@ partial matches, the idempotency answer). Two implementations:
 from __future__ import annotations
 
 import builtins
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
@@ -36,6 +37,8 @@ from clusterforge.engine import (
 from clusterforge.store import NodeEvent, WorkflowRecord
 
 __all__ = ["Delegating", "ServerEngine", "WatchingEngine"]
+
+log = logging.getLogger("clusterforge.api")
 
 
 class ServerEngine(Engine, Protocol):
@@ -152,6 +155,8 @@ class WatchingEngine(Delegating):
         self.on_finished = on_finished
         self._watch: object | None = None
         self._submits = ThreadPoolExecutor(max_workers=4, thread_name_prefix="api-submit")
+        # publishing a build's reports reads its logs: never on the watch's thread
+        self._endings = ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-finished")
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -163,6 +168,7 @@ class WatchingEngine(Delegating):
         del timeout
         self.watched.close()
         self._submits.shutdown(wait=False, cancel_futures=True)
+        self._endings.shutdown(wait=False, cancel_futures=True)
 
     def alive(self) -> int:
         alive = getattr(self._watch, "alive", None)
@@ -178,7 +184,14 @@ class WatchingEngine(Delegating):
 
     def _finished(self, view: WorkflowView) -> None:
         if self.on_finished is not None:
-            self.on_finished(view)
+            self._endings.submit(self._report, self.on_finished, view)
+
+    @staticmethod
+    def _report(report: Callable[[WorkflowView], None], view: WorkflowView) -> None:
+        try:
+            report(view)
+        except Exception:  # a failing report must not go unnoticed, nor stop the next
+            log.exception("workflow %s: reporting its end failed", view.id)
 
     # -- submitting ----------------------------------------------------------------
 

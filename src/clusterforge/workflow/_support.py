@@ -90,15 +90,10 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.securityContext": "ignored: steps run as the user running clusterforge",
         "template.serviceAccountName": _HOST,
         "template.sidecars": "not run locally: only the main container's command runs",
-        "template.suspend": _NOT_RUN + " (there is no `resume` locally)",
         "template.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "template.tolerations": _HOST,
         "template.volumes": _NO_VOLUMES,
         # -- DAG tasks and steps ----------------------------------------------------
-        "task.hooks": "not supported locally: lifecycle hooks do not run",
-        "task.onExit": "not run locally: only the workflow's spec.onExit runs",
-        "step.hooks": "not supported locally: lifecycle hooks do not run",
-        "step.onExit": "not run locally: only the workflow's spec.onExit runs",
         # -- a container or script ----------------------------------------------------
         "container.envFrom": "not supported locally: those variables are not set",
         "container.imagePullPolicy": "ignored: images are recorded, never pulled",
@@ -127,7 +122,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "valueFrom.event": "not supported locally: there is no event to read",
         "valueFrom.jqFilter": "not supported locally (resource templates only)",
         "valueFrom.jsonPath": "not supported locally (resource templates only)",
-        "valueFrom.supplied": "not supported locally: there is no `resume` to supply it",
         "retryStrategy.affinity": _HOST,
     }
 )
@@ -154,6 +148,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.retryStrategy",
         "template.script",
         "template.steps",
+        "template.suspend",  # until `clusterforge resume-node` or its duration
         "dag.failFast",
         "dag.target",
         "dag.tasks",
@@ -162,6 +157,8 @@ HONOURED: frozenset[str] = frozenset(
             for where in ("task", "step")
             for name in (
                 "arguments",
+                "hooks",  # hooks.exit runs; other hooks are warned of by the checker
+                "onExit",
                 "continueOn",
                 "inline",
                 "name",
@@ -199,6 +196,7 @@ HONOURED: frozenset[str] = frozenset(
         "valueFrom.expression",
         "valueFrom.parameter",
         "valueFrom.path",
+        "valueFrom.supplied",  # given with `clusterforge resume-node -p`
         "retryStrategy.backoff",
         "retryStrategy.expression",
         "retryStrategy.limit",
@@ -220,7 +218,6 @@ TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
     "data",
     "plugin",
     "resource",
-    "suspend",
 )
 
 

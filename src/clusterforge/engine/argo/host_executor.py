@@ -51,6 +51,7 @@ from clusterforge.engine.argo._pod import (
     read_pod,
 )
 from clusterforge.engine.local.process import StepProcess, kill_group, launch_sync
+from clusterforge.engine.local.step_env import step_base_env
 
 LOG = logging.getLogger("clusterforge.host_executor")
 LOG_DIR_ANNOTATION = "clusterforge.io/log-dir"
@@ -77,6 +78,9 @@ class HostExecutor:
         self._running: dict[str, int] = {}
         self._nodes: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
+        # What a node gives every process it runs: this host's environment with the
+        # step PATH (clusterforge and the pinned tools first), as local steps get it.
+        self._base_env = step_base_env(os.environ)
 
     # -- watching ----------------------------------------------------------------
 
@@ -198,7 +202,7 @@ class HostExecutor:
         cwd = (
             step.working_dir if step.working_dir and os.path.isdir(step.working_dir) else str(work)
         )
-        env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(work), **step.env}
+        env = {**self._base_env, **step.env}
         handle = launch_sync(
             StepProcess(
                 argv=argv,

@@ -170,7 +170,7 @@ class DagRun(TemplateRun):
         for t in names:
             rec = self.results.get(t) or self.rt.journal.by_name.get(f"{self.name}.{t}")
             if rec is not None:
-                values.update(self.rt.node_vars(f"tasks.{t}", rec))
+                values.update(self.called_vars(f"tasks.{t}", self.tasks[t], rec))
         return values
 
     def outcome(self) -> NodeRecord:

@@ -24,6 +24,7 @@ from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
 from clusterforge.engine.local._operator.steps import StepsRun
+from clusterforge.engine.local._operator.suspend import run_suspend
 from clusterforge.engine.local._operator.templates import kind
 from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.limits import nesting_problem
@@ -83,6 +84,8 @@ class Executor:
         runner: Callable[[], Awaitable[NodeRecord]]
         if what == "http":
             runner = functools.partial(run_http, self.rt, name, display, call, inputs, ctx)
+        elif what == "suspend":
+            runner = functools.partial(run_suspend, self.rt, name, display, call, inputs, ctx)
         elif what == "dag":
             runner = DagRun(self.rt, self, name, display, call, inputs, ctx).run
         elif what == "steps":
@@ -90,8 +93,8 @@ class Executor:
         else:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             message = (
-                f"template {template.get('name', '')!r} has no container, script, dag, steps "
-                "or http; "
+                f"template {template.get('name', '')!r} has no container, script, dag, steps, "
+                "http or suspend; "
                 "the local engine cannot run it"
             )
             return journal.finish(node, "Error", message)
