@@ -72,7 +72,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.annotations": _HOST,
         "template.archiveLocation": _ARTIFACTS,
         "template.automountServiceAccountToken": _HOST,
-        "template.containerSet": _NOT_RUN,
         "template.data": _NOT_RUN,
         "template.executor": _HOST,
         "template.failFast": "not applied locally: use dag.failFast",
@@ -138,6 +137,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.activeDeadlineSeconds",
         "template.timeout",  # a pod's deadline; Argo does not apply it to DAGs or steps
         "template.container",
+        "template.containerSet",  # each container a host process (container_set.py)
         "template.daemon",  # a background process until its scope ends (daemons.py)
         "template.dag",
         "template.http",  # sent by the engine, as Argo's agent does (docs/argo-parity.md)
@@ -214,7 +214,6 @@ HONOURED: frozenset[str] = frozenset(
 
 # Template types Argo runs that the local engine does not (see LOCAL_SUPPORT).
 TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
-    "containerSet",
     "data",
     "plugin",
     "resource",

@@ -15,6 +15,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from clusterforge.engine.local._operator.container_set import ContainerSetRun
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
 from clusterforge.engine.local._operator.errors import NodeFailure
@@ -69,12 +70,15 @@ class Executor:
         deadline = template.get("activeDeadlineSeconds")
         timeout = float(parameter_text(deadline)) if deadline not in (None, "") else None
         what = kind(template)
-        if what in ("container", "script"):
+        if what in ("container", "script", "containerSet"):
             try:
                 timeout = self._pod_timeout(template, inputs, ctx, timeout)
             except (InvalidInput, ExpressionError) as err:
                 node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
                 return journal.finish(node, "Error", str(err))
+            if what == "containerSet":
+                pod = ContainerSetRun(self.rt, name, display, call, inputs, ctx, _no_command)
+                return await pod.run(timeout)
             return await self.run_pod(name, display, call, inputs, ctx, retry_attempt, timeout)
         if what in ("dag", "steps") and (
             too_deep := nesting_problem(journal.nodes, ctx.boundary_id)
@@ -93,8 +97,8 @@ class Executor:
         else:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             message = (
-                f"template {template.get('name', '')!r} has no container, script, dag, steps, "
-                "http or suspend; "
+                f"template {template.get('name', '')!r} has no container, script, containerSet, "
+                "dag, steps, http or suspend; "
                 "the local engine cannot run it"
             )
             return journal.finish(node, "Error", message)
@@ -193,6 +197,10 @@ def no_command_message(template: JSON, body: JSON) -> str:
         "not an image's entrypoint — name the program in container.command "
         '(e.g. command: [echo, "hello"])'
     )
+
+
+def _no_command(template: JSON, body: JSON) -> str:
+    return "" if body.get("command") else no_command_message(template, body)
 
 
 def _output_value(outputs: dict[str, object], name: str) -> str | None:
