@@ -82,7 +82,6 @@ def test_every_listed_template_field_becomes_a_warning() -> None:
         "serviceAccountName": "sa",
         "synchronization": {"mutexes": [{"name": "m"}]},
         "tolerations": [{"key": "k"}],
-        "volumes": [{"name": "v", "emptyDir": {}}],
         "automountServiceAccountToken": True,
         "failFast": True,
     }

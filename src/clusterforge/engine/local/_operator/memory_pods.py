@@ -86,8 +86,9 @@ class MemoryPods:
         del node, name, body
         return _NoSidecar()
 
-    def abandon(self, node: NodeRecord) -> None:
+    def adopt(self, node: NodeRecord) -> bool:
         del node
+        return False  # nothing outlives a run in memory
 
     def recover(self, nodes: Iterable[NodeRecord]) -> None:
         del nodes
