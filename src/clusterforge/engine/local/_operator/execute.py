@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -133,7 +132,7 @@ class Executor:
         values = self.rt.variables.template_vars(inputs, ctx)
         what = kind(template)
         try:
-            body = substitute_tree(copy.deepcopy(template[what]), values)
+            body = substitute_tree(template[what], values)  # builds a new tree
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")
