@@ -83,7 +83,6 @@ def test_every_listed_template_field_becomes_a_warning() -> None:
         "sidecars": [{"name": "s", "image": "alpine"}],
         "synchronization": {"mutexes": [{"name": "m"}]},
         "tolerations": [{"key": "k"}],
-        "volumes": [{"name": "v", "emptyDir": {}}],
         "automountServiceAccountToken": True,
         "failFast": True,
     }

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 __all__ = ["HONOURED", "LOCAL_SUPPORT", "TEMPLATE_TYPES_NOT_RUN", "unsupported_fields"]
 
 _HOST = "ignored: steps run as processes on this host, not in pods"
-_NO_VOLUMES = "ignored: steps use the host file system; no volumes are mounted locally"
+_NO_VOLUMES = "not supported locally: block devices are not mapped into steps"
 _ARTIFACTS = "not yet supported locally: artifacts are not stored or fetched"
 _NOT_RUN = "not run by the local engine: a node calling this template ends in Error"
 
@@ -63,9 +63,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "spec.templateDefaults": "not applied locally: set those fields on each template",
         "spec.tolerations": _HOST,
         "spec.ttlStrategy": "ignored: finished workflows stay in the local store until deleted",
-        "spec.volumeClaimGC": _NO_VOLUMES,
-        "spec.volumeClaimTemplates": _NO_VOLUMES,
-        "spec.volumes": _NO_VOLUMES,
         "spec.workflowMetadata": "ignored: labels and annotations are not added locally",
         # -- a template -----------------------------------------------------------
         "template.affinity": _HOST,
@@ -91,7 +88,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.sidecars": "not run locally: only the main container's command runs",
         "template.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "template.tolerations": _HOST,
-        "template.volumes": _NO_VOLUMES,
         # -- DAG tasks and steps ----------------------------------------------------
         # -- a container or script ----------------------------------------------------
         "container.envFrom": "not supported locally: those variables are not set",
@@ -112,7 +108,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "container.terminationMessagePolicy": _HOST,
         "container.tty": "ignored: steps get no terminal",
         "container.volumeDevices": _NO_VOLUMES,
-        "container.volumeMounts": _NO_VOLUMES,
         "env.valueFrom": "not supported locally: the variable is not set",
         # -- inputs, outputs, parameters ---------------------------------------------
         "inputs.artifacts": _ARTIFACTS,
@@ -132,6 +127,12 @@ HONOURED: frozenset[str] = frozenset(
         "spec.entrypoint",
         "spec.onExit",
         "spec.parallelism",
+        # Volumes: host directories bind-mounted into the step (engine/local/volumes.py).
+        "spec.volumeClaimGC",
+        "spec.volumeClaimTemplates",
+        "spec.volumes",
+        "template.volumes",
+        "container.volumeMounts",
         "spec.templates",
         "spec.workflowTemplateRef",
         "template.activeDeadlineSeconds",

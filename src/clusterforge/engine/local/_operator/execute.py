@@ -149,14 +149,16 @@ class Executor:
         values = self.rt.variables.template_vars(inputs, ctx)
         what = kind(template)
         try:
-            body = substitute_tree(template[what], values)  # builds a new tree
+            # substitute_tree builds new lists and dicts: the template is never changed
+            body = substitute_tree(template[what], values)
+            volumes = substitute_tree(template.get("volumes") or [], values)
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")
         if what == "container" and not body.get("command"):
             return journal.finish(node, "Error", no_command_message(template, body))
         outputs = (template.get("outputs") or {}).get("parameters", []) or []
-        spec = PodSpec(what, body, outputs, timeout)
+        spec = PodSpec(what, body, outputs, timeout, volumes)
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
         async with contextlib.AsyncExitStack() as stack:

@@ -37,6 +37,7 @@ from clusterforge.engine.local.values import (
     parameter_text,
     result_text,
 )
+from clusterforge.engine.local.volumes import VolumeError, WorkflowVolumes
 from clusterforge.engine.phases import DEADLINE_MESSAGE, INTERRUPTED
 from clusterforge.store import NodeRecord
 
@@ -51,6 +52,7 @@ class PodSpec:
     body: JSON
     outputs: list[JSON] = field(default_factory=list)  # the template's outputs.parameters
     timeout: float | None = None
+    volumes: list[JSON] = field(default_factory=list)  # the template's own volumes
 
 
 @dataclass
@@ -139,6 +141,8 @@ class HostPods:
         self._base_env: dict[str, str] | None = None
         self._attempt_dirs: set[str] | None = None
         self._copies: set[asyncio.Future[None]] = set()
+        self._spec: JSON = journal.wf.manifest.get("spec") or {}
+        self.volumes = WorkflowVolumes.of(self._spec, run_dir, self._scratch_prefix)
         self._adopted: dict[str, int | None] = {}
         """Attempts a dead engine left: node id → its live shim's pid (None: ended
         while no engine ran, its exit recorded; or never started)."""
@@ -154,7 +158,10 @@ class HostPods:
         attempt = _AttemptFiles(
             scratch=f"{self._scratch_prefix}/{name}", dest=f"{self._run_prefix}/{name}"
         )
-        step = self._step_process(spec, attempt, name)
+        try:
+            step = self._step_process(spec, attempt, name)
+        except (VolumeError, OSError) as err:
+            return PodOutcome("Error", f"failed to start: {err}")
         node.log_dir = attempt.scratch
         try:
             if adopted:
@@ -205,6 +212,9 @@ class HostPods:
             stderr=f"{attempt.scratch}/stderr.log",
             make_dirs=tuple(make_dirs),
             script=script,
+            volumes=self.volumes.mounts(body, spec.volumes, name)
+            if body.get("volumeMounts")
+            else (),
             state_dir=attempt.scratch,
         )
 
@@ -346,6 +356,10 @@ class HostPods:
             await asyncio.sleep(0)  # let the copies' callbacks record the new log_dir
 
     def close(self) -> None:
+        root = self.journal.by_name.get(self.journal.wf.name)
+        self.volumes.collect(
+            root is not None and root.phase == "Succeeded", self._spec.get("volumeClaimGC")
+        )
         if self.scratch_dir != self.run_dir:
             shutil.rmtree(self.scratch_dir, ignore_errors=True)
 
