@@ -139,13 +139,14 @@ def run_builds(count: int, step_seconds: float) -> dict[str, Any]:
             engine.store.create_workflow(record)
             ids.append(record.id)
         intake = time.perf_counter() - intake_start
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for workflow_id in ids:
             engine.start(workflow_id)
         started = time.perf_counter() - start
         for workflow_id in ids:
             engine.join(workflow_id)
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
         records = [engine.get(i).record for i in ids]
         phases = [r.phase for r in records]
         # Each build from its start to its end.
@@ -156,6 +157,8 @@ def run_builds(count: int, step_seconds: float) -> dict[str, Any]:
             "seconds": round(elapsed, 2),
             "intake_seconds": round(intake, 2),
             "start_all_seconds": round(started, 2),
+            "cpu_seconds": round(cpu, 2),
+            "cpu_ms_per_build": round(cpu * 1000 / count, 1),
             "build_seconds_p50": round(each[len(each) // 2], 2),
             "build_seconds_max": round(each[-1], 2),
             "succeeded": phases.count("Succeeded"),
@@ -275,7 +278,8 @@ def main() -> int:
             f"in {fleet['seconds']}s = {ratio:.2f}x one build (goal <= 1.3x); each build "
             f"start-to-end: median {fleet['build_seconds_p50']}s, slowest "
             f"{fleet['build_seconds_max']}s = {slowest:.2f}x one build; "
-            f"{fleet['succeeded']}/{args.builds} Succeeded; "
+            f"{fleet['succeeded']}/{args.builds} Succeeded; engine CPU {fleet['cpu_seconds']}s "
+            f"({fleet['cpu_ms_per_build']} ms/build); "
             f"peak RSS {peak_rss_mib():.0f} MiB (goal < 1024); state DB "
             f"{fleet['db_bytes'] / 2**20:.1f} MiB, {fleet['node_rows_per_second']} node rows/s, "
             f"{fleet['events_per_second']} events/s, "
