@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -155,8 +154,9 @@ class Executor:
         values = self.rt.variables.template_vars(inputs, ctx)
         what = kind(template)
         try:
-            body = substitute_tree(copy.deepcopy(template[what]), values)
-            volumes = substitute_tree(copy.deepcopy(template.get("volumes") or []), values)
+            # substitute_tree builds new lists and dicts: the template is never changed
+            body = substitute_tree(template[what], values)
+            volumes = substitute_tree(template.get("volumes") or [], values)
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")

@@ -39,6 +39,7 @@ from clusterforge.engine.local.values import (
 )
 from clusterforge.engine.local.volumes import VolumeError, WorkflowVolumes
 from clusterforge.engine.phases import DEADLINE_MESSAGE, INTERRUPTED
+from clusterforge.errors import InvalidInput
 from clusterforge.store import NodeRecord
 
 JSON = dict[str, Any]
@@ -432,7 +433,12 @@ def output_parameters(specs: list[JSON], host: Callable[[str], Path]) -> list[JS
         path = source.get("path")
         value: str | None = None
         if path:
-            value = _read(host(path))
+            try:
+                value = _read(host(path))
+            except InvalidInput as err:
+                raise InputError(
+                    f"outputs.parameters.{param['name']}.valueFrom.path: {err}"
+                ) from None
             if value is None:
                 default = source.get("default", param.get("default"))
                 if default is None:
