@@ -81,9 +81,7 @@ def test_every_listed_template_field_becomes_a_warning() -> None:
         "schedulerName": "s",
         "securityContext": {"runAsUser": 1000},
         "serviceAccountName": "sa",
-        "sidecars": [{"name": "s", "image": "alpine"}],
         "tolerations": [{"key": "k"}],
-        "volumes": [{"name": "v", "emptyDir": {}}],
         "automountServiceAccountToken": True,
         "failFast": True,
     }

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 __all__ = ["HONOURED", "LOCAL_SUPPORT", "TEMPLATE_TYPES_NOT_RUN", "unsupported_fields"]
 
 _HOST = "ignored: steps run as processes on this host, not in pods"
-_NO_VOLUMES = "ignored: steps use the host file system; no volumes are mounted locally"
+_NO_VOLUMES = "not supported locally: block devices are not mapped into steps"
 _ARTIFACTS = "not yet supported locally: artifacts are not stored or fetched"
 _NOT_RUN = "not run by the local engine: a node calling this template ends in Error"
 
@@ -62,16 +62,12 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "spec.templateDefaults": "not applied locally: set those fields on each template",
         "spec.tolerations": _HOST,
         "spec.ttlStrategy": "ignored: finished workflows stay in the local store until deleted",
-        "spec.volumeClaimGC": _NO_VOLUMES,
-        "spec.volumeClaimTemplates": _NO_VOLUMES,
-        "spec.volumes": _NO_VOLUMES,
         "spec.workflowMetadata": "ignored: labels and annotations are not added locally",
         # -- a template -----------------------------------------------------------
         "template.affinity": _HOST,
         "template.annotations": _HOST,
         "template.archiveLocation": _ARTIFACTS,
         "template.automountServiceAccountToken": _HOST,
-        "template.containerSet": _NOT_RUN,
         "template.data": _NOT_RUN,
         "template.executor": _HOST,
         "template.failFast": "not applied locally: use dag.failFast",
@@ -88,9 +84,7 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.schedulerName": _HOST,
         "template.securityContext": "ignored: steps run as the user running clusterforge",
         "template.serviceAccountName": _HOST,
-        "template.sidecars": "not run locally: only the main container's command runs",
         "template.tolerations": _HOST,
-        "template.volumes": _NO_VOLUMES,
         # -- DAG tasks and steps ----------------------------------------------------
         # -- a container or script ----------------------------------------------------
         "container.envFrom": "not supported locally: those variables are not set",
@@ -111,7 +105,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "container.terminationMessagePolicy": _HOST,
         "container.tty": "ignored: steps get no terminal",
         "container.volumeDevices": _NO_VOLUMES,
-        "container.volumeMounts": _NO_VOLUMES,
         "env.valueFrom": "not supported locally: the variable is not set",
         # -- inputs, outputs, parameters ---------------------------------------------
         "inputs.artifacts": _ARTIFACTS,
@@ -136,11 +129,18 @@ HONOURED: frozenset[str] = frozenset(
         "synchronization.mutexes",
         "spec.onExit",
         "spec.parallelism",
+        # Volumes: host directories bind-mounted into the step (engine/local/volumes.py).
+        "spec.volumeClaimGC",
+        "spec.volumeClaimTemplates",
+        "spec.volumes",
+        "template.volumes",
+        "container.volumeMounts",
         "spec.templates",
         "spec.workflowTemplateRef",
         "template.activeDeadlineSeconds",
         "template.timeout",  # a pod's deadline; Argo does not apply it to DAGs or steps
         "template.container",
+        "template.containerSet",  # each container a host process (container_set.py)
         "template.daemon",  # a background process until its scope ends (daemons.py)
         "template.dag",
         "template.http",  # sent by the engine, as Argo's agent does (docs/argo-parity.md)
@@ -149,6 +149,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.outputs",
         "template.parallelism",
         "template.retryStrategy",
+        "template.sidecars",  # host processes beside the main one (sidecars.py)
         "template.script",
         "template.steps",
         "template.suspend",  # until `clusterforge resume-node` or its duration
@@ -217,7 +218,6 @@ HONOURED: frozenset[str] = frozenset(
 
 # Template types Argo runs that the local engine does not (see LOCAL_SUPPORT).
 TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
-    "containerSet",
     "data",
     "plugin",
     "resource",

@@ -65,6 +65,12 @@ class _Planner:
                 group_node = PlannedNode(f"[{index}]", "", "run")
                 group_node.children = [self.task(s, scope) for s in group or []]
                 node.children.append(group_node)
+        elif what == "containerSet":  # one Container child per container, as the run has
+            for container in (tmpl["containerSet"] or {}).get("containers") or []:
+                command = (container.get("command") or []) + (container.get("args") or [])
+                child = PlannedNode(container.get("name", ""), "", "run")
+                child.reason = " ".join(str(c) for c in command)
+                node.children.append(child)
         elif what == "suspend":
             duration = (tmpl["suspend"] or {}).get("duration")
             node.reason = f"suspend for {duration}" if duration else "suspend until resumed"

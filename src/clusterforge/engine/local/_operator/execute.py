@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from clusterforge.engine.local._operator.container_set import ContainerSetRun
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
 from clusterforge.engine.local._operator.errors import NodeFailure
@@ -24,6 +24,11 @@ from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
+from clusterforge.engine.local._operator.sidecars import (
+    SidecarFailed,
+    start_sidecars,
+    stop_sidecars,
+)
 from clusterforge.engine.local._operator.steps import StepsRun
 from clusterforge.engine.local._operator.suspend import run_suspend
 from clusterforge.engine.local._operator.templates import kind
@@ -70,12 +75,15 @@ class Executor:
         deadline = template.get("activeDeadlineSeconds")
         timeout = float(parameter_text(deadline)) if deadline not in (None, "") else None
         what = kind(template)
-        if what in ("container", "script"):
+        if what in ("container", "script", "containerSet"):
             try:
                 timeout = self._pod_timeout(template, inputs, ctx, timeout)
             except (InvalidInput, ExpressionError) as err:
                 node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
                 return journal.finish(node, "Error", str(err))
+            if what == "containerSet":
+                pod = ContainerSetRun(self.rt, name, display, call, inputs, ctx, _no_command)
+                return await pod.run(timeout)
             return await self.run_pod(name, display, call, inputs, ctx, retry_attempt, timeout)
         if what in ("dag", "steps") and (
             too_deep := nesting_problem(journal.nodes, ctx.boundary_id)
@@ -94,8 +102,8 @@ class Executor:
         else:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             message = (
-                f"template {template.get('name', '')!r} has no container, script, dag, steps, "
-                "http or suspend; "
+                f"template {template.get('name', '')!r} has no container, script, containerSet, "
+                "dag, steps, http or suspend; "
                 "the local engine cannot run it"
             )
             return journal.finish(node, "Error", message)
@@ -147,19 +155,19 @@ class Executor:
         values = self.rt.variables.template_vars(inputs, ctx)
         what = kind(template)
         try:
-            body = substitute_tree(copy.deepcopy(template[what]), values)
+            # substitute_tree builds new lists and dicts: the template is never changed
+            body = substitute_tree(template[what], values)
+            volumes = substitute_tree(template.get("volumes") or [], values)
+            mutexes = mutex_names(substitute_tree(template.get("synchronization"), values))
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")
         if what == "container" and not body.get("command"):
             return journal.finish(node, "Error", no_command_message(template, body))
         outputs = (template.get("outputs") or {}).get("parameters", []) or []
-        spec = PodSpec(what, body, outputs, timeout)
+        spec = PodSpec(what, body, outputs, timeout, volumes)
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
-        mutexes = mutex_names(
-            substitute_tree(copy.deepcopy(template.get("synchronization")), values)
-        )
         async with contextlib.AsyncExitStack() as stack:
             if mutexes and self.rt.mutexes is not None:
                 held = self.rt.mutexes.held(
@@ -173,7 +181,14 @@ class Executor:
             if template.get("daemon"):
                 await self.rt.journal.durable()
                 return await self.rt.daemons.start(node, spec, ctx.boundary_id)
-            return await self._attempt(node, spec)
+            try:
+                sidecars = await start_sidecars(self.rt, node, template, values)
+            except (SidecarFailed, ExpressionError) as err:
+                return journal.finish(node, "Error", str(err))
+            try:
+                return await self._attempt(node, spec)
+            finally:
+                await stop_sidecars(sidecars)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _waiting(self, node: NodeRecord, message: str) -> None:
@@ -206,6 +221,10 @@ def no_command_message(template: JSON, body: JSON) -> str:
         "not an image's entrypoint — name the program in container.command "
         '(e.g. command: [echo, "hello"])'
     )
+
+
+def _no_command(template: JSON, body: JSON) -> str:
+    return "" if body.get("command") else no_command_message(template, body)
 
 
 def _output_value(outputs: dict[str, object], name: str) -> str | None:

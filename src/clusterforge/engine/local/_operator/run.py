@@ -1,6 +1,7 @@
 """One workflow run, start to end: resume what the store holds, run the
 entrypoint under the workflow's deadline, honour stop/terminate requests from
-other processes, run the ``onExit`` handler, record the workflow's end.
+other processes (read for all runs of the loop at once, :mod:`batch`), run the
+``onExit`` handler, record the workflow's end.
 
 Templates are kept as the JSON dicts snapshotted at submit time; ``{{…}}``
 tags are substituted into copies of them just before a step starts.
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from clusterforge.engine.local._operator.batch import run_watcher
 from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.execute import Executor
@@ -34,11 +36,6 @@ from clusterforge.engine.phases import (
     shutdown_message,
 )
 from clusterforge.store import Store, WorkflowRecord
-
-SHUTDOWN_POLL = 0.25
-"""Seconds between reads of a stop/terminate request."""
-HEARTBEAT_INTERVAL = 5.0
-"""Seconds between writes of the owner's heartbeat."""
 
 PodsFactory = Callable[[Journal, Path, Path], Pods]
 """Makes the pods of one run from its journal, run directory and scratch directory."""
@@ -87,7 +84,8 @@ class WorkflowRun:
         self.interrupted_attempts()
         self.rt.pods.recover(list(self.journal.nodes.values()))
         self.journal.workflow_started()
-        watcher = asyncio.ensure_future(self._watch_shutdown())
+        watcher = run_watcher()
+        watcher.add(self)
         try:
             phase, message = await self._run_main()
             if self.rt.flags.shutdown != "Terminate":
@@ -95,7 +93,7 @@ class WorkflowRun:
                 if exit_phase in FAILED and phase == "Succeeded":
                     phase, message = "Failed", "exit handler failed"
         finally:
-            watcher.cancel()
+            watcher.remove(self)
         final = phase if phase in ("Succeeded", "Error") else "Failed"
         await self.rt.pods.settle()
         self.rt.pods.close()
@@ -103,10 +101,10 @@ class WorkflowRun:
         return self.wf
 
     def interrupted_attempts(self) -> None:
-        """Turn attempts left Running/Pending by a dead engine into Error (and kill leftovers)."""
+        """Attempts a dead engine left Running/Pending are taken over by the walk
+        (see ``Pods.adopt``); those that cannot be end in Error."""
         for node in self.journal.unfinished():
-            if node.type == "Pod":
-                self.rt.pods.abandon(node)
+            if node.type == "Pod" and not self.rt.pods.adopt(node):
                 self.journal.finish(node, "Error", interrupted_message(node))
 
     async def _run_main(self) -> tuple[str, str]:
@@ -202,18 +200,18 @@ class WorkflowRun:
             ]
         )
 
-    async def _watch_shutdown(self) -> None:
-        """Poll the store for a stop/terminate request from another process, and
-        write the owner's heartbeat every few seconds (hundreds of workflows
-        running at once would otherwise spend the store's writes on it)."""
-        last_beat = 0.0
-        while True:
-            await asyncio.sleep(SHUTDOWN_POLL)
-            if time.monotonic() - last_beat >= HEARTBEAT_INTERVAL:
-                self.journal.heartbeat()
-                last_beat = time.monotonic()
-            requested = self.journal.shutdown_requested()
-            if requested and not self.rt.flags.shutdown:
-                self.rt.flags.shutdown = requested
-                if self._main is not None:
-                    self._main.cancel()
+    @property
+    def store(self) -> Store:
+        return self.journal.store
+
+    @property
+    def workflow_id(self) -> str:
+        return self.wf.id
+
+    def request_shutdown(self, strategy: str) -> None:
+        """Another process asked to stop or terminate this run (the loop's
+        :class:`~.batch.RunWatcher` read it, with everybody else's)."""
+        if not self.rt.flags.shutdown:
+            self.rt.flags.shutdown = strategy
+            if self._main is not None:
+                self._main.cancel()

@@ -72,9 +72,9 @@ def resolve(
 
 
 def kind(template: Mapping[str, Any]) -> str:
-    """What a template does: ``dag``, ``steps``, ``container``, ``script``, ``http``,
-    ``suspend`` or ``""`` (nothing the local engine can run)."""
-    for key in ("dag", "steps", "container", "script", "http", "suspend"):
+    """What a template does: ``dag``, ``steps``, ``container``, ``script``,
+    ``containerSet``, ``http``, ``suspend`` or ``""`` (nothing the local engine can run)."""
+    for key in ("dag", "steps", "container", "script", "containerSet", "http", "suspend"):
         if key in template:
             return key
     return ""
