@@ -141,7 +141,7 @@ def resolve_inputs(
         elif param.get("default") is not None:
             value = substitute(parameter_text(param["default"]), workflow_vars, missing="keep")
         else:
-            raise InputError(f"inputs.parameters.{pname} was not supplied")
+            raise InputError(_not_supplied(pname, param))
         enum = param.get("enum")
         if enum and value not in [parameter_text(e) for e in enum]:
             raise InputError(
@@ -164,6 +164,18 @@ def skipped_defaults(key: str, template: JSON) -> dict[str, str]:
         if default is not None:
             values[f"{key}.outputs.parameters.{param['name']}"] = parameter_text(default)
     return values
+
+
+def _not_supplied(pname: str, param: JSON) -> str:
+    """Why an input has no value, naming a ConfigMap it would be read from on a cluster."""
+    ref = (param.get("valueFrom") or {}).get("configMapKeyRef")
+    if isinstance(ref, dict):
+        return (
+            f"inputs.parameters.{pname} is read from ConfigMap {ref.get('name')!r} "
+            f"(key {ref.get('key')!r}), and the local engine reads no ConfigMaps: "
+            f"pass the value as an argument (-p {pname}=VALUE) or give it a default"
+        )
+    return f"inputs.parameters.{pname} was not supplied"
 
 
 def call_arguments(task: JSON, values: Mapping[str, str]) -> dict[str, str]:
