@@ -8,6 +8,11 @@ import asyncio
 from typing import Any
 
 from clusterforge.engine.local._operator import loops
+from clusterforge.engine.local._operator.artifacts import (
+    input_vars,
+    resolve_arguments,
+    template_output_artifacts,
+)
 from clusterforge.engine.local._operator.context import Call, Context, Executes
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.runtime import Runtime
@@ -81,11 +86,14 @@ class TaskCaller:
                 )
         template, scope = resolve(task, self.scope, self.rt.documents)
         arguments = call_arguments(task, values)
+        artifacts = resolve_arguments(task, values)
         extra = {k: v for k, v in values.items() if k == "item" or k.startswith("item.")}
         child_ctx = Context(
             ctx.boundary_id, ctx.parent_id, ctx.semaphores, {**ctx.extra_vars, **extra}
         )
-        return await self.walk.execute(name, display, Call(template, scope, arguments), child_ctx)
+        return await self.walk.execute(
+            name, display, Call(template, scope, arguments, artifacts), child_ctx
+        )
 
 
 class TemplateRun:
@@ -108,6 +116,7 @@ class TemplateRun:
         self.node = rt.journal.node(name, display, self.node_type, ctx, template.get("name", ""))
         self.node.inputs = {"parameters": parameter_list(inputs)}
         self.base_vars = rt.variables.template_vars(inputs, ctx)
+        self.base_vars.update(input_vars(call.artifacts))
         self.ctx = ctx.inside(self.node.id, template)
         self.caller = TaskCaller(rt, walk, call.scope)
 
@@ -115,6 +124,10 @@ class TemplateRun:
         """End the node Succeeded with its template's outputs (Error if one has no value)."""
         try:
             self.node.outputs = self.rt.variables.template_outputs(self.call.template, values)
+            artifacts = template_output_artifacts(self.call.template, values)
+            if artifacts:
+                self.node.outputs["artifacts"] = artifacts
+                self.rt.variables.publish_artifacts(artifacts)
         except (NodeFailure, ExpressionError) as err:
             return self.rt.journal.finish(self.node, "Error", str(err))
         return self.rt.journal.finish(self.node, "Succeeded")

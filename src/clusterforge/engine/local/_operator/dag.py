@@ -124,7 +124,11 @@ class DagRun(TemplateRun):
                 phase="Omitted",
                 message="omitted: depends condition not met",
             )
-        values = {**self.base_vars, **self.task_vars(self.refs[tname])}
+        values = {
+            **self.base_vars,
+            **self.rt.variables.global_vars(),
+            **self.task_vars(self.refs[tname]),
+        }
         return await self.caller.call(name, tname, task, values, self.ctx)
 
     # -- the rules over the tasks' state ------------------------------------------------

@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from clusterforge.engine.artifacts import ArtifactFailure
 from clusterforge.engine.local import process
 from clusterforge.engine.local import scratch as scratch_files
+from clusterforge.engine.local._operator.artifacts import PodArtifacts
 from clusterforge.engine.local._operator.errors import InputError
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local.step_env import step_base_env
@@ -51,6 +53,7 @@ class PodSpec:
     body: JSON
     outputs: list[JSON] = field(default_factory=list)  # the template's outputs.parameters
     timeout: float | None = None
+    artifacts: PodArtifacts | None = None  # inputs to place, outputs and logs to store
 
 
 @dataclass
@@ -185,6 +188,8 @@ class HostPods:
         attempt.keep = spec.kind == "script"
         try:
             await self.journal.durable()
+            if spec.artifacts is not None:
+                await self._stage(spec.artifacts, step)
             proc = await process.launch(step)
         except OSError as err:
             attempt.keep = True
@@ -192,6 +197,9 @@ class HostPods:
                 os.makedirs(attempt.scratch, exist_ok=True)
                 Path(step.stderr).write_text(f"{err}\n")
             return PodOutcome("Error", f"failed to start: {err}")
+        except ArtifactFailure as err:
+            attempt.keep = True
+            return PodOutcome("Error", str(err))
         node.pid = proc.pid
         node.phase = "Running"
         node.started_at = time.time()
@@ -209,7 +217,37 @@ class HostPods:
             return PodOutcome("Failed", f"{DEADLINE_MESSAGE} ({spec.timeout:g}s)", proc.returncode)
         finally:
             self.processes.pop(node.id, None)
-        return self._collect(proc, code, spec, step, attempt)
+        outcome = self._collect(proc, code, spec, step, attempt)
+        if spec.artifacts is not None:
+            outcome = await self._store(spec.artifacts, step, outcome)
+        return outcome
+
+    async def _stage(self, artifacts: PodArtifacts, step: process.StepProcess) -> None:
+        """Place the input artifacts (off the event loop: it is file and network I/O)."""
+        for path in step.make_dirs:
+            os.makedirs(path, exist_ok=True)
+        tmp, cwd = Path(step.tmp_dir), Path(step.cwd)
+        await asyncio.get_running_loop().run_in_executor(
+            None, artifacts.stage, lambda p: artifact_path(p, tmp, cwd)
+        )
+
+    async def _store(
+        self, artifacts: PodArtifacts, step: process.StepProcess, outcome: PodOutcome
+    ) -> PodOutcome:
+        """Store the output artifacts and the log; a failure ends the node in Error."""
+        tmp, cwd = Path(step.tmp_dir), Path(step.cwd)
+        logs = [Path(step.stdout), Path(step.stderr)]
+        try:
+            entries = await asyncio.get_running_loop().run_in_executor(
+                None, artifacts.collect, lambda p: artifact_path(p, tmp, cwd), logs
+            )
+        except ArtifactFailure as err:
+            if outcome.phase == "Succeeded":
+                return PodOutcome("Error", str(err), outcome.exit_code, outcome.outputs)
+            return outcome
+        if entries:
+            outcome.outputs["artifacts"] = entries
+        return outcome
 
     def _collect(
         self,
@@ -307,6 +345,20 @@ class HostPods:
             if "value" in item:
                 env[item["name"]] = parameter_text(item["value"])
         return env
+
+
+def artifact_path(path: str, tmp: Path, cwd: Path) -> Path:
+    """Where an artifact's ``path`` is on the host: under the attempt's private
+    /tmp or working directory. Other absolute paths would be the host's own
+    files (shared by every step), so they are refused."""
+    mapped = host_path(path, tmp, cwd)
+    if path.startswith("/") and not (path == "/tmp" or path.startswith("/tmp/")):  # noqa: S108
+        raise ArtifactFailure(
+            f"artifact path {path}: the local engine keeps artifacts under /tmp or the "
+            "step's working directory (a relative path); other absolute paths would be "
+            "this host's own files — use /tmp/…"
+        )
+    return mapped
 
 
 def output_parameters(specs: list[JSON], host: Callable[[str], Path]) -> list[JSON]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from clusterforge.engine.local._operator.artifacts import RunArtifacts
 from clusterforge.engine.local._operator.context import Context, RunFlags
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.pods import Pods
@@ -30,6 +31,7 @@ class Runtime:
     pods: Pods
     documents: Mapping[str, JSON]
     workflow_semaphore: asyncio.Semaphore | None = None
+    artifacts: RunArtifacts | None = None
 
     def node_vars(self, key: str, rec: NodeRecord) -> dict[str, str]:
         """``tasks.X.*`` / ``steps.X.*`` of a finished node."""
