@@ -62,6 +62,7 @@ bench: setup
 	$(BIN)/python bench/ui.py
 	$(BIN)/python bench/artifacts.py
 	$(BIN)/python bench/redos.py
+	$(BIN)/python bench/argo.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -10,18 +10,24 @@ name → substring), ``results`` (display name → outputs.result),
 ``artifacts_out`` (display name → the names in its outputs.artifacts),
 ``global_artifacts`` (the workflow's status.outputs.artifacts names),
 ``repository_keys`` (``present``/``absent`` globs in the local artifact
-repository once the workflow ended), ``max_concurrency`` (a trace file of
-start/end lines → the limit that must be reached and never exceeded),
-``parameters`` (``-p`` values; ``{tmp}`` is the test's directory), ``template_dirs``.
+repository once the workflow ended),
+``max_concurrency`` (a trace file of start/end lines → the limit that must be
+reached and never exceeded), ``parameters`` (``-p`` values; ``{tmp}`` is the
+test's directory, ``{http}`` the base URL of a loopback HTTP server started for
+the case when ``http_server: true``, ``{port}``/``{port2}`` free loopback ports;
+see tests/conformance/http_server.py),
+``template_dirs``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.conformance.http_server import case_parameters, http_server
 
 from clusterforge.engine import LocalEngine, Submission, WorkflowView
 from clusterforge.store import NodeRecord
@@ -58,7 +64,13 @@ def _max_overlap(trace: Path) -> int:
 @pytest.mark.parametrize("workflow", CASES, ids=[p.stem for p in CASES])
 def test_conformance(workflow: Path, tmp_path: Path) -> None:
     expect = _expectations(workflow)
-    params = {k: str(v).format(tmp=tmp_path) for k, v in (expect.get("parameters") or {}).items()}
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(http_server()) if expect.get("http_server") else ""
+        _check_case(workflow, expect, tmp_path, url)
+
+
+def _check_case(workflow: Path, expect: dict[str, Any], tmp_path: Path, url: str) -> None:
+    params = case_parameters(expect.get("parameters") or {}, tmp_path, url)
     dirs = tuple(HERE / d for d in expect.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
     view = engine.submit(Submission(files=(workflow,), template_dirs=dirs, arguments=params))

@@ -135,7 +135,7 @@ def test_a_working_dir_under_tmp_stays_the_hosts(tmp_path: Path, launcher: str) 
 
 
 def test_a_failed_start_says_what_failed(tmp_path: Path, launcher: str) -> None:
-    with pytest.raises(FileNotFoundError, match="executable file not found"):
+    with pytest.raises(process.StartError, match="executable file not found"):
         process.launch_sync(_step(tmp_path, ["no-such-command-anywhere"]))
     if launcher == "c-extension":  # the sh wrapper reports it as exit 126 instead
         missing = tmp_path / "gone"

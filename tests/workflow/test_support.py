@@ -70,7 +70,6 @@ def test_every_listed_template_field_becomes_a_warning() -> None:
     fields: dict[str, object] = {
         "affinity": {},
         "annotations": {"a": "b"},
-        "daemon": True,
         "executor": {"serviceAccountName": "x"},
         "hostAliases": [{"ip": "127.0.0.1", "hostnames": ["a"]}],
         "initContainers": [{"name": "init", "image": "alpine"}],

@@ -9,10 +9,15 @@ limit is a number, backoff durations parse; ``activeDeadlineSeconds`` and
 
 from __future__ import annotations
 
+import re
+
 from clusterforge.workflow.expressions import ExpressionError, expression_references
 
 from ._checker import Checker
 from ._sites import DURATION, RETRY_POLICIES, Site, is_leaf, is_tagged, join, unwrapped
+
+# A simple tag ({{inputs.parameters.x}}): a fixed, linear pattern, not a user's.
+_SIMPLE_TAG = re.compile(r"\{\{[^{}=][^{}]*\}\}")
 
 __all__ = ["check_expression", "check_leaf_rules", "check_outputs", "check_retry"]
 
@@ -154,7 +159,7 @@ def check_retry(checker: Checker, site: Site) -> None:
             site,
             loc,
             "retryStrategy.expression",
-            strategy.expression,
+            _SIMPLE_TAG.sub("tag", strategy.expression),  # substituted before it is evaluated
             f"{base}.expression",
         )
     backoff = strategy.backoff

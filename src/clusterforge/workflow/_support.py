@@ -68,13 +68,10 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.annotations": _HOST,
         "template.automountServiceAccountToken": _HOST,
         "template.containerSet": _NOT_RUN,
-        "template.daemon": "not supported locally: a daemon step is run (and waited for) "
-        "like any other step",
         "template.data": _NOT_RUN,
         "template.executor": _HOST,
         "template.failFast": "not applied locally: use dag.failFast",
         "template.hostAliases": "ignored: steps use the host's /etc/hosts",
-        "template.http": _NOT_RUN,
         "template.initContainers": "not run locally: only the main container's command runs",
         "template.memoize": "not supported locally: the step runs every time",
         "template.metadata": _HOST,
@@ -103,7 +100,8 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "container.lifecycle": "not run locally: postStart/preStop hooks do not run",
         "container.livenessProbe": "ignored: probes do not run locally",
         "container.ports": "ignored: steps use the host network",
-        "container.readinessProbe": "ignored: probes do not run locally",
+        "container.readinessProbe": "ignored except on daemon steps, where httpGet and "
+        "tcpSocket probes run against 127.0.0.1",
         "container.resizePolicy": _HOST,
         "container.resources": "not enforced locally: no CPU or memory limits are applied",
         "container.restartPolicy": _HOST,
@@ -143,7 +141,9 @@ HONOURED: frozenset[str] = frozenset(
         "template.archiveLocation",
         "template.timeout",  # a pod's deadline; Argo does not apply it to DAGs or steps
         "template.container",
+        "template.daemon",  # a background process until its scope ends (daemons.py)
         "template.dag",
+        "template.http",  # sent by the engine, as Argo's agent does (docs/argo-parity.md)
         "template.inputs",
         "template.name",
         "template.outputs",
@@ -217,7 +217,6 @@ HONOURED: frozenset[str] = frozenset(
 TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
     "containerSet",
     "data",
-    "http",
     "plugin",
     "resource",
     "suspend",

@@ -320,7 +320,8 @@ def node_info(holder: Holder, called: Site | None) -> NodeInfo:
         artifacts=frozenset(a.name for a in (outputs.artifacts if outputs else None) or []),
         has_result=tmpl.container is not None
         or tmpl.script is not None
-        or tmpl.container_set is not None,
+        or tmpl.container_set is not None
+        or tmpl.http is not None,
         aggregate=looped,
         daemon=bool(tmpl.daemon),
     )

@@ -341,14 +341,14 @@ def _attribute(
         return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
     if attribute == "ip":
         if node.daemon:
-            return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
+            return None  # 127.0.0.1: daemons run on this host
         return Verdict("error", f"{{{{{name}}}}}: only daemon steps have an ip")
     if attribute in ("outputs.result", "exitCode", "outputs.exitCode"):
         if node.has_result or node.outputs is None:
             return None
         return Verdict(
             "error",
-            f"{{{{{name}}}}}: {called} is not a container or script, so it has no "
+            f"{{{{{name}}}}}: {called} is not a container, script or http template, so it has no "
             f"{attribute.removeprefix('outputs.')}",
             "use one of its outputs.parameters",
         )

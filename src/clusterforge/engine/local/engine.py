@@ -514,6 +514,11 @@ class LocalEngine:
     def events(self, workflow_id: str, *, after: int = 0) -> list[NodeEvent]:
         return self.store.events(workflow_id, after=after)
 
+    def changes(self, after: int | None = None) -> tuple[int, list[str]]:
+        if after is None:
+            return self.store.latest_event(), []
+        return self.store.changed_since(after)
+
     def list(
         self,
         *,

@@ -59,6 +59,9 @@ class _Planner:
                 group_node = PlannedNode(f"[{index}]", "", "run")
                 group_node.children = [self.task(s, scope) for s in group or []]
                 node.children.append(group_node)
+        elif what == "http":
+            body = tmpl["http"] or {}
+            node.reason = f"{body.get('method') or 'GET'} {body.get('url', '')}"
         elif what:
             body = tmpl[what] or {}
             command = [str(c) for c in (body.get("command") or []) + (body.get("args") or [])]

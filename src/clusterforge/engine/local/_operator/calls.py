@@ -16,7 +16,12 @@ from clusterforge.engine.local._operator.artifacts import (
 from clusterforge.engine.local._operator.context import Call, Context, Executes
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import call_arguments, parameter_list
+from clusterforge.engine.local._operator.scope import (
+    SKIPPED,
+    call_arguments,
+    parameter_list,
+    skipped_defaults,
+)
 from clusterforge.engine.local._operator.templates import Scope, resolve
 from clusterforge.engine.local.dag_rules import continues_on
 from clusterforge.engine.local.naming import item_label
@@ -119,6 +124,19 @@ class TemplateRun:
         self.base_vars.update(input_vars(call.artifacts))
         self.ctx = ctx.inside(self.node.id, template)
         self.caller = TaskCaller(rt, walk, call.scope)
+
+    def called_vars(self, key: str, task: JSON, rec: NodeRecord) -> dict[str, str]:
+        """``tasks.X.*``/``steps.X.*`` of a finished call; a skipped or omitted one's
+        declared output parameters read as their ``valueFrom.default``, as Argo does
+        (those without a default stay absent: see :func:`call_arguments`)."""
+        values = self.rt.node_vars(key, rec)
+        if rec.phase in SKIPPED and not rec.outputs:
+            try:
+                template, _ = resolve(task, self.caller.scope, self.rt.documents)
+            except NodeFailure:
+                return values
+            values.update(skipped_defaults(key, template))
+        return values
 
     def succeed(self, values: dict[str, str]) -> NodeRecord:
         """End the node Succeeded with its template's outputs (Error if one has no value)."""

@@ -134,7 +134,10 @@ class DagRun(TemplateRun):
     # -- the rules over the tasks' state ------------------------------------------------
 
     def phase_of(self, tname: str) -> str:
+        """The task's phase; ``Daemoned`` for a running daemon (``X.Daemoned`` in depends)."""
         rec = self.results.get(tname)
+        if rec is not None and rec.id in self.rt.daemons.daemoned and rec.phase == "Running":
+            return "Daemoned"
         return rec.phase if rec else "Pending"
 
     def children_phases(self, tname: str) -> list[str]:
@@ -171,7 +174,7 @@ class DagRun(TemplateRun):
         for t in names:
             rec = self.results.get(t) or self.rt.journal.by_name.get(f"{self.name}.{t}")
             if rec is not None:
-                values.update(self.rt.node_vars(f"tasks.{t}", rec))
+                values.update(self.called_vars(f"tasks.{t}", self.tasks[t], rec))
         return values
 
     def outcome(self) -> NodeRecord:

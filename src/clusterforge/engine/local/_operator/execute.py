@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import copy
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from clusterforge.engine.local._operator.artifacts import (
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
 from clusterforge.engine.local._operator.errors import NodeFailure
+from clusterforge.engine.local._operator.http_call import run_http
 from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
@@ -88,24 +90,32 @@ class Executor:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             return journal.finish(node, "Error", too_deep)
         runner: Callable[[], Awaitable[NodeRecord]]
-        if what == "dag":
+        if what == "http":
+            runner = functools.partial(run_http, self.rt, name, display, call, inputs, ctx)
+        elif what == "dag":
             runner = DagRun(self.rt, self, name, display, call, inputs, ctx).run
         elif what == "steps":
             runner = StepsRun(self.rt, self, name, display, call, inputs, ctx).run
         else:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             message = (
-                f"template {template.get('name', '')!r} has no container, script, dag or steps; "
+                f"template {template.get('name', '')!r} has no container, script, dag, steps "
+                "or http; "
                 "the local engine cannot run it"
             )
             return journal.finish(node, "Error", message)
-        if timeout is None:
-            return await runner()
         try:
-            return await asyncio.wait_for(runner(), timeout)
-        except TimeoutError:
-            node = journal.by_name[name]
-            return journal.finish(node, "Failed", f"{DEADLINE_MESSAGE} ({timeout:g}s)")
+            if timeout is None:
+                return await runner()
+            try:
+                return await asyncio.wait_for(runner(), timeout)
+            except TimeoutError:
+                node = journal.by_name[name]
+                return journal.finish(node, "Failed", f"{DEADLINE_MESSAGE} ({timeout:g}s)")
+        finally:
+            if what in ("dag", "steps") and name in journal.by_name:
+                # As Argo's killDaemonedChildren: the scope's daemons end with it.
+                await self.rt.daemons.stop_scope(journal.by_name[name].id)
 
     def _pod_timeout(
         self, template: JSON, inputs: dict[str, str], ctx: Context, deadline: float | None
@@ -159,6 +169,9 @@ class Executor:
                 await stack.enter_async_context(sem)
             if self.rt.flags.shutdown:
                 return journal.finish(node, "Failed", shutdown_message(self.rt.flags.shutdown))
+            if template.get("daemon"):
+                await self.rt.journal.durable()
+                return await self.rt.daemons.start(node, spec, ctx.boundary_id)
             return await self._attempt(node, spec)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -142,6 +142,7 @@ class WorkflowRun:
             flags.deadline_hit = True
             self._main.cancel()
             await asyncio.wait({self._main})
+        await self.rt.daemons.stop_all()  # a daemon entrypoint, or one a cancel left
         self._sweep(
             flags.cancel_reason() if flags.shutdown or flags.deadline_hit else "workflow ended"
         )

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from clusterforge.engine.local._operator.artifacts import RunArtifacts
 from clusterforge.engine.local._operator.context import Context, RunFlags
+from clusterforge.engine.local._operator.daemons import LOOPBACK, Daemons
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.pods import Pods
 from clusterforge.engine.local._operator.scope import Variables, node_vars
@@ -32,10 +33,17 @@ class Runtime:
     documents: Mapping[str, JSON]
     workflow_semaphore: asyncio.Semaphore | None = None
     artifacts: RunArtifacts | None = None
+    daemons: Daemons = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.daemons = Daemons(self.journal, self.pods)
 
     def node_vars(self, key: str, rec: NodeRecord) -> dict[str, str]:
-        """``tasks.X.*`` / ``steps.X.*`` of a finished node."""
-        return node_vars(key, rec, self.journal.children(rec) if rec.type == "TaskGroup" else ())
+        """``tasks.X.*`` / ``steps.X.*`` of a finished (or daemoned) node."""
+        values = node_vars(key, rec, self.journal.children(rec) if rec.type == "TaskGroup" else ())
+        if rec.id in self.daemons.daemoned:
+            values[f"{key}.ip"] = LOOPBACK
+        return values
 
     def cancelled(self, node: NodeRecord) -> NodeRecord:
         """End a node whose run was cancelled (stop, terminate, deadline)."""

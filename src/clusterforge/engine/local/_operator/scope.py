@@ -10,6 +10,7 @@ too, so a plan and a run see the same text.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -165,13 +166,43 @@ def resolve_inputs(
     return values
 
 
+SKIPPED = frozenset({"Skipped", "Omitted"})
+_PURE_REFERENCE = re.compile(r"^\{\{\s*((tasks|steps)\.([^.{}\s]+)\.outputs\.[^{}\s]+)\s*\}\}$")
+
+
+def skipped_defaults(key: str, template: JSON) -> dict[str, str]:
+    """A skipped/omitted call's output parameters that declare ``valueFrom.default``."""
+    values: dict[str, str] = {}
+    for param in (template.get("outputs") or {}).get("parameters", []) or []:
+        default = (param.get("valueFrom") or {}).get("default")
+        if default is not None:
+            values[f"{key}.outputs.parameters.{param['name']}"] = parameter_text(default)
+    return values
+
+
 def call_arguments(task: JSON, values: Mapping[str, str]) -> dict[str, str]:
-    """A task's/step's ``arguments.parameters``, substituted."""
-    return {
-        p["name"]: substitute(parameter_text(p.get("value", "")), values, missing="error")
-        for p in (task.get("arguments") or {}).get("parameters", []) or []
-        if p.get("value") is not None
-    }
+    """A task's/step's ``arguments.parameters``, substituted.
+
+    An argument that is only a reference to a skipped/omitted call's output
+    with no default (an absent optional, in Argo's words) is left unsupplied,
+    so the called template's input default applies, as Argo does.
+    """
+    arguments: dict[str, str] = {}
+    for p in (task.get("arguments") or {}).get("parameters", []) or []:
+        if p.get("value") is None:
+            continue
+        text = parameter_text(p["value"])
+        if _absent_optional(text, values):
+            continue
+        arguments[p["name"]] = substitute(text, values, missing="error")
+    return arguments
+
+
+def _absent_optional(text: str, values: Mapping[str, str]) -> bool:
+    match = _PURE_REFERENCE.match(text)
+    if match is None or match.group(1) in values:
+        return False
+    return values.get(f"{match.group(2)}.{match.group(3)}.status") in SKIPPED
 
 
 def node_vars(key: str, rec: NodeRecord, children: Iterable[NodeRecord]) -> dict[str, str]:

@@ -54,7 +54,7 @@ class StepsRun(TemplateRun):
             if r.phase in FAILED and not continues_on(s, r.phase)
         ]
         for s, r in zip(steps, results, strict=True):
-            self.step_vars.update(self.rt.node_vars(f"steps.{s['name']}", r))
+            self.step_vars.update(self.called_vars(f"steps.{s['name']}", s, r))
         if failed:
             journal.finish(group, failed[0].phase, f"child '{failed[0].id}' failed")
             return failed[0]

@@ -72,9 +72,9 @@ def resolve(
 
 
 def kind(template: Mapping[str, Any]) -> str:
-    """What a template does: ``dag``, ``steps``, ``container``, ``script`` or ``""`` (nothing
-    the local engine can run)."""
-    for key in ("dag", "steps", "container", "script"):
+    """What a template does: ``dag``, ``steps``, ``container``, ``script``, ``http`` or
+    ``""`` (nothing the local engine can run)."""
+    for key in ("dag", "steps", "container", "script", "http"):
         if key in template:
             return key
     return ""
