@@ -18,7 +18,7 @@ import pytest
 
 from clusterforge import paths
 from clusterforge.engine import LocalEngine, Submission
-from clusterforge.engine.local import process
+from clusterforge.engine.local import process, shim
 
 LAUNCHERS = ["c-extension", "unshare-sh"]
 
@@ -288,3 +288,66 @@ def test_a_restarted_engine_finds_a_step_by_its_marker_not_its_pid(tmp_path: Pat
         os.waitpid(stranger.pid, 0)
         ours.close()
         stranger.close()
+
+
+# -- the per-step supervisor (_shim) ----------------------------------------------------
+
+
+def _supervised(tmp_path: Path, argv: list[str]) -> tuple[process.StepHandle, process.StepProcess]:
+    if shim.program() is None:
+        pytest.skip("_shim was not built")
+    step = _step(tmp_path, argv, state_dir=str(tmp_path / "attempt"))
+    return process.launch_sync(step), step
+
+
+def test_a_supervised_step_starts_clean_in_its_shims_session(tmp_path: Path, launcher: str) -> None:
+    handle, step = _supervised(
+        tmp_path,
+        [
+            "sh",
+            "-c",
+            'echo "$(cut -d" " -f6 /proc/$$/stat)"; ls /proc/$$/fd; '
+            "grep -E '^SigIgn' /proc/$$/status",
+        ],
+    )
+    code = asyncio.run(handle.wait())
+    handle.close()
+    assert code == 0, Path(step.stderr).read_text()
+    session, *rest = Path(step.stdout).read_text().split("\n")
+    assert int(session) == handle.pid  # the group stop/terminate signal is the shim's
+    fds = [line for line in rest if line.isdigit()]
+    assert fds == ["0", "1", "2"]  # not the attempt directory the shim holds
+    ignored = next(line for line in rest if line.startswith("SigIgn"))
+    assert int(ignored.split()[1], 16) & (1 << (signal.SIGTERM - 1)) == 0
+    assert shim.read_exit(str(tmp_path / "attempt")) == shim.ExitRecord(0)
+
+
+def test_the_shim_records_codes_signals_and_start_errors(tmp_path: Path, launcher: str) -> None:
+    failing, _ = _supervised(tmp_path / "a", ["sh", "-c", "exit 7"])
+    assert asyncio.run(failing.wait()) == 7
+    failing.close()
+    killed, _ = _supervised(tmp_path / "b", ["sh", "-c", "kill -TERM $$; sleep 5"])
+    assert asyncio.run(killed.wait()) == -signal.SIGTERM
+    killed.close()
+    if launcher != "c-extension":  # there sh reports it, as exit 126
+        return
+    script = tmp_path / "no-shebang"
+    script.write_bytes(b"\x00\x01 not a program")
+    script.chmod(0o755)
+    broken, step = _supervised(tmp_path / "c", [str(script)])
+    asyncio.run(broken.wait())
+    broken.close()
+    assert broken.start_error == "cannot execute the command: Exec format error"
+    assert "cannot execute the command" in Path(step.stderr).read_text()
+
+
+def test_terminate_reaches_the_step_and_the_shim_records_it(tmp_path: Path) -> None:
+    handle, _ = _supervised(tmp_path, ["sleep", "60"])
+
+    async def stop() -> None:
+        await asyncio.sleep(0.2)
+        await process.terminate(handle)
+
+    asyncio.run(stop())
+    handle.close()
+    assert handle.returncode == -signal.SIGTERM  # the step's answer, not the shim's

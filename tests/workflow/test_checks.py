@@ -373,3 +373,44 @@ def test_a_long_chain_does_not_exhaust_the_stack() -> None:
     graph[f"t{size}"] = {"t0"}
     (cycle,) = find_cycles(graph)
     assert len(cycle) == size + 2
+
+
+_HOOKS = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: hooks-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - name: one
+        template: say
+        hooks:
+          exit:
+            template: say
+            arguments: {parameters: [{name: m, value: "{{steps.one.outputs.result}}"}]}
+          running:
+            expression: steps.one.status == "Running"
+            template: say
+            arguments: {parameters: [{name: m, value: running}]}
+      - name: two
+        template: say
+        arguments: {parameters: [{name: m, value: "{{steps.one.outputs.result}}"}]}
+  - name: say
+    inputs: {parameters: [{name: m, default: hi}]}
+    container: {image: busybox, command: [echo, "{{inputs.parameters.m}}"]}
+"""
+
+
+def test_an_exit_hook_reads_its_own_steps_outputs_and_other_hooks_are_warned_of() -> None:
+    (doc,) = load_text(_HOOKS, source="wf.yaml")
+    problems = check(doc, TemplateLibrary())
+    errors = [(p.field, p.message) for p in problems if p.is_error]
+    # only the sibling reading 'one' in the same group is refused, not one's own hook
+    assert [field for field, _ in errors] == ["arguments.parameters[0].value"]
+    assert "runs in the same group" in errors[0][1]
+    warnings = [(p.field, p.message) for p in problems if not p.is_error]
+    assert warnings == [
+        ("hooks.running", "not run locally: only a step's or task's hooks.exit runs")
+    ]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from clusterforge.cli.app import app
-from clusterforge.cli.workflows import EngineOpt, ServerOpt
+from clusterforge.cli.workflows import EngineOpt, KubeconfigOpt, NamespaceOpt, ServerOpt
 
 if TYPE_CHECKING:
     from clusterforge.cli.remote import RemoteEngine
@@ -98,7 +98,13 @@ def _publish(pipeline: Pipeline, build_id: str) -> None:
 
 
 @app.command()
-def build(spec: SpecArg, server: ServerOpt = None, engine_kind: EngineOpt = None) -> None:
+def build(
+    spec: SpecArg,
+    server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
     """Build a tested cluster: preflight → control plane → node groups → add-ons → validation."""
     from clusterforge.spec import load_spec
 
@@ -118,6 +124,8 @@ def stage(
     spec: SpecArg,
     server: ServerOpt = None,
     engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Run one stage against the cluster named in the spec."""
     from clusterforge.spec import load_spec
@@ -133,7 +141,13 @@ def stage(
 
 
 @app.command()
-def destroy(spec: SpecArg, server: ServerOpt = None, engine_kind: EngineOpt = None) -> None:
+def destroy(
+    spec: SpecArg,
+    server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
     """Tear down the cluster named in the spec (the teardown workflow)."""
     from clusterforge.spec import load_spec
 
@@ -165,6 +179,8 @@ def plan(
         str, typer.Option("--stage", help="build (default) or one stage")
     ] = "build",
     engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Show every stage, task and check a build would run or skip, and why (runs nothing)."""
     from clusterforge.spec import load_spec
@@ -181,7 +197,12 @@ def plan(
 
 
 @app.command()
-def clusters(server: ServerOpt = None, engine_kind: EngineOpt = None) -> None:
+def clusters(
+    server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
     """The fleet: every cluster, its last build and its last validation."""
     from types import SimpleNamespace
 

@@ -67,7 +67,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.affinity": _HOST,
         "template.annotations": _HOST,
         "template.automountServiceAccountToken": _HOST,
-        "template.containerSet": _NOT_RUN,
         "template.data": _NOT_RUN,
         "template.executor": _HOST,
         "template.failFast": "not applied locally: use dag.failFast",
@@ -85,15 +84,10 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.securityContext": "ignored: steps run as the user running clusterforge",
         "template.serviceAccountName": _HOST,
         "template.sidecars": "not run locally: only the main container's command runs",
-        "template.suspend": _NOT_RUN + " (there is no `resume` locally)",
         "template.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "template.tolerations": _HOST,
         "template.volumes": _NO_VOLUMES,
         # -- DAG tasks and steps ----------------------------------------------------
-        "task.hooks": "not supported locally: lifecycle hooks do not run",
-        "task.onExit": "not run locally: only the workflow's spec.onExit runs",
-        "step.hooks": "not supported locally: lifecycle hooks do not run",
-        "step.onExit": "not run locally: only the workflow's spec.onExit runs",
         # -- a container or script ----------------------------------------------------
         "container.envFrom": "not supported locally: those variables are not set",
         "container.imagePullPolicy": "ignored: images are recorded, never pulled",
@@ -120,7 +114,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "valueFrom.event": "not supported locally: there is no event to read",
         "valueFrom.jqFilter": "not supported locally (resource templates only)",
         "valueFrom.jsonPath": "not supported locally (resource templates only)",
-        "valueFrom.supplied": "not supported locally: there is no `resume` to supply it",
         "retryStrategy.affinity": _HOST,
     }
 )
@@ -141,6 +134,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.archiveLocation",
         "template.timeout",  # a pod's deadline; Argo does not apply it to DAGs or steps
         "template.container",
+        "template.containerSet",  # each container a host process (container_set.py)
         "template.daemon",  # a background process until its scope ends (daemons.py)
         "template.dag",
         "template.http",  # sent by the engine, as Argo's agent does (docs/argo-parity.md)
@@ -151,6 +145,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.retryStrategy",
         "template.script",
         "template.steps",
+        "template.suspend",  # until `clusterforge resume-node` or its duration
         "dag.failFast",
         "dag.target",
         "dag.tasks",
@@ -159,6 +154,8 @@ HONOURED: frozenset[str] = frozenset(
             for where in ("task", "step")
             for name in (
                 "arguments",
+                "hooks",  # hooks.exit runs; other hooks are warned of by the checker
+                "onExit",
                 "continueOn",
                 "inline",
                 "name",
@@ -198,6 +195,7 @@ HONOURED: frozenset[str] = frozenset(
         "valueFrom.expression",
         "valueFrom.parameter",
         "valueFrom.path",
+        "valueFrom.supplied",  # given with `clusterforge resume-node -p`
         "retryStrategy.backoff",
         "retryStrategy.expression",
         "retryStrategy.limit",
@@ -215,11 +213,9 @@ HONOURED: frozenset[str] = frozenset(
 
 # Template types Argo runs that the local engine does not (see LOCAL_SUPPORT).
 TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
-    "containerSet",
     "data",
     "plugin",
     "resource",
-    "suspend",
 )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from clusterforge.engine.argo._translate import to_view
+from clusterforge.engine.status import WorkflowView
 from clusterforge.store import EventRow, NodeEvent, Store
 
 __all__ = ["ObservedJournal"]
@@ -38,8 +39,14 @@ class ObservedJournal:
     def observe(self, workflow: dict[str, Any]) -> int:
         """Journal the node phase changes ``workflow`` shows; how many there were."""
         view = to_view(workflow)
-        nodes = sorted(view.nodes.values(), key=lambda n: (n.started_at or 0.0, n.id))
         now = time.time()
+        depth = _depths(view)
+        # In the order they happened: by the time of the phase seen (Argo's times are
+        # whole seconds), a step before the group that ended with it.
+        nodes = sorted(
+            view.nodes.values(),
+            key=lambda n: (n.finished_at or n.started_at or now, -depth.get(n.id, 0), n.id),
+        )
         rows: list[EventRow] = [
             (
                 view.id,
@@ -65,3 +72,19 @@ class ObservedJournal:
 
     def forget(self, workflow_id: str) -> None:
         self.store.delete_workflow(workflow_id)
+
+
+def _depths(view: WorkflowView) -> dict[str, int]:
+    """How far below the workflow's root node each node is (through ``children``)."""
+    depth: dict[str, int] = {}
+    frontier = [view.id] if view.id in view.nodes else []
+    level = 0
+    while frontier:
+        following = []
+        for node_id in frontier:
+            if node_id in depth or node_id not in view.nodes:
+                continue
+            depth[node_id] = level
+            following.extend(view.nodes[node_id].children)
+        frontier, level = following, level + 1
+    return depth

@@ -34,6 +34,8 @@ def reset_for_retry(workflow: dict[str, Any]) -> set[str]:
     """Reset ``workflow`` in place; the ids of the nodes removed."""
     name = str(workflow["metadata"]["name"])
     status = workflow.get("status") or {}
+    if status.get("phase") == "Succeeded":  # the local engine's words
+        raise InvalidInput(f"workflow {name!r} succeeded; nothing to retry")
     if status.get("phase") not in _FAILED:
         raise InvalidInput(
             f"workflow {name!r} is {status.get('phase') or 'Pending'}: only a Failed or Error "

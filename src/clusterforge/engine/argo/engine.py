@@ -44,7 +44,7 @@ from clusterforge.engine.argo._translate import to_view
 from clusterforge.engine.argo.host_executor import LOG_DIR_ANNOTATION
 from clusterforge.engine.interface import LogLine, Records, StopStrategy, Submission
 from clusterforge.engine.status import WORKFLOW_DONE, WorkflowView
-from clusterforge.errors import NotFound, OperationFailed
+from clusterforge.errors import InvalidInput, NotFound, OperationFailed
 from clusterforge.store.records import NodeEvent, WorkflowRecord
 
 if TYPE_CHECKING:
@@ -149,7 +149,10 @@ class ArgoEngine:
         created = self.kube.create(WORKFLOWS, self._workflow(record))
         name = str(created["metadata"]["name"])
         self._await_pickup(name)
-        return self.get(name) if detach else self.wait(name)
+        # The controller runs it whether or not this process stays (``detach`` changes
+        # nothing here): return once it is picked up, as the local engine returns once
+        # its run has started.
+        return self.get(name)
 
     def _workflow(self, record: WorkflowRecord) -> dict[str, Any]:
         manifest = dict(record.manifest)
@@ -298,9 +301,12 @@ class ArgoEngine:
             with contextlib.suppress(NotFound):
                 self.kube.delete("workflowtaskresults", node_id)
         self.kube.replace(WORKFLOWS, workflow)
-        return self.get(workflow_id) if detach else self.wait(workflow_id)
+        return self.get(workflow_id)  # the controller re-runs it; ``detach`` changes nothing
 
     def stop(self, workflow_id: str, *, strategy: StopStrategy = "Stop") -> WorkflowView:
+        view = self.summary(workflow_id)
+        if view.done:  # as the local engine: an ended workflow is not stopped again
+            raise InvalidInput(f"workflow {workflow_id!r} has already finished ({view.phase})")
         self.kube.patch(WORKFLOWS, workflow_id, {"spec": {"shutdown": strategy}})
         return self.get(workflow_id)
 

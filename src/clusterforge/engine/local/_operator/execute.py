@@ -23,6 +23,7 @@ from clusterforge.engine.local._operator.artifacts import (
     pod_name,
     template_inputs,
 )
+from clusterforge.engine.local._operator.container_set import ContainerSetRun
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
 from clusterforge.engine.local._operator.errors import NodeFailure
@@ -32,6 +33,7 @@ from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
 from clusterforge.engine.local._operator.steps import StepsRun
+from clusterforge.engine.local._operator.suspend import run_suspend
 from clusterforge.engine.local._operator.templates import kind
 from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.limits import nesting_problem
@@ -77,12 +79,15 @@ class Executor:
         deadline = template.get("activeDeadlineSeconds")
         timeout = float(parameter_text(deadline)) if deadline not in (None, "") else None
         what = kind(template)
-        if what in ("container", "script"):
+        if what in ("container", "script", "containerSet"):
             try:
                 timeout = self._pod_timeout(template, inputs, ctx, timeout)
             except (InvalidInput, ExpressionError) as err:
                 node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
                 return journal.finish(node, "Error", str(err))
+            if what == "containerSet":
+                pod = ContainerSetRun(self.rt, name, display, call, inputs, ctx, _no_command)
+                return await pod.run(timeout)
             return await self.run_pod(name, display, call, inputs, ctx, retry_attempt, timeout)
         if what in ("dag", "steps") and (
             too_deep := nesting_problem(journal.nodes, ctx.boundary_id)
@@ -92,6 +97,8 @@ class Executor:
         runner: Callable[[], Awaitable[NodeRecord]]
         if what == "http":
             runner = functools.partial(run_http, self.rt, name, display, call, inputs, ctx)
+        elif what == "suspend":
+            runner = functools.partial(run_suspend, self.rt, name, display, call, inputs, ctx)
         elif what == "dag":
             runner = DagRun(self.rt, self, name, display, call, inputs, ctx).run
         elif what == "steps":
@@ -99,8 +106,8 @@ class Executor:
         else:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             message = (
-                f"template {template.get('name', '')!r} has no container, script, dag, steps "
-                "or http; "
+                f"template {template.get('name', '')!r} has no container, script, containerSet, "
+                "dag, steps, http or suspend; "
                 "the local engine cannot run it"
             )
             return journal.finish(node, "Error", message)
@@ -214,6 +221,10 @@ def no_command_message(template: JSON, body: JSON) -> str:
         "not an image's entrypoint — name the program in container.command "
         '(e.g. command: [echo, "hello"])'
     )
+
+
+def _no_command(template: JSON, body: JSON) -> str:
+    return "" if body.get("command") else no_command_message(template, body)
 
 
 def _output_value(outputs: dict[str, object], name: str) -> str | None:

@@ -82,8 +82,9 @@ class MemoryPods:
         except TimeoutError:
             return PodOutcome("Failed", f"{DEADLINE_MESSAGE} ({spec.timeout:g}s)")
 
-    def abandon(self, node: NodeRecord) -> None:
+    def adopt(self, node: NodeRecord) -> bool:
         del node
+        return False  # nothing outlives a run in memory
 
     def recover(self, nodes: Iterable[NodeRecord]) -> None:
         del nodes

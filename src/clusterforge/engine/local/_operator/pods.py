@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from clusterforge.engine.artifacts import ArtifactFailure
-from clusterforge.engine.local import process
+from clusterforge.engine.local import process, shim
 from clusterforge.engine.local import scratch as scratch_files
 from clusterforge.engine.local._operator.artifacts import PodArtifacts
 from clusterforge.engine.local._operator.errors import InputError
@@ -80,8 +80,11 @@ class Pods(Protocol):
         stopped, ``node.exit_code`` set, and :class:`asyncio.CancelledError` re-raised."""
         ...
 
-    def abandon(self, node: NodeRecord) -> None:
-        """An attempt a dead engine left running: make sure nothing of it still runs."""
+    def adopt(self, node: NodeRecord) -> bool:
+        """An attempt a dead engine left unfinished. True: the walk takes it over when
+        it reaches the node (still running under its supervisor, finished while no
+        engine ran, or never started). False: nothing of it runs any more, and it
+        ends in Error."""
         ...
 
     def recover(self, nodes: Iterable[NodeRecord]) -> None:
@@ -139,18 +142,44 @@ class HostPods:
         self._base_env: dict[str, str] | None = None
         self._attempt_dirs: set[str] | None = None
         self._copies: set[asyncio.Future[None]] = set()
+        self._adopted: dict[str, int | None] = {}
+        """Attempts a dead engine left: node id → its live shim's pid (None: ended
+        while no engine ran, its exit recorded; or never started)."""
 
     async def run(self, node: NodeRecord, spec: PodSpec) -> PodOutcome:
-        name = self._new_attempt_name(node.id)
+        adopted = node.id in self._adopted
+        if adopted and node.log_dir:
+            name = Path(node.log_dir).name  # the dead engine's attempt, taken over
+            if self._attempt_dirs is not None:
+                self._attempt_dirs.add(name)
+        else:
+            name = self._new_attempt_name(node.id)
         attempt = _AttemptFiles(
             scratch=f"{self._scratch_prefix}/{name}", dest=f"{self._run_prefix}/{name}"
         )
         step = self._step_process(spec, attempt, name)
         node.log_dir = attempt.scratch
         try:
+            if adopted:
+                return await self._take_over(node, spec, step, attempt)
             return await self._attempt(node, spec, step, attempt)
         finally:
             self._keep_logs(node, attempt)
+
+    async def _take_over(
+        self, node: NodeRecord, spec: PodSpec, step: process.StepProcess, attempt: _AttemptFiles
+    ) -> PodOutcome:
+        """Wait for (or read) an attempt a dead engine launched; one that never
+        started is started now."""
+        pid = self._adopted.pop(node.id)
+        if pid is None and shim.read_exit(attempt.scratch) is None:
+            return await self._attempt(node, spec, step, attempt)
+        attempt.keep = True
+        proc = process.adopt(step, pid or 0)
+        timeout = spec.timeout
+        if timeout is not None:  # counted from the launch, as for a live engine's step
+            timeout = max(timeout - (time.time() - (node.started_at or time.time())), 0.0)
+        return await self._wait(node, spec, step, attempt, proc, timeout)
 
     def _step_process(
         self, spec: PodSpec, attempt: _AttemptFiles, name: str
@@ -179,6 +208,7 @@ class HostPods:
             stderr=f"{attempt.scratch}/stderr.log",
             make_dirs=tuple(make_dirs),
             script=script,
+            state_dir=attempt.scratch,
         )
 
     async def _attempt(
@@ -186,6 +216,8 @@ class HostPods:
     ) -> PodOutcome:
         """Start one attempt once its state is durable, wait for it, collect outputs."""
         attempt.keep = spec.kind == "script"
+        # Durable with the launch's commit: a restarted engine finds the attempt.
+        self.journal.save(node, event=False)
         try:
             await self.journal.durable()
             if spec.artifacts is not None:
@@ -204,9 +236,21 @@ class HostPods:
         node.phase = "Running"
         node.started_at = time.time()
         self.journal.save(node)
+        return await self._wait(node, spec, step, attempt, proc, spec.timeout)
+
+    async def _wait(
+        self,
+        node: NodeRecord,
+        spec: PodSpec,
+        step: process.StepProcess,
+        attempt: _AttemptFiles,
+        proc: process.StepHandle,
+        timeout: float | None,
+    ) -> PodOutcome:
+        """Wait for a started attempt (terminated on a timeout or a cancellation)."""
         self.processes[node.id] = proc
         try:
-            code = await asyncio.wait_for(proc.wait(), spec.timeout)
+            code = await asyncio.wait_for(proc.wait(), timeout)
         except (TimeoutError, asyncio.CancelledError) as err:
             await process.terminate(proc)
             attempt.keep = attempt.keep or proc.wrote_output()
@@ -217,6 +261,12 @@ class HostPods:
             return PodOutcome("Failed", f"{DEADLINE_MESSAGE} ({spec.timeout:g}s)", proc.returncode)
         finally:
             self.processes.pop(node.id, None)
+        if proc.start_error is not None:
+            proc.close()
+            return PodOutcome("Error", f"failed to start: {proc.start_error}")
+        if code is None:  # an adopted step whose supervisor was killed
+            proc.close()
+            return PodOutcome("Error", interrupted_message(node))
         outcome = self._collect(proc, code, spec, step, attempt)
         if spec.artifacts is not None:
             outcome = await self._store(spec.artifacts, step, outcome)
@@ -295,16 +345,33 @@ class HostPods:
         self._copies.add(copy)
         copy.add_done_callback(moved)
 
-    def abandon(self, node: NodeRecord) -> None:
-        if node.log_dir:  # launched, or about to be: find it by its marker, not its pid
-            process.kill_attempt(f"{self.workflow_id}/{Path(node.log_dir).name}")
+    def adopt(self, node: NodeRecord) -> bool:
+        if not node.log_dir:  # never launched (the launch follows a durable log_dir)
+            self._adopted[node.id] = None
+            return True
+        directory = node.log_dir
+        if shim.read_exit(directory) is not None:
+            self._adopted[node.id] = None
+            return True
+        if (pid := shim.live_shim(directory)) is not None:
+            self._adopted[node.id] = pid
+            return True
+        # No live shim: make sure nothing of the attempt runs (by its marker, not a pid).
+        process.kill_attempt(f"{self.workflow_id}/{Path(directory).name}")
+        if shim.program() is not None and not shim.started(directory):
+            self._adopted[node.id] = None  # its shim never started: neither did the step
+            return True
+        return False
 
     def recover(self, nodes: Iterable[NodeRecord]) -> None:
-        """Logs a dead engine left in scratch go to disk before scratch is removed."""
+        """Logs a dead engine left in scratch go to disk before scratch is removed
+        (those of attempts still to be taken over go when they end)."""
         if self.scratch_dir == self.run_dir:
             return
         prefix = str(self.scratch_dir) + os.sep
         for node in nodes:
+            if node.id in self._adopted:
+                continue
             if node.log_dir and node.log_dir.startswith(prefix):
                 dest = self.run_dir / Path(node.log_dir).name
                 scratch_files.keep(Path(node.log_dir), dest)

@@ -123,10 +123,10 @@ class WorkflowRun:
         return message
 
     def interrupted_attempts(self) -> None:
-        """Turn attempts left Running/Pending by a dead engine into Error (and kill leftovers)."""
+        """Attempts a dead engine left Running/Pending are taken over by the walk
+        (see ``Pods.adopt``); those that cannot be end in Error."""
         for node in self.journal.unfinished():
-            if node.type == "Pod":
-                self.rt.pods.abandon(node)
+            if node.type == "Pod" and not self.rt.pods.adopt(node):
                 self.journal.finish(node, "Error", interrupted_message(node))
 
     async def _run_main(self) -> tuple[str, str]:

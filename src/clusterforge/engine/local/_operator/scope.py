@@ -107,12 +107,17 @@ class Variables:
         values.update(entry_vars("workflow", list(self.global_artifacts.values())))
         return values
 
+    def workflow_arguments(self) -> dict[str, str]:
+        """``spec.arguments`` with the submitted values: what a hook without arguments gets."""
+        return workflow_parameters(self.spec, self.wf.arguments)
+
     def template_vars(self, inputs: Mapping[str, str], ctx: Context) -> dict[str, str]:
         """What a template's body sees: workflow variables, its inputs, the caller's extras."""
         values = dict(self.workflow_vars())
         for key, value in inputs.items():
             values[f"inputs.parameters.{key}"] = value
-        values["inputs.parameters"] = json.dumps(parameter_list(inputs))
+        # As Argo (json.Marshal of the template's inputs): "null" when it has none.
+        values["inputs.parameters"] = json.dumps(parameter_list(inputs) or None)
         values.update(ctx.extra_vars)
         return values
 
