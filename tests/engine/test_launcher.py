@@ -15,22 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.engine.launchers import run_step
 
 from clusterforge import paths
 from clusterforge.engine import LocalEngine, Submission
 from clusterforge.engine.local import process, shim
-
-LAUNCHERS = ["c-extension", "unshare-sh"]
-
-
-@pytest.fixture(params=LAUNCHERS)
-def launcher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    name: str = request.param
-    if name == "unshare-sh":
-        monkeypatch.setenv("CLUSTERFORGE_LAUNCHER", "sh")
-    else:
-        monkeypatch.delenv("CLUSTERFORGE_LAUNCHER", raising=False)
-    return name
 
 
 def _step(tmp_path: Path, argv: list[str], **changes: object) -> process.StepProcess:
@@ -48,17 +37,6 @@ def _step(tmp_path: Path, argv: list[str], **changes: object) -> process.StepPro
     return process.StepProcess(**fields)  # type: ignore[arg-type]
 
 
-def _run(step: process.StepProcess) -> tuple[int, str, str]:
-    handle = process.launch_sync(step)
-    _, status = os.waitpid(handle.pid, 0)
-    handle.close()
-    return (
-        os.waitstatus_to_exitcode(status),
-        Path(step.stdout).read_text(),
-        Path(step.stderr).read_text(),
-    )
-
-
 def test_the_c_launcher_is_built_and_isolates() -> None:
     # `make setup` compiles it; without it every step costs three extra execs.
     assert process._SPAWN is not None, "clusterforge.engine.local._spawn was not built"
@@ -67,7 +45,7 @@ def test_the_c_launcher_is_built_and_isolates() -> None:
 
 def test_private_tmp_is_the_attempts_directory(tmp_path: Path, launcher: str) -> None:
     marker = f"clusterforge-test-{os.getpid()}-{launcher}"
-    code, out, err = _run(
+    code, out, err = run_step(
         _step(tmp_path, ["sh", "-c", f"echo inside > /tmp/{marker}; ls /tmp; pwd"])
     )
     assert code == 0, err
@@ -82,13 +60,13 @@ def test_the_process_starts_clean(tmp_path: Path, launcher: str) -> None:
     try:
         # Each probe is exec'd as the step itself (no shell forking in between,
         # which would block signals for a moment and blur what we inherited).
-        code, signals, err = _run(
+        code, signals, err = run_step(
             _step(tmp_path / "a", ["grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"])
         )
         assert code == 0, err
-        code, fds, err = _run(_step(tmp_path / "b", ["ls", "/proc/self/fd"]))
+        code, fds, err = run_step(_step(tmp_path / "b", ["ls", "/proc/self/fd"]))
         assert code == 0, err
-        code, session, err = _run(
+        code, session, err = run_step(
             _step(
                 tmp_path / "c",
                 ["sh", "-c", 'echo "$(cut -d" " -f6 /proc/$$/stat) $$ $(readlink /proc/$$/fd/0)"'],
@@ -113,7 +91,7 @@ def test_the_process_starts_clean(tmp_path: Path, launcher: str) -> None:
 
 def test_argv_and_env_are_data(tmp_path: Path, launcher: str) -> None:
     hostile = "fluent bit; touch HACKED $(touch HACKED) `touch HACKED`"
-    code, out, err = _run(
+    code, out, err = run_step(
         _step(
             tmp_path,
             ["sh", "-c", 'printf "%s|%s" "$1" "$VALUE"', "step", hostile],
@@ -128,7 +106,7 @@ def test_argv_and_env_are_data(tmp_path: Path, launcher: str) -> None:
 def test_a_working_dir_under_tmp_stays_the_hosts(tmp_path: Path, launcher: str) -> None:
     with tempfile.TemporaryDirectory(prefix="clusterforge-cwd-", dir="/tmp") as host:
         step = _step(tmp_path, ["sh", "-c", "echo written > here; pwd"], cwd=host)
-        code, out, err = _run(step)
+        code, out, err = run_step(step)
         assert code == 0, err
         assert out.strip() == host
         assert Path(host, "here").read_text() == "written\n"

@@ -11,7 +11,7 @@ Keys are ``<where>.<field>``, with ``where`` one of ``spec`` (the workflow
 spec), ``template``, ``dag``, ``task`` (a DAG task), ``step``, ``container``
 (a container or script template's container), ``script``, ``env``,
 ``inputs``, ``outputs``, ``parameter``, ``valueFrom``, ``retryStrategy``,
-``backoff``, ``sequence``. :data:`HONOURED` lists the fields the engine does
+``backoff``, ``sequence``, ``synchronization``. :data:`HONOURED` lists the fields the engine does
 act on; ``tests/workflow/test_support.py`` checks that every field Hera's
 models define in those places is in exactly one of the two.
 """
@@ -26,7 +26,7 @@ from pydantic import BaseModel
 __all__ = ["HONOURED", "LOCAL_SUPPORT", "TEMPLATE_TYPES_NOT_RUN", "unsupported_fields"]
 
 _HOST = "ignored: steps run as processes on this host, not in pods"
-_NO_VOLUMES = "ignored: steps use the host file system; no volumes are mounted locally"
+_NO_VOLUMES = "not supported locally: block devices are not mapped into steps"
 _NOT_RUN = "not run by the local engine: a node calling this template ends in Error"
 
 LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
@@ -55,13 +55,9 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "spec.serviceAccountName": _HOST,
         "spec.shutdown": "ignored in a manifest: stop a running workflow with `clusterforge stop`",
         "spec.suspend": "not supported locally: the workflow starts at once",
-        "spec.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "spec.templateDefaults": "not applied locally: set those fields on each template",
         "spec.tolerations": _HOST,
         "spec.ttlStrategy": "ignored: finished workflows stay in the local store until deleted",
-        "spec.volumeClaimGC": _NO_VOLUMES,
-        "spec.volumeClaimTemplates": _NO_VOLUMES,
-        "spec.volumes": _NO_VOLUMES,
         "spec.workflowMetadata": "ignored: labels and annotations are not added locally",
         # -- a template -----------------------------------------------------------
         "template.affinity": _HOST,
@@ -83,10 +79,7 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.schedulerName": _HOST,
         "template.securityContext": "ignored: steps run as the user running clusterforge",
         "template.serviceAccountName": _HOST,
-        "template.sidecars": "not run locally: only the main container's command runs",
-        "template.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "template.tolerations": _HOST,
-        "template.volumes": _NO_VOLUMES,
         # -- DAG tasks and steps ----------------------------------------------------
         # -- a container or script ----------------------------------------------------
         "container.envFrom": "not supported locally: those variables are not set",
@@ -107,7 +100,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "container.terminationMessagePolicy": _HOST,
         "container.tty": "ignored: steps get no terminal",
         "container.volumeDevices": _NO_VOLUMES,
-        "container.volumeMounts": _NO_VOLUMES,
         "env.valueFrom": "not supported locally: the variable is not set",
         # -- inputs, outputs, parameters ---------------------------------------------
         "valueFrom.configMapKeyRef": "not supported locally: there is no ConfigMap to read",
@@ -115,6 +107,8 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "valueFrom.jqFilter": "not supported locally (resource templates only)",
         "valueFrom.jsonPath": "not supported locally (resource templates only)",
         "retryStrategy.affinity": _HOST,
+        "synchronization.semaphores": "not honoured locally: no semaphore limits are taken "
+        "(mutexes are)",
     }
 )
 
@@ -126,8 +120,17 @@ HONOURED: frozenset[str] = frozenset(
         "spec.artifactRepositoryRef",
         "spec.arguments",
         "spec.entrypoint",
+        "spec.synchronization",
+        "template.synchronization",
+        "synchronization.mutexes",
         "spec.onExit",
         "spec.parallelism",
+        # Volumes: host directories bind-mounted into the step (engine/local/volumes.py).
+        "spec.volumeClaimGC",
+        "spec.volumeClaimTemplates",
+        "spec.volumes",
+        "template.volumes",
+        "container.volumeMounts",
         "spec.templates",
         "spec.workflowTemplateRef",
         "template.activeDeadlineSeconds",
@@ -143,6 +146,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.outputs",
         "template.parallelism",
         "template.retryStrategy",
+        "template.sidecars",  # host processes beside the main one (sidecars.py)
         "template.script",
         "template.steps",
         "template.suspend",  # until `clusterforge resume-node` or its duration

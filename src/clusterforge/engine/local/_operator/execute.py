@@ -28,10 +28,16 @@ from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.http_call import run_http
+from clusterforge.engine.local._operator.mutexes import mutex_names
 from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
+from clusterforge.engine.local._operator.sidecars import (
+    SidecarFailed,
+    start_sidecars,
+    stop_sidecars,
+)
 from clusterforge.engine.local._operator.steps import StepsRun
 from clusterforge.engine.local._operator.suspend import run_suspend
 from clusterforge.engine.local._operator.templates import kind
@@ -161,17 +167,27 @@ class Executor:
         values.update(output_path_vars(template))
         what = kind(template)
         try:
-            body = substitute_tree(copy.deepcopy(template[what]), values)
+            # substitute_tree builds new lists and dicts: the template is never changed
+            body = substitute_tree(template[what], values)
+            volumes = substitute_tree(template.get("volumes") or [], values)
+            mutexes = mutex_names(substitute_tree(template.get("synchronization"), values))
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")
         if what == "container" and not body.get("command"):
             return journal.finish(node, "Error", no_command_message(template, body))
         outputs = (template.get("outputs") or {}).get("parameters", []) or []
-        spec = PodSpec(what, body, outputs, timeout, self._pod_artifacts(node, call, values))
+        spec = PodSpec(
+            what, body, outputs, timeout, volumes, self._pod_artifacts(node, call, values)
+        )
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
         async with contextlib.AsyncExitStack() as stack:
+            if mutexes and self.rt.mutexes is not None:
+                held = self.rt.mutexes.held(
+                    self.rt.variables.wf.namespace, mutexes, lambda text: self._waiting(node, text)
+                )
+                await stack.enter_async_context(held)
             for sem in sorted(semaphores, key=id):
                 await stack.enter_async_context(sem)
             if self.rt.flags.shutdown:
@@ -179,8 +195,19 @@ class Executor:
             if template.get("daemon"):
                 await self.rt.journal.durable()
                 return await self.rt.daemons.start(node, spec, ctx.boundary_id)
-            return await self._attempt(node, spec)
+            try:
+                sidecars = await start_sidecars(self.rt, node, template, values)
+            except (SidecarFailed, ExpressionError) as err:
+                return journal.finish(node, "Error", str(err))
+            try:
+                return await self._attempt(node, spec)
+            finally:
+                await stop_sidecars(sidecars)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _waiting(self, node: NodeRecord, message: str) -> None:
+        node.message = message
+        self.rt.journal.save(node)
 
     def _pod_artifacts(
         self, node: NodeRecord, call: Call, values: dict[str, str]

@@ -39,7 +39,9 @@ from clusterforge.engine.local.values import (
     parameter_text,
     result_text,
 )
+from clusterforge.engine.local.volumes import VolumeError, WorkflowVolumes
 from clusterforge.engine.phases import DEADLINE_MESSAGE, INTERRUPTED
+from clusterforge.errors import InvalidInput
 from clusterforge.store import NodeRecord
 
 JSON = dict[str, Any]
@@ -53,6 +55,7 @@ class PodSpec:
     body: JSON
     outputs: list[JSON] = field(default_factory=list)  # the template's outputs.parameters
     timeout: float | None = None
+    volumes: list[JSON] = field(default_factory=list)  # the template's own volumes
     artifacts: PodArtifacts | None = None  # inputs to place, outputs and logs to store
 
 
@@ -72,8 +75,21 @@ class PodOutcome:
         return cls("Failed", f"Error (exit code {code})", code, outputs)
 
 
+class Sidecar(Protocol):
+    """A sidecar container's process, running beside a pod's main one."""
+
+    async def stop(self) -> None:
+        """Terminate it (the pod's main container has ended)."""
+        ...
+
+
 class Pods(Protocol):
     """Runs pod attempts for one workflow run."""
+
+    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
+        """Start sidecar ``name`` of ``node``'s pod (``body``: its substituted
+        container) in the background. Raises ``OSError`` when it cannot start."""
+        ...
 
     async def run(self, node: NodeRecord, spec: PodSpec) -> PodOutcome:
         """Run one attempt once its state is durable. Cancelled: the attempt is
@@ -142,6 +158,8 @@ class HostPods:
         self._base_env: dict[str, str] | None = None
         self._attempt_dirs: set[str] | None = None
         self._copies: set[asyncio.Future[None]] = set()
+        self._spec: JSON = journal.wf.manifest.get("spec") or {}
+        self.volumes = WorkflowVolumes.of(self._spec, run_dir, self._scratch_prefix)
         self._adopted: dict[str, int | None] = {}
         """Attempts a dead engine left: node id → its live shim's pid (None: ended
         while no engine ran, its exit recorded; or never started)."""
@@ -157,7 +175,10 @@ class HostPods:
         attempt = _AttemptFiles(
             scratch=f"{self._scratch_prefix}/{name}", dest=f"{self._run_prefix}/{name}"
         )
-        step = self._step_process(spec, attempt, name)
+        try:
+            step = self._step_process(spec, attempt, name)
+        except (VolumeError, OSError) as err:
+            return PodOutcome("Error", f"failed to start: {err}")
         node.log_dir = attempt.scratch
         try:
             if adopted:
@@ -208,6 +229,9 @@ class HostPods:
             stderr=f"{attempt.scratch}/stderr.log",
             make_dirs=tuple(make_dirs),
             script=script,
+            volumes=self.volumes.mounts(body, spec.volumes, name)
+            if body.get("volumeMounts")
+            else (),
             state_dir=attempt.scratch,
         )
 
@@ -345,6 +369,17 @@ class HostPods:
         self._copies.add(copy)
         copy.add_done_callback(moved)
 
+    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
+        """A background process with its own directories and logs beside the
+        pod's (``<node id>.<name>`` under the run directory, kept after the run)."""
+        dir_name = self._new_attempt_name(f"{node.id}.{name}")
+        where = f"{self._run_prefix}/{dir_name}"
+        step = self._step_process(
+            PodSpec("container", body), _AttemptFiles(scratch=where, dest=where), dir_name
+        )
+        await self.journal.durable()
+        return _HostSidecar(await process.launch(step))
+
     def adopt(self, node: NodeRecord) -> bool:
         if not node.log_dir:  # never launched (the launch follows a durable log_dir)
             self._adopted[node.id] = None
@@ -384,6 +419,10 @@ class HostPods:
             await asyncio.sleep(0)  # let the copies' callbacks record the new log_dir
 
     def close(self) -> None:
+        root = self.journal.by_name.get(self.journal.wf.name)
+        self.volumes.collect(
+            root is not None and root.phase == "Succeeded", self._spec.get("volumeClaimGC")
+        )
         if self.scratch_dir != self.run_dir:
             shutil.rmtree(self.scratch_dir, ignore_errors=True)
 
@@ -414,6 +453,15 @@ class HostPods:
         return env
 
 
+class _HostSidecar:
+    def __init__(self, proc: process.StepHandle) -> None:
+        self.proc = proc
+
+    async def stop(self) -> None:
+        await process.terminate(self.proc)
+        self.proc.close()
+
+
 def artifact_path(path: str, tmp: Path, cwd: Path) -> Path:
     """Where an artifact's ``path`` is on the host: under the attempt's private
     /tmp or working directory. Other absolute paths would be the host's own
@@ -437,7 +485,12 @@ def output_parameters(specs: list[JSON], host: Callable[[str], Path]) -> list[JS
         path = source.get("path")
         value: str | None = None
         if path:
-            value = _read(host(path))
+            try:
+                value = _read(host(path))
+            except InvalidInput as err:
+                raise InputError(
+                    f"outputs.parameters.{param['name']}.valueFrom.path: {err}"
+                ) from None
             if value is None:
                 default = source.get("default", param.get("default"))
                 if default is None:

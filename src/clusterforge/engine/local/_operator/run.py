@@ -1,6 +1,7 @@
 """One workflow run, start to end: resume what the store holds, run the
 entrypoint under the workflow's deadline, honour stop/terminate requests from
-other processes, run the ``onExit`` handler, record the workflow's end.
+other processes (read for all runs of the loop at once, :mod:`batch`), run the
+``onExit`` handler, record the workflow's end.
 
 Templates are kept as the JSON dicts snapshotted at submit time; ``{{…}}``
 tags are substituted into copies of them just before a step starts.
@@ -22,10 +23,12 @@ from clusterforge.engine.local._operator.artifacts import (
     garbage_collect,
     resolve_arguments,
 )
+from clusterforge.engine.local._operator.batch import run_watcher
 from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.execute import Executor
 from clusterforge.engine.local._operator.journal import Journal
+from clusterforge.engine.local._operator.mutexes import Mutexes, mutex_names
 from clusterforge.engine.local._operator.pods import HostPods, Pods, interrupted_message
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import Variables, workflow_parameters
@@ -39,11 +42,6 @@ from clusterforge.engine.phases import (
     shutdown_message,
 )
 from clusterforge.store import Store, WorkflowRecord
-
-SHUTDOWN_POLL = 0.25
-"""Seconds between reads of a stop/terminate request."""
-HEARTBEAT_INTERVAL = 5.0
-"""Seconds between writes of the owner's heartbeat."""
 
 PodsFactory = Callable[[Journal, Path, Path], Pods]
 """Makes the pods of one run from its journal, run directory and scratch directory."""
@@ -83,6 +81,7 @@ class WorkflowRun:
             workflow_semaphore=asyncio.Semaphore(int(parallelism)) if parallelism else None,
             # The engine home's own repository when none is configured (run_dir is home/runs/ID).
             artifacts=RunArtifacts(self.spec, run_dir.parent.parent / "artifacts"),
+            mutexes=Mutexes(run_dir.parent.parent / "locks"),
         )
         self.executor = Executor(self.rt)
         self._main: asyncio.Future[None] | None = None
@@ -93,7 +92,8 @@ class WorkflowRun:
         self.interrupted_attempts()
         self.rt.pods.recover(list(self.journal.nodes.values()))
         self.journal.workflow_started()
-        watcher = asyncio.ensure_future(self._watch_shutdown())
+        watcher = run_watcher()
+        watcher.add(self)
         try:
             phase, message = await self._run_main()
             if self.rt.flags.shutdown != "Terminate":
@@ -101,7 +101,7 @@ class WorkflowRun:
                 if exit_phase in FAILED and phase == "Succeeded":
                     phase, message = "Failed", "exit handler failed"
         finally:
-            watcher.cancel()
+            watcher.remove(self)
         final = phase if phase in ("Succeeded", "Error") else "Failed"
         await self.rt.pods.settle()
         message = await self._collect_garbage(message)
@@ -168,6 +168,7 @@ class WorkflowRun:
             node = self.journal.node(name, name, "Pod", ctx)
             self.journal.finish(node, "Error", f"entrypoint template {entry!r} not found")
             return
+        names = mutex_names(self.spec.get("synchronization"))
         try:
             call = Call(
                 self.root_scope.templates[entry],
@@ -175,7 +176,12 @@ class WorkflowRun:
                 self._arguments(),
                 self._artifact_arguments(),
             )
-            await self.executor.execute(name, name, call, ctx)
+            if names and self.rt.mutexes is not None:
+                # A workflow-level mutex is held for the whole run (Argo): wait first.
+                async with self.rt.mutexes.held(self.wf.namespace, names, lambda _: None):
+                    await self.executor.execute(name, name, call, ctx)
+            else:
+                await self.executor.execute(name, name, call, ctx)
         except NodeFailure as err:
             self.journal.error(name, name, ctx, str(err))
 
@@ -233,18 +239,18 @@ class WorkflowRun:
             ]
         )
 
-    async def _watch_shutdown(self) -> None:
-        """Poll the store for a stop/terminate request from another process, and
-        write the owner's heartbeat every few seconds (hundreds of workflows
-        running at once would otherwise spend the store's writes on it)."""
-        last_beat = 0.0
-        while True:
-            await asyncio.sleep(SHUTDOWN_POLL)
-            if time.monotonic() - last_beat >= HEARTBEAT_INTERVAL:
-                self.journal.heartbeat()
-                last_beat = time.monotonic()
-            requested = self.journal.shutdown_requested()
-            if requested and not self.rt.flags.shutdown:
-                self.rt.flags.shutdown = requested
-                if self._main is not None:
-                    self._main.cancel()
+    @property
+    def store(self) -> Store:
+        return self.journal.store
+
+    @property
+    def workflow_id(self) -> str:
+        return self.wf.id
+
+    def request_shutdown(self, strategy: str) -> None:
+        """Another process asked to stop or terminate this run (the loop's
+        :class:`~.batch.RunWatcher` read it, with everybody else's)."""
+        if not self.rt.flags.shutdown:
+            self.rt.flags.shutdown = strategy
+            if self._main is not None:
+                self._main.cancel()
