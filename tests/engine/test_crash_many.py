@@ -140,7 +140,8 @@ def _trial(tmp: Path, seed: int) -> dict[str, int]:
     runs = Counter((tmp / "runs.txt").read_text().splitlines())
     for name, (_, expected) in workflows.items():
         view = engine.get(name)
-        assert view.phase == expected, (seed, name, view.phase, view.message)
+        nodes = {n.display_name: (n.phase, n.message) for n in view.nodes.values()}
+        assert view.phase == expected, (seed, name, view.phase, nodes)
         for node in view.nodes.values():
             if node.type != "Pod":
                 continue
