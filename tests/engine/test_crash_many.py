@@ -25,6 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from tests.engine.test_crash import _alive
 
 from clusterforge.engine import LocalEngine
 from clusterforge.engine.local import process, shim
@@ -104,14 +105,6 @@ def _workflows(tmp: Path, rng: random.Random) -> dict[str, tuple[Path, str]]:
         path.write_text(WORKFLOW.format(name=name, tasks=_tasks(sleeps, bad), runs=runs))
         out[name] = (path, "Failed" if bad else "Succeeded")
     return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def _trial(tmp: Path, seed: int) -> dict[str, int]:
