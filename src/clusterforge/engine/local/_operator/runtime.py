@@ -1,5 +1,6 @@
 """What every part of a workflow run shares: its journal, variables, stop flags,
-pods, the snapshotted WorkflowTemplates and the workflow's ``parallelism``.
+pods, the snapshotted WorkflowTemplates, the workflow's ``parallelism`` and
+the engine home's mutexes.
 
 One small bundle instead of one large class: the DAG, steps, retry and call
 modules take a :class:`Runtime` and an :class:`~.context.Executes`, and own
@@ -16,6 +17,7 @@ from typing import Any
 from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.daemons import LOOPBACK, Daemons
 from clusterforge.engine.local._operator.journal import Journal
+from clusterforge.engine.local._operator.mutexes import Mutexes
 from clusterforge.engine.local._operator.pods import Pods
 from clusterforge.engine.local._operator.scope import Variables, node_vars, parameter_list
 from clusterforge.store import NodeRecord
@@ -31,6 +33,7 @@ class Runtime:
     pods: Pods
     documents: Mapping[str, JSON]
     workflow_semaphore: asyncio.Semaphore | None = None
+    mutexes: Mutexes | None = None
     daemons: Daemons = field(init=False)
 
     def __post_init__(self) -> None:
