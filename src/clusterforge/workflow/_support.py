@@ -11,7 +11,7 @@ Keys are ``<where>.<field>``, with ``where`` one of ``spec`` (the workflow
 spec), ``template``, ``dag``, ``task`` (a DAG task), ``step``, ``container``
 (a container or script template's container), ``script``, ``env``,
 ``inputs``, ``outputs``, ``parameter``, ``valueFrom``, ``retryStrategy``,
-``backoff``, ``sequence``. :data:`HONOURED` lists the fields the engine does
+``backoff``, ``sequence``, ``synchronization``. :data:`HONOURED` lists the fields the engine does
 act on; ``tests/workflow/test_support.py`` checks that every field Hera's
 models define in those places is in exactly one of the two.
 """
@@ -59,7 +59,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "spec.serviceAccountName": _HOST,
         "spec.shutdown": "ignored in a manifest: stop a running workflow with `clusterforge stop`",
         "spec.suspend": "not supported locally: the workflow starts at once",
-        "spec.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "spec.templateDefaults": "not applied locally: set those fields on each template",
         "spec.tolerations": _HOST,
         "spec.ttlStrategy": "ignored: finished workflows stay in the local store until deleted",
@@ -85,8 +84,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.schedulerName": _HOST,
         "template.securityContext": "ignored: steps run as the user running clusterforge",
         "template.serviceAccountName": _HOST,
-        "template.sidecars": "not run locally: only the main container's command runs",
-        "template.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "template.tolerations": _HOST,
         # -- DAG tasks and steps ----------------------------------------------------
         # -- a container or script ----------------------------------------------------
@@ -117,6 +114,8 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "valueFrom.jqFilter": "not supported locally (resource templates only)",
         "valueFrom.jsonPath": "not supported locally (resource templates only)",
         "retryStrategy.affinity": _HOST,
+        "synchronization.semaphores": "not honoured locally: no semaphore limits are taken "
+        "(mutexes are)",
     }
 )
 
@@ -125,6 +124,9 @@ HONOURED: frozenset[str] = frozenset(
         "spec.activeDeadlineSeconds",
         "spec.arguments",
         "spec.entrypoint",
+        "spec.synchronization",
+        "template.synchronization",
+        "synchronization.mutexes",
         "spec.onExit",
         "spec.parallelism",
         # Volumes: host directories bind-mounted into the step (engine/local/volumes.py).
@@ -147,6 +149,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.outputs",
         "template.parallelism",
         "template.retryStrategy",
+        "template.sidecars",  # host processes beside the main one (sidecars.py)
         "template.script",
         "template.steps",
         "template.suspend",  # until `clusterforge resume-node` or its duration

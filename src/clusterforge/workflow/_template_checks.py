@@ -199,6 +199,7 @@ class TemplateChecker:
                 warn("env", env, join(site.path, kind, f"env[{i}]"))
         if tmpl.retry_strategy is not None:
             warn("retryStrategy", tmpl.retry_strategy, join(site.path, "retryStrategy"))
+        warn("synchronization", tmpl.synchronization, join(site.path, "synchronization"))
         for kind in ("inputs", "outputs"):
             io = getattr(tmpl, kind)
             if io is None:

@@ -5,6 +5,7 @@ differ only in when they call and what the result gates."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from clusterforge.engine.local._operator import loops
@@ -17,7 +18,7 @@ from clusterforge.engine.local._operator.scope import (
     parameter_list,
     skipped_defaults,
 )
-from clusterforge.engine.local._operator.templates import Scope, exit_hook, resolve
+from clusterforge.engine.local._operator.templates import Scope, exit_hook, kind, resolve
 from clusterforge.engine.local.dag_rules import continues_on
 from clusterforge.engine.local.naming import item_label
 from clusterforge.engine.local.values import item_variables
@@ -87,10 +88,21 @@ class TaskCaller:
         template, scope = resolve(task, self.scope, self.rt.documents)
         arguments = call_arguments(task, values)
         extra = {k: v for k, v in values.items() if k == "item" or k.startswith("item.")}
+        # A template's parallelism bounds its own children: a DAG/steps child holds
+        # a slot for as long as it runs (its descendants are bounded only by their own
+        # template's parallelism, as Argo); a pod takes its slot once it is Pending.
+        composite = kind(template) in ("dag", "steps")
         child_ctx = Context(
-            ctx.boundary_id, ctx.parent_id, ctx.semaphores, {**ctx.extra_vars, **extra}
+            ctx.boundary_id,
+            ctx.parent_id,
+            () if composite else ctx.semaphores,
+            {**ctx.extra_vars, **extra},
         )
-        rec = await self.walk.execute(name, display, Call(template, scope, arguments), child_ctx)
+        async with contextlib.AsyncExitStack() as stack:
+            for sem in sorted(ctx.semaphores if composite else (), key=id):
+                await stack.enter_async_context(sem)
+            call = Call(template, scope, arguments)
+            rec = await self.walk.execute(name, display, call, child_ctx)
         hook = exit_hook(task)
         if hook is not None and rec.phase in COMPLETED:
             await self.run_exit_hook(hook, rec, task, values, child_ctx.child(rec.id))

@@ -19,10 +19,16 @@ from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.http_call import run_http
+from clusterforge.engine.local._operator.mutexes import mutex_names
 from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
+from clusterforge.engine.local._operator.sidecars import (
+    SidecarFailed,
+    start_sidecars,
+    stop_sidecars,
+)
 from clusterforge.engine.local._operator.steps import StepsRun
 from clusterforge.engine.local._operator.suspend import run_suspend
 from clusterforge.engine.local._operator.templates import kind
@@ -152,6 +158,7 @@ class Executor:
             # substitute_tree builds new lists and dicts: the template is never changed
             body = substitute_tree(template[what], values)
             volumes = substitute_tree(template.get("volumes") or [], values)
+            mutexes = mutex_names(substitute_tree(template.get("synchronization"), values))
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")
@@ -162,6 +169,11 @@ class Executor:
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
         async with contextlib.AsyncExitStack() as stack:
+            if mutexes and self.rt.mutexes is not None:
+                held = self.rt.mutexes.held(
+                    self.rt.variables.wf.namespace, mutexes, lambda text: self._waiting(node, text)
+                )
+                await stack.enter_async_context(held)
             for sem in sorted(semaphores, key=id):
                 await stack.enter_async_context(sem)
             if self.rt.flags.shutdown:
@@ -169,8 +181,19 @@ class Executor:
             if template.get("daemon"):
                 await self.rt.journal.durable()
                 return await self.rt.daemons.start(node, spec, ctx.boundary_id)
-            return await self._attempt(node, spec)
+            try:
+                sidecars = await start_sidecars(self.rt, node, template, values)
+            except (SidecarFailed, ExpressionError) as err:
+                return journal.finish(node, "Error", str(err))
+            try:
+                return await self._attempt(node, spec)
+            finally:
+                await stop_sidecars(sidecars)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _waiting(self, node: NodeRecord, message: str) -> None:
+        node.message = message
+        self.rt.journal.save(node)
 
     async def _attempt(self, node: NodeRecord, spec: PodSpec) -> NodeRecord:
         try:

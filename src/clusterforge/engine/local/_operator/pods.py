@@ -72,8 +72,21 @@ class PodOutcome:
         return cls("Failed", f"Error (exit code {code})", code, outputs)
 
 
+class Sidecar(Protocol):
+    """A sidecar container's process, running beside a pod's main one."""
+
+    async def stop(self) -> None:
+        """Terminate it (the pod's main container has ended)."""
+        ...
+
+
 class Pods(Protocol):
     """Runs pod attempts for one workflow run."""
+
+    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
+        """Start sidecar ``name`` of ``node``'s pod (``body``: its substituted
+        container) in the background. Raises ``OSError`` when it cannot start."""
+        ...
 
     async def run(self, node: NodeRecord, spec: PodSpec) -> PodOutcome:
         """Run one attempt once its state is durable. Cancelled: the attempt is
@@ -318,6 +331,17 @@ class HostPods:
         self._copies.add(copy)
         copy.add_done_callback(moved)
 
+    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
+        """A background process with its own directories and logs beside the
+        pod's (``<node id>.<name>`` under the run directory, kept after the run)."""
+        dir_name = self._new_attempt_name(f"{node.id}.{name}")
+        where = f"{self._run_prefix}/{dir_name}"
+        step = self._step_process(
+            PodSpec("container", body), _AttemptFiles(scratch=where, dest=where), dir_name
+        )
+        await self.journal.durable()
+        return _HostSidecar(await process.launch(step))
+
     def adopt(self, node: NodeRecord) -> bool:
         if not node.log_dir:  # never launched (the launch follows a durable log_dir)
             self._adopted[node.id] = None
@@ -393,6 +417,15 @@ class HostPods:
             if "value" in item:
                 env[item["name"]] = parameter_text(item["value"])
         return env
+
+
+class _HostSidecar:
+    def __init__(self, proc: process.StepHandle) -> None:
+        self.proc = proc
+
+    async def stop(self) -> None:
+        await process.terminate(self.proc)
+        self.proc.close()
 
 
 def output_parameters(specs: list[JSON], host: Callable[[str], Path]) -> list[JSON]:

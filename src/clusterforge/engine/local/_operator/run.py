@@ -22,6 +22,7 @@ from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.execute import Executor
 from clusterforge.engine.local._operator.journal import Journal
+from clusterforge.engine.local._operator.mutexes import Mutexes, mutex_names
 from clusterforge.engine.local._operator.pods import HostPods, Pods, interrupted_message
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import Variables, workflow_parameters
@@ -72,6 +73,7 @@ class WorkflowRun:
             pods=pods(self.journal, run_dir, scratch_dir),
             documents=workflow.templates,
             workflow_semaphore=asyncio.Semaphore(int(parallelism)) if parallelism else None,
+            mutexes=Mutexes(run_dir.parent.parent / "locks"),
         )
         self.executor = Executor(self.rt)
         self._main: asyncio.Future[None] | None = None
@@ -145,8 +147,14 @@ class WorkflowRun:
             self.journal.finish(node, "Error", f"entrypoint template {entry!r} not found")
             return
         call = Call(self.root_scope.templates[entry], self.root_scope, self._arguments())
+        names = mutex_names(self.spec.get("synchronization"))
         try:
-            await self.executor.execute(name, name, call, ctx)
+            if names and self.rt.mutexes is not None:
+                # A workflow-level mutex is held for the whole run (Argo): wait first.
+                async with self.rt.mutexes.held(self.wf.namespace, names, lambda _: None):
+                    await self.executor.execute(name, name, call, ctx)
+            else:
+                await self.executor.execute(name, name, call, ctx)
         except NodeFailure as err:
             self.journal.error(name, name, ctx, str(err))
 

@@ -21,7 +21,6 @@ from typing import Any
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.errors import InputError
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import parameter_list
 from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.values import parameter_text, substitute_tree
 from clusterforge.engine.suspension import RESUME_SCOPE, resume_key
@@ -61,9 +60,7 @@ async def run_suspend(
 ) -> NodeRecord:
     """Wait until resumed or the duration has passed; the node Succeeded with its outputs."""
     journal, template = rt.journal, call.template
-    node = journal.node(name, display, "Suspend", ctx, template.get("name", ""))
-    node.inputs = {"parameters": parameter_list(inputs)}
-    values = rt.variables.template_vars(inputs, ctx)
+    node, values = rt.leaf_node(name, display, "Suspend", call, inputs, ctx)
     try:
         spec = substitute_tree(copy.deepcopy(template["suspend"] or {}), values)
         raw = spec.get("duration")
