@@ -80,14 +80,7 @@ class DagRun(TemplateRun):
         except NodeFailure as err:
             return self.rt.journal.finish(self.node, "Error", str(err))
         jobs = [asyncio.ensure_future(self.run_task(t)) for t in self.tasks]
-        try:
-            await asyncio.gather(*jobs)
-        except asyncio.CancelledError:
-            for job in jobs:
-                job.cancel()
-            await asyncio.gather(*jobs, return_exceptions=True)
-            self.rt.cancelled(self.node)
-            raise
+        await self.rt.gather_children(self.node, jobs)
         return self.outcome()
 
     # -- one task ------------------------------------------------------------------

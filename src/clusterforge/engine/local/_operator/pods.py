@@ -170,8 +170,8 @@ class HostPods:
             name = Path(node.log_dir).name  # the dead engine's attempt, taken over
             if self._attempt_dirs is not None:
                 self._attempt_dirs.add(name)
-        else:
-            name = self._new_attempt_name(node.id)
+        else:  # a directory no attempt used (a fenced one stays as it is)
+            name = self._new_attempt_name(node.id, avoid=self._scratch_prefix if adopted else None)
         attempt = _AttemptFiles(
             scratch=f"{self._scratch_prefix}/{name}", dest=f"{self._run_prefix}/{name}"
         )
@@ -391,11 +391,15 @@ class HostPods:
         if (pid := shim.live_shim(directory)) is not None:
             self._adopted[node.id] = pid
             return True
+        if shim.program() is not None and shim.fence(directory):
+            node.log_dir = None  # its shim never started the step: start it in a new directory
+            self._adopted[node.id] = None
+            return True
+        if (pid := shim.live_shim(directory)) is not None:  # it recorded itself meanwhile
+            self._adopted[node.id] = pid
+            return True
         # No live shim: make sure nothing of the attempt runs (by its marker, not a pid).
         process.kill_attempt(f"{self.workflow_id}/{Path(directory).name}")
-        if shim.program() is not None and not shim.started(directory):
-            self._adopted[node.id] = None  # its shim never started: neither did the step
-            return True
         return False
 
     def recover(self, nodes: Iterable[NodeRecord]) -> None:
@@ -426,7 +430,7 @@ class HostPods:
         if self.scratch_dir != self.run_dir:
             shutil.rmtree(self.scratch_dir, ignore_errors=True)
 
-    def _new_attempt_name(self, node_id: str) -> str:
+    def _new_attempt_name(self, node_id: str, avoid: str | None = None) -> str:
         """A fresh name for one attempt's directories; an earlier attempt of a
         retried workflow keeps its own (and its logs)."""
         if self._attempt_dirs is None:
@@ -435,7 +439,7 @@ class HostPods:
             except FileNotFoundError:
                 self._attempt_dirs = set()
         name, suffix = node_id, 0
-        while name in self._attempt_dirs:
+        while name in self._attempt_dirs or (avoid and os.path.lexists(f"{avoid}/{name}")):
             suffix += 1
             name = f"{node_id}.{suffix}"
         self._attempt_dirs.add(name)
