@@ -19,6 +19,7 @@ only those below it — the ``.importlinter`` contract "operator layers"):
 - ``errors``    why a node ends in Error
 """
 
+from clusterforge.engine.local._operator.artifacts import delete_garbage
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.memory_pods import MemoryPods
@@ -26,6 +27,7 @@ from clusterforge.engine.local._operator.pods import PodOutcome, Pods, PodSpec
 from clusterforge.engine.local._operator.run import PodsFactory, WorkflowRun
 
 __all__ = [
+    "delete_garbage",
     "Journal",
     "MemoryPods",
     "NodeFailure",

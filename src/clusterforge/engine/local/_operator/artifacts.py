@@ -296,6 +296,17 @@ def garbage_collect(run: RunArtifacts, event: str) -> int:
     return collect_garbage(run.repo(), keys)
 
 
+def delete_garbage(
+    spec: Mapping[str, Any], outputs: Sequence[Mapping[str, Any]], local_root: Path
+) -> int:
+    """``artifactGC`` with ``OnWorkflowDeletion``: what the deleted workflow's nodes
+    stored (their ``outputs``) and that strategy names is deleted."""
+    run = RunArtifacts(spec, local_root)
+    run.stored = [dict(a) for out in outputs for a in out.get("artifacts") or []]
+    run.stored = [a for a in run.stored if a.get("name") != "main-logs"]
+    return garbage_collect(run, "OnWorkflowDeletion")
+
+
 def pod_name(workflow_name: str, template_name: str, node_id: str) -> str:
     """Argo's pod name (v2): ``<workflow>-<template>-<hash of the node name>``."""
     if node_id == workflow_name or not template_name:
