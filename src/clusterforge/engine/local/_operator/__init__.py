@@ -27,7 +27,6 @@ from clusterforge.engine.local._operator.pods import PodOutcome, Pods, PodSpec
 from clusterforge.engine.local._operator.run import PodsFactory, WorkflowRun
 
 __all__ = [
-    "delete_garbage",
     "Journal",
     "MemoryPods",
     "NodeFailure",
@@ -36,4 +35,5 @@ __all__ = [
     "Pods",
     "PodsFactory",
     "WorkflowRun",
+    "delete_garbage",
 ]
