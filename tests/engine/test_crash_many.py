@@ -25,6 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from tests.engine.test_crash import _alive
 
 from clusterforge.engine import LocalEngine
 from clusterforge.engine.local import process, shim
@@ -106,14 +107,6 @@ def _workflows(tmp: Path, rng: random.Random) -> dict[str, tuple[Path, str]]:
     return out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _trial(tmp: Path, seed: int) -> dict[str, int]:
     rng = random.Random(seed)
     tmp.mkdir()
@@ -140,7 +133,8 @@ def _trial(tmp: Path, seed: int) -> dict[str, int]:
     runs = Counter((tmp / "runs.txt").read_text().splitlines())
     for name, (_, expected) in workflows.items():
         view = engine.get(name)
-        assert view.phase == expected, (seed, name, view.phase, view.message)
+        nodes = {n.display_name: (n.phase, n.message) for n in view.nodes.values()}
+        assert view.phase == expected, (seed, name, view.phase, nodes)
         for node in view.nodes.values():
             if node.type != "Pod":
                 continue

@@ -329,3 +329,16 @@ def test_terminate_reaches_the_step_and_the_shim_records_it(tmp_path: Path) -> N
     asyncio.run(stop())
     handle.close()
     assert handle.returncode == -signal.SIGTERM  # the step's answer, not the shim's
+
+
+def test_a_fenced_attempt_never_starts_its_step(tmp_path: Path) -> None:
+    # A restarted engine that found no shim fences the attempt; a shim still on
+    # its way (its engine died mid-launch) must then not start the step.
+    (tmp_path / "attempt").mkdir()
+    assert shim.fence(str(tmp_path / "attempt"))
+    assert not shim.fence(str(tmp_path / "attempt"))  # once
+    handle, step = _supervised(tmp_path, ["sh", "-c", "echo ran"])
+    assert asyncio.run(handle.wait()) == 125
+    handle.close()
+    assert Path(step.stdout).read_text() == ""
+    assert shim.live_shim(str(tmp_path / "attempt")) is None

@@ -2,7 +2,7 @@
 
 The local engine runs steps as host subprocesses, so much of Argo's pod
 plumbing (volumes, node selection, service accounts, sidecars) has nothing to
-act on, and a few features (artifacts, memoization, synchronization) are not
+act on, and a few features (memoization, synchronization) are not
 built yet. The design rule is that such a field is never silently ignored:
 :func:`unsupported_fields` turns every field of :data:`LOCAL_SUPPORT` that a
 template sets into a lint warning with this table's text.
@@ -27,16 +27,12 @@ __all__ = ["HONOURED", "LOCAL_SUPPORT", "TEMPLATE_TYPES_NOT_RUN", "unsupported_f
 
 _HOST = "ignored: steps run as processes on this host, not in pods"
 _NO_VOLUMES = "not supported locally: block devices are not mapped into steps"
-_ARTIFACTS = "not yet supported locally: artifacts are not stored or fetched"
 _NOT_RUN = "not run by the local engine: a node calling this template ends in Error"
 
 LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
     {
         # -- the workflow spec --------------------------------------------------
         "spec.affinity": _HOST,
-        "spec.archiveLogs": "ignored: logs are always kept in the local store",
-        "spec.artifactGC": _ARTIFACTS,
-        "spec.artifactRepositoryRef": _ARTIFACTS,
         "spec.automountServiceAccountToken": _HOST,
         "spec.dnsConfig": "ignored: steps use the host's DNS",
         "spec.dnsPolicy": "ignored: steps use the host's DNS",
@@ -66,7 +62,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         # -- a template -----------------------------------------------------------
         "template.affinity": _HOST,
         "template.annotations": _HOST,
-        "template.archiveLocation": _ARTIFACTS,
         "template.automountServiceAccountToken": _HOST,
         "template.data": _NOT_RUN,
         "template.executor": _HOST,
@@ -107,8 +102,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "container.volumeDevices": _NO_VOLUMES,
         "env.valueFrom": "not supported locally: the variable is not set",
         # -- inputs, outputs, parameters ---------------------------------------------
-        "inputs.artifacts": _ARTIFACTS,
-        "outputs.artifacts": _ARTIFACTS,
         "valueFrom.configMapKeyRef": "not supported locally: there is no ConfigMap to read",
         "valueFrom.event": "not supported locally: there is no event to read",
         "valueFrom.jqFilter": "not supported locally (resource templates only)",
@@ -122,6 +115,9 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
 HONOURED: frozenset[str] = frozenset(
     {
         "spec.activeDeadlineSeconds",
+        "spec.archiveLogs",
+        "spec.artifactGC",
+        "spec.artifactRepositoryRef",
         "spec.arguments",
         "spec.entrypoint",
         "spec.synchronization",
@@ -138,6 +134,7 @@ HONOURED: frozenset[str] = frozenset(
         "spec.templates",
         "spec.workflowTemplateRef",
         "template.activeDeadlineSeconds",
+        "template.archiveLocation",
         "template.timeout",  # a pod's deadline; Argo does not apply it to DAGs or steps
         "template.container",
         "template.containerSet",  # each container a host process (container_set.py)
@@ -185,7 +182,9 @@ HONOURED: frozenset[str] = frozenset(
         "script.source",
         "env.name",
         "env.value",
+        "inputs.artifacts",
         "inputs.parameters",
+        "outputs.artifacts",
         "outputs.parameters",
         "outputs.result",
         "outputs.exitCode",

@@ -366,15 +366,6 @@ class TemplateChecker:
                         f"add value: … to {arg.name!r}",
                         path=join(path, f"arguments.parameters[{i}]"),
                     )
-            if holder.arguments is not None and holder.arguments.artifacts:
-                self.add(
-                    site,
-                    loc,
-                    "arguments.artifacts",
-                    "not yet supported locally: artifacts are not stored or fetched",
-                    severity="warning",
-                    path=join(path, "arguments.artifacts"),
-                )
         else:
             values = dict(given or {})
         if called is None:

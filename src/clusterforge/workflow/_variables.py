@@ -209,7 +209,7 @@ def _inputs(name: str, scope: Scope) -> Verdict | None:
         if art.endswith(".path"):
             art = art[: -len(".path")]
         if art in scope.input_artifacts:
-            return Verdict("warning", f"{{{{{name}}}}}: artifacts are not yet supported locally")
+            return None
         return Verdict(
             "error",
             f"{{{{{name}}}}}: template '{scope.template}' declares no input artifact {art!r}",
@@ -287,7 +287,7 @@ def _workflow(name: str, globals_: Globals) -> Verdict | None:
             f"add it to metadata.{what}s, or fix the name",
         )
     if name.startswith("workflow.outputs.artifacts."):
-        return Verdict("warning", f"{{{{{name}}}}}: artifacts are not yet supported locally")
+        return None  # set by an output artifact's globalName while the workflow runs
     return Verdict(
         "error",
         f"unknown variable {{{{{name}}}}}",
@@ -369,7 +369,7 @@ def _attribute(
     if attribute.startswith("outputs.artifacts."):
         art = attribute[len("outputs.artifacts.") :]
         if node.artifacts is None or art in node.artifacts:
-            return Verdict("warning", f"{{{{{name}}}}}: artifacts are not yet supported locally")
+            return None
         return Verdict(
             "error",
             f"{{{{{name}}}}}: {called} has no output artifact {art!r}",

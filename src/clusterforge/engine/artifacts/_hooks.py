@@ -155,6 +155,11 @@ def _stage_one(
         source_repo, key = _located(repo, entry, repository_for)
         get_path(source_repo, key, dest, sub_path=sub_path, mode=mode)
         return
+    if art.get("key") and art.get("repository"):
+        # An output entry passed on by reference (resolved by the operator).
+        source_repo, key = _located(repo, art, repository_for)
+        get_path(source_repo, key, dest, sub_path=sub_path, mode=mode)
+        return
     if art.get("s3") is not None:
         key = render_key(str(art["s3"].get("key", "")), values, f"inputs.artifacts.{name}.s3.key")
         source_repo, _ = _located(repo, art, repository_for)

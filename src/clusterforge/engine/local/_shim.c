@@ -13,7 +13,10 @@
  *
  *   shim   "PID STARTTIME\n" before the step starts: a restarted engine tells
  *          the live shim from a process that reused its pid by the start time
- *          (field 22 of /proc/PID/stat);
+ *          (field 22 of /proc/PID/stat).  Created by link(), so only if it does
+ *          not exist: a restarted engine that found no shim here creates it
+ *          first (a fence), and a shim still on its way -- its engine died
+ *          mid-launch -- then exits without starting the step;
  *   exit   "CODE\n" when the step ended: its exit code, or -SIGNAL when a
  *          signal killed it; "start-error ERRNO\n" when it could not be
  *          executed at all.
@@ -57,6 +60,25 @@ static int record(int dir, const char *name, const char *text, int durable)
     return durable ? fsync(dir) : 0;
 }
 
+/* Create `name` in `dir` holding `text`, only if it does not exist yet
+   (link() is atomic: EEXIST when someone else created it first). */
+static int publish(int dir, const char *name, const char *text)
+{
+    char temp[64];
+    snprintf(temp, sizeof temp, "%s.%ld", name, (long)getpid());
+    int fd = openat(dir, temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    size_t len = strlen(text);
+    int ok = write(fd, text, len) == (ssize_t)len;
+    close(fd);
+    int rc = ok ? linkat(dir, temp, dir, name, 0) : -1;
+    int err = errno;
+    unlinkat(dir, temp, 0);
+    errno = err;
+    return rc;
+}
+
 /* Field 22 of /proc/self/stat: when this process started, in clock ticks. */
 static unsigned long long start_time(void)
 {
@@ -96,7 +118,9 @@ int main(int argc, char **argv)
     char text[64];
     snprintf(text, sizeof text, "%ld %llu\n", (long)getpid(), start_time());
     /* Not fsync'd: after a machine crash no shim is left to identify. */
-    if (record(dir, "shim", text, 0) < 0) {
+    if (publish(dir, "shim", text) < 0) {
+        if (errno == EEXIST) /* fenced: a restarted engine started this attempt anew */
+            return 125;
         perror("clusterforge shim: cannot record its identity");
         return 125;
     }

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from clusterforge import ids, paths
 from clusterforge.engine.interface import LogLine, Records, StopStrategy, Submission
 from clusterforge.engine.local import process
-from clusterforge.engine.local._operator import PodsFactory, WorkflowRun
+from clusterforge.engine.local._operator import PodsFactory, WorkflowRun, delete_garbage
 from clusterforge.engine.local._operator.run import host_pods
 from clusterforge.engine.local._operator.templates import callers, ref_key
 from clusterforge.engine.local.loop import shared_loop
@@ -637,6 +637,9 @@ class LocalEngine:
                 raise InvalidInput(
                     f"workflow {workflow_id!r} did not end after terminate; try again"
                 )
+        # artifactGC OnWorkflowDeletion first: a repository that refuses keeps the workflow.
+        outputs = [n.outputs for n in view.nodes.values() if n.outputs]
+        delete_garbage(view.record.manifest.get("spec", {}), outputs, self.home / "artifacts")
         self.store.delete_workflow(workflow_id)
         shutil.rmtree(self.runs / workflow_id, ignore_errors=True)
 

@@ -77,9 +77,22 @@ def live_shim(attempt_dir: str) -> int | None:
     return pid if start_time(pid) == started and not _zombie(pid) else None
 
 
-def started(attempt_dir: str) -> bool:
-    """Whether a shim ever started in this attempt (it records itself first)."""
-    return os.path.exists(os.path.join(attempt_dir, IDENTITY))
+def fence(attempt_dir: str) -> bool:
+    """Make sure no shim starts the step in this attempt from now on; True when
+    none did (we created its ``shim`` file first: a shim still on its way, whose
+    engine died mid-launch, finds it taken and exits without starting the step).
+    False: a shim recorded itself before us."""
+    try:
+        fd = os.open(
+            os.path.join(attempt_dir, IDENTITY), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644
+        )
+    except FileExistsError:
+        return False
+    except FileNotFoundError:
+        return True  # the attempt directory was never made: nothing started there
+    os.write(fd, b"fenced\n")
+    os.close(fd)
+    return True
 
 
 def _stat_fields(pid: int) -> list[str]:

@@ -19,6 +19,7 @@ only those below it — the ``.importlinter`` contract "operator layers"):
 - ``errors``    why a node ends in Error
 """
 
+from clusterforge.engine.local._operator.artifacts import delete_garbage
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.memory_pods import MemoryPods
@@ -34,4 +35,5 @@ __all__ = [
     "Pods",
     "PodsFactory",
     "WorkflowRun",
+    "delete_garbage",
 ]

@@ -9,6 +9,11 @@ import contextlib
 from typing import Any
 
 from clusterforge.engine.local._operator import loops
+from clusterforge.engine.local._operator.artifacts import (
+    input_vars,
+    resolve_arguments,
+    template_output_artifacts,
+)
 from clusterforge.engine.local._operator.context import Call, Context, Executes
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.runtime import Runtime
@@ -87,6 +92,7 @@ class TaskCaller:
                 )
         template, scope = resolve(task, self.scope, self.rt.documents)
         arguments = call_arguments(task, values)
+        artifacts = resolve_arguments(task, values)
         extra = {k: v for k, v in values.items() if k == "item" or k.startswith("item.")}
         # A template's parallelism bounds its own children: a DAG/steps child holds
         # a slot for as long as it runs (its descendants are bounded only by their own
@@ -101,7 +107,7 @@ class TaskCaller:
         async with contextlib.AsyncExitStack() as stack:
             for sem in sorted(ctx.semaphores if composite else (), key=id):
                 await stack.enter_async_context(sem)
-            call = Call(template, scope, arguments)
+            call = Call(template, scope, arguments, artifacts)
             rec = await self.walk.execute(name, display, call, child_ctx)
         hook = exit_hook(task)
         if hook is not None and rec.phase in COMPLETED:
@@ -126,7 +132,8 @@ class TaskCaller:
             arguments = self.rt.variables.workflow_arguments()
         template, scope = resolve(hook, self.scope, self.rt.documents)
         name, display = f"{rec.name}.onExit", f"{rec.display_name}.onExit"
-        await self.walk.execute(name, display, Call(template, scope, arguments), ctx)
+        call = Call(template, scope, arguments, resolve_arguments(hook, seen))
+        await self.walk.execute(name, display, call, ctx)
 
 
 class TemplateRun:
@@ -149,6 +156,7 @@ class TemplateRun:
         self.node = rt.journal.node(name, display, self.node_type, ctx, template.get("name", ""))
         self.node.inputs = {"parameters": parameter_list(inputs)}
         self.base_vars = rt.variables.template_vars(inputs, ctx)
+        self.base_vars.update(input_vars(call.artifacts))
         self.ctx = ctx.inside(self.node.id, template)
         kind = "tasks" if self.node_type == "DAG" else "steps"
         self.caller = TaskCaller(rt, walk, call.scope, kind)
@@ -170,6 +178,10 @@ class TemplateRun:
         """End the node Succeeded with its template's outputs (Error if one has no value)."""
         try:
             self.node.outputs = self.rt.variables.template_outputs(self.call.template, values)
+            artifacts = template_output_artifacts(self.call.template, values)
+            if artifacts:
+                self.node.outputs["artifacts"] = artifacts
+                self.rt.variables.publish_artifacts(artifacts)
         except (NodeFailure, ExpressionError) as err:
             return self.rt.journal.finish(self.node, "Error", str(err))
         return self.rt.journal.finish(self.node, "Succeeded")

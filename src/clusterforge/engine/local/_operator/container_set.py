@@ -61,14 +61,7 @@ class ContainerSetRun:
         containers = (template["containerSet"] or {}).get("containers") or []
         self.done = {c["name"]: asyncio.Event() for c in containers}
         jobs = [asyncio.ensure_future(self._container(c, timeout)) for c in containers]
-        try:
-            await asyncio.gather(*jobs)
-        except asyncio.CancelledError:
-            for job in jobs:
-                job.cancel()
-            await asyncio.gather(*jobs, return_exceptions=True)
-            self.rt.cancelled(self.node)
-            raise
+        await self.rt.gather_children(self.node, jobs)
         failed = [c["name"] for c in containers if self.results[c["name"]].phase != "Succeeded"]
         main = self.results.get(MAIN)
         if main is not None:

@@ -24,6 +24,7 @@ class Call:
     template: JSON
     scope: Scope
     arguments: dict[str, str]
+    artifacts: list[JSON] = field(default_factory=list)  # arguments.artifacts, resolved
 
 
 @dataclass

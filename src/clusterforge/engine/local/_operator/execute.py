@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from clusterforge.engine.local._operator.artifacts import (
+    PodArtifacts,
+    input_vars,
+    output_path_vars,
+    pod_name,
+    template_inputs,
+)
 from clusterforge.engine.local._operator.container_set import ContainerSetRun
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
@@ -65,6 +73,7 @@ class Executor:
         template = call.template
         try:
             inputs = resolve_inputs(template, call.arguments, self.rt.variables.workflow_vars())
+            call = dataclasses.replace(call, artifacts=template_inputs(template, call.artifacts))
         except (NodeFailure, ExpressionError) as err:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             return journal.finish(node, "Error", str(err))
@@ -153,6 +162,8 @@ class Executor:
         node.inputs = {"parameters": parameter_list(inputs)}
         node.attempt = attempt
         values = self.rt.variables.template_vars(inputs, ctx)
+        values.update(input_vars(call.artifacts))
+        values.update(output_path_vars(template))
         what = kind(template)
         try:
             # substitute_tree builds new lists and dicts: the template is never changed
@@ -165,7 +176,9 @@ class Executor:
         if what == "container" and not body.get("command"):
             return journal.finish(node, "Error", no_command_message(template, body))
         outputs = (template.get("outputs") or {}).get("parameters", []) or []
-        spec = PodSpec(what, body, outputs, timeout, volumes)
+        spec = PodSpec(
+            what, body, outputs, timeout, volumes, self._pod_artifacts(node, call, values)
+        )
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
         async with contextlib.AsyncExitStack() as stack:
@@ -195,6 +208,18 @@ class Executor:
         node.message = message
         self.rt.journal.save(node)
 
+    def _pod_artifacts(
+        self, node: NodeRecord, call: Call, values: dict[str, str]
+    ) -> PodArtifacts | None:
+        """What the attempt does with artifacts and logs (None: nothing)."""
+        run = self.rt.artifacts
+        if run is None:
+            return None
+        wf_name = self.rt.journal.wf.name
+        name = pod_name(wf_name, str(call.template.get("name", "")), node.id)
+        arts = PodArtifacts(run, call.template, call.artifacts, values, name)
+        return arts if arts.needed() else None
+
     async def _attempt(self, node: NodeRecord, spec: PodSpec) -> NodeRecord:
         try:
             outcome = await self.rt.pods.run(node, spec)
@@ -205,6 +230,7 @@ class Executor:
             node.exit_code = outcome.exit_code
         if outcome.outputs:
             node.outputs = outcome.outputs
+            self.rt.variables.publish_artifacts(outcome.outputs.get("artifacts") or [])
         for param in spec.outputs:
             if param.get("globalName"):
                 value = _output_value(outcome.outputs, param["name"])

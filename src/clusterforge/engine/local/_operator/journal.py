@@ -24,6 +24,7 @@ from clusterforge.engine.local._operator.batch import CommitGroup, commit, commi
 from clusterforge.engine.local._operator.context import Context
 from clusterforge.engine.local.naming import node_id
 from clusterforge.engine.phases import FULFILLED
+from clusterforge.engine.suspension import RESUME_SCOPE, resume_key
 from clusterforge.store import EventRow, NodeRecord, Store, WorkflowRecord, event_of
 
 
@@ -171,6 +172,16 @@ class Journal:
         await asyncio.shield(self._durable_waiter)
 
     # -- the workflow row ------------------------------------------------------------
+
+    def take_resume(self, node_id: str) -> dict[str, Any] | None:
+        """A resume request for the suspended node ``node_id`` (written by
+        :func:`clusterforge.engine.suspension.resume_node`), removed once read."""
+        key = resume_key(self.wf.id, node_id)
+        request = self.store.kv_get(RESUME_SCOPE, key)
+        if request is None:
+            return None
+        self.store.kv_delete(RESUME_SCOPE, key)
+        return dict(request) if isinstance(request, dict) else {}
 
     def workflow_started(self) -> None:
         wf = self.wf

@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from clusterforge.engine.artifacts import ArtifactFailure
 from clusterforge.engine.local import process, shim
 from clusterforge.engine.local import scratch as scratch_files
+from clusterforge.engine.local._operator.artifacts import PodArtifacts
 from clusterforge.engine.local._operator.errors import InputError
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local.step_env import step_base_env
@@ -54,6 +56,7 @@ class PodSpec:
     outputs: list[JSON] = field(default_factory=list)  # the template's outputs.parameters
     timeout: float | None = None
     volumes: list[JSON] = field(default_factory=list)  # the template's own volumes
+    artifacts: PodArtifacts | None = None  # inputs to place, outputs and logs to store
 
 
 @dataclass
@@ -167,8 +170,8 @@ class HostPods:
             name = Path(node.log_dir).name  # the dead engine's attempt, taken over
             if self._attempt_dirs is not None:
                 self._attempt_dirs.add(name)
-        else:
-            name = self._new_attempt_name(node.id)
+        else:  # a directory no attempt used (a fenced one stays as it is)
+            name = self._new_attempt_name(node.id, avoid=self._scratch_prefix if adopted else None)
         attempt = _AttemptFiles(
             scratch=f"{self._scratch_prefix}/{name}", dest=f"{self._run_prefix}/{name}"
         )
@@ -241,6 +244,8 @@ class HostPods:
         self.journal.save(node, event=False)
         try:
             await self.journal.durable()
+            if spec.artifacts is not None:
+                await self._stage(spec.artifacts, step)
             proc = await process.launch(step)
         except OSError as err:
             attempt.keep = True
@@ -248,6 +253,9 @@ class HostPods:
                 os.makedirs(attempt.scratch, exist_ok=True)
                 Path(step.stderr).write_text(f"{err}\n")
             return PodOutcome("Error", f"failed to start: {err}")
+        except ArtifactFailure as err:
+            attempt.keep = True
+            return PodOutcome("Error", str(err))
         node.pid = proc.pid
         node.phase = "Running"
         node.started_at = time.time()
@@ -283,7 +291,37 @@ class HostPods:
         if code is None:  # an adopted step whose supervisor was killed
             proc.close()
             return PodOutcome("Error", interrupted_message(node))
-        return self._collect(proc, code, spec, step, attempt)
+        outcome = self._collect(proc, code, spec, step, attempt)
+        if spec.artifacts is not None:
+            outcome = await self._store(spec.artifacts, step, outcome)
+        return outcome
+
+    async def _stage(self, artifacts: PodArtifacts, step: process.StepProcess) -> None:
+        """Place the input artifacts (off the event loop: it is file and network I/O)."""
+        for path in step.make_dirs:
+            os.makedirs(path, exist_ok=True)
+        tmp, cwd = Path(step.tmp_dir), Path(step.cwd)
+        await asyncio.get_running_loop().run_in_executor(
+            None, artifacts.stage, lambda p: artifact_path(p, tmp, cwd)
+        )
+
+    async def _store(
+        self, artifacts: PodArtifacts, step: process.StepProcess, outcome: PodOutcome
+    ) -> PodOutcome:
+        """Store the output artifacts and the log; a failure ends the node in Error."""
+        tmp, cwd = Path(step.tmp_dir), Path(step.cwd)
+        logs = [Path(step.stdout), Path(step.stderr)]
+        try:
+            entries = await asyncio.get_running_loop().run_in_executor(
+                None, artifacts.collect, lambda p: artifact_path(p, tmp, cwd), logs
+            )
+        except ArtifactFailure as err:
+            if outcome.phase == "Succeeded":
+                return PodOutcome("Error", str(err), outcome.exit_code, outcome.outputs)
+            return outcome
+        if entries:
+            outcome.outputs["artifacts"] = entries
+        return outcome
 
     def _collect(
         self,
@@ -353,11 +391,15 @@ class HostPods:
         if (pid := shim.live_shim(directory)) is not None:
             self._adopted[node.id] = pid
             return True
+        if shim.program() is not None and shim.fence(directory):
+            node.log_dir = None  # its shim never started the step: start it in a new directory
+            self._adopted[node.id] = None
+            return True
+        if (pid := shim.live_shim(directory)) is not None:  # it recorded itself meanwhile
+            self._adopted[node.id] = pid
+            return True
         # No live shim: make sure nothing of the attempt runs (by its marker, not a pid).
         process.kill_attempt(f"{self.workflow_id}/{Path(directory).name}")
-        if shim.program() is not None and not shim.started(directory):
-            self._adopted[node.id] = None  # its shim never started: neither did the step
-            return True
         return False
 
     def recover(self, nodes: Iterable[NodeRecord]) -> None:
@@ -388,7 +430,7 @@ class HostPods:
         if self.scratch_dir != self.run_dir:
             shutil.rmtree(self.scratch_dir, ignore_errors=True)
 
-    def _new_attempt_name(self, node_id: str) -> str:
+    def _new_attempt_name(self, node_id: str, avoid: str | None = None) -> str:
         """A fresh name for one attempt's directories; an earlier attempt of a
         retried workflow keeps its own (and its logs)."""
         if self._attempt_dirs is None:
@@ -397,7 +439,7 @@ class HostPods:
             except FileNotFoundError:
                 self._attempt_dirs = set()
         name, suffix = node_id, 0
-        while name in self._attempt_dirs:
+        while name in self._attempt_dirs or (avoid and os.path.lexists(f"{avoid}/{name}")):
             suffix += 1
             name = f"{node_id}.{suffix}"
         self._attempt_dirs.add(name)
@@ -422,6 +464,20 @@ class _HostSidecar:
     async def stop(self) -> None:
         await process.terminate(self.proc)
         self.proc.close()
+
+
+def artifact_path(path: str, tmp: Path, cwd: Path) -> Path:
+    """Where an artifact's ``path`` is on the host: under the attempt's private
+    /tmp or working directory. Other absolute paths would be the host's own
+    files (shared by every step), so they are refused."""
+    mapped = host_path(path, tmp, cwd)
+    if path.startswith("/") and not (path == "/tmp" or path.startswith("/tmp/")):  # noqa: S108
+        raise ArtifactFailure(
+            f"artifact path {path}: the local engine keeps artifacts under /tmp or the "
+            "step's working directory (a relative path); other absolute paths would be "
+            "this host's own files — use /tmp/…"
+        )
+    return mapped
 
 
 def output_parameters(specs: list[JSON], host: Callable[[str], Path]) -> list[JSON]:

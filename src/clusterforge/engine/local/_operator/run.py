@@ -17,6 +17,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from clusterforge.engine.artifacts import ArtifactFailure, RepositoryError
+from clusterforge.engine.local._operator.artifacts import (
+    RunArtifacts,
+    garbage_collect,
+    resolve_arguments,
+)
 from clusterforge.engine.local._operator.batch import run_watcher
 from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.errors import NodeFailure
@@ -73,6 +79,8 @@ class WorkflowRun:
             pods=pods(self.journal, run_dir, scratch_dir),
             documents=workflow.templates,
             workflow_semaphore=asyncio.Semaphore(int(parallelism)) if parallelism else None,
+            # The engine home's own repository when none is configured (run_dir is home/runs/ID).
+            artifacts=RunArtifacts(self.spec, run_dir.parent.parent / "artifacts"),
             mutexes=Mutexes(run_dir.parent.parent / "locks"),
         )
         self.executor = Executor(self.rt)
@@ -96,9 +104,23 @@ class WorkflowRun:
             watcher.remove(self)
         final = phase if phase in ("Succeeded", "Error") else "Failed"
         await self.rt.pods.settle()
+        message = await self._collect_garbage(message)
         self.rt.pods.close()
         self.journal.workflow_finished(final, message, self.rt.variables.global_outputs())
         return self.wf
+
+    async def _collect_garbage(self, message: str) -> str:
+        """``artifactGC`` with ``OnWorkflowCompletion``: delete those artifacts now."""
+        arts = self.rt.artifacts
+        if arts is None or not arts.stored:
+            return message
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                None, garbage_collect, arts, "OnWorkflowCompletion"
+            )
+        except (ArtifactFailure, RepositoryError) as err:
+            return f"{message}; artifactGC: {err}" if message else f"artifactGC: {err}"
+        return message
 
     def interrupted_attempts(self) -> None:
         """Attempts a dead engine left Running/Pending are taken over by the walk
@@ -146,9 +168,14 @@ class WorkflowRun:
             node = self.journal.node(name, name, "Pod", ctx)
             self.journal.finish(node, "Error", f"entrypoint template {entry!r} not found")
             return
-        call = Call(self.root_scope.templates[entry], self.root_scope, self._arguments())
         names = mutex_names(self.spec.get("synchronization"))
         try:
+            call = Call(
+                self.root_scope.templates[entry],
+                self.root_scope,
+                self._arguments(),
+                self._artifact_arguments(),
+            )
             if names and self.rt.mutexes is not None:
                 # A workflow-level mutex is held for the whole run (Argo): wait first.
                 async with self.rt.mutexes.held(self.wf.namespace, names, lambda _: None):
@@ -164,6 +191,10 @@ class WorkflowRun:
         the template's inputs of the same names."""
         return workflow_parameters(self.spec, self.wf.arguments)
 
+    def _artifact_arguments(self) -> list[dict[str, object]]:
+        """``spec.arguments.artifacts``, for the entrypoint's (and onExit's) inputs."""
+        return resolve_arguments(self.spec, self.rt.variables.workflow_vars())
+
     async def _run_on_exit(self, main_phase: str) -> str:
         handler = self.spec.get("onExit")
         if not handler:
@@ -171,7 +202,15 @@ class WorkflowRun:
         if handler not in self.root_scope.templates:
             return "Error"
         extra = {"workflow.status": main_phase, "workflow.failures": self._failures()}
-        call = Call(self.root_scope.templates[handler], self.root_scope, self._arguments())
+        try:
+            call = Call(
+                self.root_scope.templates[handler],
+                self.root_scope,
+                self._arguments(),
+                self._artifact_arguments(),
+            )
+        except NodeFailure:
+            return "Error"
         flags = self.rt.flags
         saved, flags.shutdown = flags.shutdown, None  # the exit handler runs even after a Stop
         name = f"{self.wf.name}.onExit"
