@@ -10,7 +10,7 @@ definition, the property names Argo accepts. The loader accepts a field
 that any of those versions defines; ``tests/workflow/test_argo_fields.py``
 regenerates the data and compares (skipping when the modules are absent).
 
-Usage: ``python scripts/argo_fields.py [--check]`` (``--check``: exit 1 if the
+Usage: ``.venv/bin/python scripts/argo_fields.py [--check]`` (``--check``: exit 1 if the
 committed file is stale). Modules: ``go mod download
 github.com/argoproj/argo-workflows/v3@v3.7.18`` (``make setup`` does) and
 ``…/v4@v4.0.5``.
@@ -19,11 +19,10 @@ github.com/argoproj/argo-workflows/v3@v3.7.18`` (``make setup`` does) and
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+from clusterforge.stages.argo._schemas import module_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "src" / "clusterforge" / "workflow" / "argo_fields.json"
@@ -33,20 +32,6 @@ MODULES = (
     ("github.com/argoproj/argo-workflows/v4", "v4.0.5"),
 )
 _MAX_BYTES = 16 << 20
-
-
-def module_cache() -> Path:
-    """Go's module cache: ``$GOMODCACHE``, ``go env GOMODCACHE``, or ``~/go/pkg/mod``."""
-    if os.environ.get("GOMODCACHE"):
-        return Path(os.environ["GOMODCACHE"])
-    go = shutil.which("go")
-    if go is not None:
-        done = subprocess.run(
-            [go, "env", "GOMODCACHE"], capture_output=True, text=True, check=False, timeout=60
-        )
-        if done.returncode == 0 and done.stdout.strip():
-            return Path(done.stdout.strip())
-    return Path.home() / "go" / "pkg" / "mod"
 
 
 def schema_paths(cache: Path) -> list[Path]:
@@ -116,7 +101,7 @@ def main(argv: list[str]) -> int:
     text = render(paths)
     if "--check" in argv:
         if OUTPUT.read_text() != text:
-            print(f"{OUTPUT} is stale: run python scripts/argo_fields.py")
+            print(f"{OUTPUT} is stale: run .venv/bin/python scripts/argo_fields.py")
             return 1
         return 0
     OUTPUT.write_text(text)

@@ -7,6 +7,10 @@ phase), ``absent`` (nodes that must never be created), ``messages`` (display
 name → substring), ``results`` (display name → outputs.result),
 ``parameters_out`` (display name → {output parameter: value}), ``exit_codes``,
 ``gaps`` (attempt → minimum seconds since the previous attempt ended: backoff),
+``artifacts_out`` (display name → the names in its outputs.artifacts),
+``global_artifacts`` (the workflow's status.outputs.artifacts names),
+``repository_keys`` (``present``/``absent`` globs in the local artifact
+repository once the workflow ended),
 ``max_concurrency`` (a trace file of start/end lines → the limit that must be
 reached and never exceeded), ``parameters`` (``-p`` values; ``{tmp}`` is the
 test's directory, ``{http}`` the base URL of a loopback HTTP server started for
@@ -109,6 +113,17 @@ def _check_case(workflow: Path, expect: dict[str, Any], tmp_path: Path, url: str
         assert attempt.started_at is not None
         assert previous.finished_at is not None
         assert attempt.started_at - previous.finished_at >= gap, tree
+    for key, names in (expect.get("artifacts_out") or {}).items():
+        got_names = [a["name"] for a in nodes[name(key)].outputs.get("artifacts", [])]
+        assert got_names == names, tree
+    if "global_artifacts" in expect:
+        outputs = view.record.outputs or {}
+        assert [a["name"] for a in outputs.get("artifacts", [])] == expect["global_artifacts"]
+    repo = tmp_path / "home" / "artifacts"
+    for pattern in (expect.get("repository_keys") or {}).get("present", []):
+        assert list(repo.glob(name(pattern))), f"no object {pattern} in {sorted(repo.rglob('*'))}"
+    for pattern in (expect.get("repository_keys") or {}).get("absent", []):
+        assert not list(repo.glob(name(pattern))), f"{pattern} should have been deleted"
     if "max_concurrency" in expect:
         spec = expect["max_concurrency"]
         peak = _max_overlap(tmp_path / spec["file"])

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.engine.launchers import run_step
 
 from clusterforge.engine.local import process, reachable
 
@@ -27,16 +28,6 @@ LAUNCHERS = ["c-extension", "unshare-sh"]
 pytestmark = pytest.mark.skipif(
     not process.isolation().private_tmp, reason="steps get no private /tmp on this host"
 )
-
-
-@pytest.fixture(params=LAUNCHERS)
-def launcher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    name: str = request.param
-    if name == "unshare-sh":
-        monkeypatch.setenv("CLUSTERFORGE_LAUNCHER", "sh")
-    else:
-        monkeypatch.delenv("CLUSTERFORGE_LAUNCHER", raising=False)
-    return name
 
 
 @pytest.fixture
@@ -69,22 +60,11 @@ def _step(attempt: Path, argv: list[str], path: str) -> process.StepProcess:
     )
 
 
-def _run(step: process.StepProcess) -> tuple[int, str, str]:
-    handle = process.launch_sync(step)
-    _, status = os.waitpid(handle.pid, 0)
-    handle.close()
-    return (
-        os.waitstatus_to_exitcode(status),
-        Path(step.stdout).read_text(),
-        Path(step.stderr).read_text(),
-    )
-
-
 def test_a_program_on_path_under_tmp_runs_with_its_data(
     tmp_path: Path, checkout: Path, launcher: str
 ) -> None:
     path = f"{checkout}/tools/bin{os.pathsep}{os.environ['PATH']}"
-    code, out, err = _run(_step(tmp_path / "a", ["greet"], path))
+    code, out, err = run_step(_step(tmp_path / "a", ["greet"], path))
     assert (code, out) == (0, "hello from the checkout\n"), err
 
 
@@ -98,7 +78,7 @@ def test_only_what_the_step_needs_is_kept(tmp_path: Path, checkout: Path, launch
             f'"$1"; test -e "{other}/secret" && echo visible; echo private > /tmp/mine; echo done'
         )
         step = _step(tmp_path / "b", ["sh", "-c", script, "step", program], os.environ["PATH"])
-        code, out, err = _run(step)
+        code, out, err = run_step(step)
         assert code == 0, err
         assert out == "hello from the checkout\ndone\n"  # the program ran, `other` was hidden
         assert (tmp_path / "b" / "tmp" / "mine").read_text() == "private\n"
@@ -107,7 +87,7 @@ def test_only_what_the_step_needs_is_kept(tmp_path: Path, checkout: Path, launch
 
 def test_the_program_given_by_path_is_kept(tmp_path: Path, checkout: Path, launcher: str) -> None:
     program = str(checkout / "tools" / "bin" / "greet")
-    code, out, err = _run(_step(tmp_path / "c", [program], os.environ["PATH"]))
+    code, out, err = run_step(_step(tmp_path / "c", [program], os.environ["PATH"]))
     assert (code, out) == (0, "hello from the checkout\n"), err
 
 

@@ -45,7 +45,9 @@ def test_generated_data_matches_the_pinned_schemas() -> None:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         pytest.skip(f"schemas not in the Go module cache: {missing}; go mod download the modules")
-    assert script.OUTPUT.read_text() == script.render(paths), "run python scripts/argo_fields.py"
+    assert script.OUTPUT.read_text() == script.render(paths), (
+        "run .venv/bin/python scripts/argo_fields.py"
+    )
     assert argo_data()["versions"] == [version for _, version in script.MODULES]
 
 

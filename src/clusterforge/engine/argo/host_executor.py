@@ -224,6 +224,8 @@ class HostExecutor:
             with self._lock:
                 self._running.pop(step.uid, None)
                 self._nodes.pop(step.uid, None)
+        if code is None:  # never for a step we launched: its status is ours to reap
+            return 137, "its process ended without a status"
         if code < 0:
             return 128 - code, f"killed by signal {-code}"
         return code, None

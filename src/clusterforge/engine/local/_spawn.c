@@ -38,6 +38,7 @@ enum stage {
     STAGE_STDIN,
     STAGE_STDOUT,
     STAGE_STDERR,
+    STAGE_STATE,
     STAGE_CWD,
     STAGE_UNSHARE,
     STAGE_PROPAGATION,
@@ -52,6 +53,7 @@ static const char *const stage_text[] = {
     "cannot open /dev/null for stdin",
     "cannot attach the stdout log",
     "cannot attach the stderr log",
+    "cannot pass the attempt directory to the step's supervisor",
     "cannot enter the working directory",
     "cannot create a mount namespace for a private /tmp",
     "cannot make the step's mounts private",
@@ -67,6 +69,7 @@ struct request {
     const char *cwd;
     int stdout_fd;
     int stderr_fd;
+    int state_fd; /* -1, or made fd 3 of the new program (see _shim.c) */
     int namespace;              /* 0: no mount namespace, the host's mounts */
     Py_ssize_t n_mounts;        /* bind mounts, made in order */
     char **mount_source;
@@ -120,6 +123,8 @@ static void __attribute__((noreturn)) child(struct request *req)
         fail(req, STAGE_STDOUT);
     if (install(req->stderr_fd, 2) < 0)
         fail(req, STAGE_STDERR);
+    if (req->state_fd >= 0 && install(req->state_fd, 3) < 0)
+        fail(req, STAGE_STATE);
     /* Before the mount: a working directory under /tmp stays the host's. */
     if (chdir(req->cwd) < 0)
         fail(req, STAGE_CWD);
@@ -141,7 +146,7 @@ static void __attribute__((noreturn)) child(struct request *req)
         }
     }
 #ifdef SYS_close_range
-    syscall(SYS_close_range, 3U, ~0U, 0U); /* best effort: most fds are CLOEXEC */
+    syscall(SYS_close_range, req->state_fd >= 0 ? 4U : 3U, ~0U, 0U); /* best effort: most fds are CLOEXEC */
 #endif
     sigprocmask(SIG_SETMASK, &req->caller_mask, NULL);
     execve(req->executable, req->argv, req->envp);
@@ -170,13 +175,15 @@ static char **c_strings(PyObject *items, const char *what)
 }
 
 PyDoc_STRVAR(spawn_doc,
-"spawn(executable, argv, envp, cwd, stdout_fd, stderr_fd, mounts) -> pid\n\n"
+"spawn(executable, argv, envp, cwd, stdout_fd, stderr_fd, mounts, state_fd=-1)\n"
+"  -> pid\n\n"
 "Start a step in its own session with stdin from /dev/null and stdout/stderr\n"
 "on the given file descriptors (which must be >= 3).  When mounts is not\n"
 "None the step runs in a new mount namespace in which each (source, target,\n"
 "readonly) of mounts is bind-mounted (recursively) in order.  All paths and\n"
-"strings are bytes.  Raises OSError naming what failed (the mount, the\n"
-"program); the caller reaps the returned pid.");
+"strings are bytes.  A state_fd >= 3 becomes the program's fd 3 (the attempt\n"
+"directory a supervising shim records in; see _shim.c).  Raises OSError\n"
+"naming what failed (the mount, the program); the caller reaps the pid.");
 
 /* The three fields of each (source, target, readonly) in `mounts` (a tuple),
    pointing into the tuple's bytes objects. */
@@ -242,13 +249,13 @@ static void set_start_error(const struct request *req)
 static PyObject *spawn(PyObject *self, PyObject *args)
 {
     const char *executable, *cwd;
-    int stdout_fd, stderr_fd;
+    int stdout_fd, stderr_fd, state_fd = -1;
     PyObject *argv_in, *envp_in, *mounts_in;
-    if (!PyArg_ParseTuple(args, "yOOyiiO", &executable, &argv_in, &envp_in, &cwd,
-                          &stdout_fd, &stderr_fd, &mounts_in))
+    if (!PyArg_ParseTuple(args, "yOOyiiO|i", &executable, &argv_in, &envp_in, &cwd,
+                          &stdout_fd, &stderr_fd, &mounts_in, &state_fd))
         return NULL;
-    if (stdout_fd < 3 || stderr_fd < 3) {
-        PyErr_SetString(PyExc_ValueError, "stdout_fd and stderr_fd must be >= 3");
+    if (stdout_fd < 3 || stderr_fd < 3 || (state_fd != -1 && state_fd < 3)) {
+        PyErr_SetString(PyExc_ValueError, "stdout_fd, stderr_fd and state_fd must be >= 3");
         return NULL;
     }
     /* Tuples: nothing another thread does to the caller's lists while the
@@ -274,6 +281,7 @@ static PyObject *spawn(PyObject *self, PyObject *args)
         .cwd = cwd,
         .stdout_fd = stdout_fd,
         .stderr_fd = stderr_fd,
+        .state_fd = state_fd,
         .namespace = mounts_in != Py_None,
         .failed_errno = 0,
         .failed_stage = STAGE_NONE,

@@ -8,4 +8,5 @@ def spawn(
     stdout_fd: int,
     stderr_fd: int,
     mounts: Sequence[tuple[bytes, bytes, bool]] | None,
+    state_fd: int = -1,
 ) -> int: ...

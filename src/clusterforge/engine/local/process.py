@@ -42,11 +42,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from clusterforge.engine.local import reachable
+from clusterforge.engine.local import reachable, shim
 
 
 def _load_spawn() -> ModuleType | None:
@@ -173,6 +174,9 @@ class StepProcess:
     """Created in order before the start; each parent must exist or come earlier."""
     script: tuple[str, str] | None = None
     """A script template's source, written to this path before the start."""
+    state_dir: str | None = None
+    """The attempt's directory: given, the step runs under its shim (see shim.py),
+    which records the exit code there."""
     volumes: tuple[Mount, ...] = ()
     """Bind mounts inside the step's mount namespace (its ``volumeMounts``)."""
 
@@ -207,7 +211,9 @@ def mount_plan(step: StepProcess, executable: str) -> list[tuple[str, str, bool]
     tmp = step.tmp_dir
     files = [step.script[0]] if step.script else []
     args = [a for a in step.argv[1:] if reachable.under_tmp(a) and a not in files]
-    roots = reachable.keep_roots(executable, step.env.get("PATH", ""), args, files)
+    supervisor = shim.program() if step.state_dir is not None else None
+    kept = [*files, supervisor] if supervisor else files  # a checkout under /tmp holds it
+    roots = reachable.keep_roots(executable, step.env.get("PATH", ""), args, kept)
     inside = [(root, tmp + root[len(reachable.TMP) :], False) for root in roots]
     outside: list[tuple[str, str, bool]] = []
     for volume in step.volumes:
@@ -246,12 +252,33 @@ class StepHandle:
     """
 
     def __init__(
-        self, pid: int, stdout_fd: int | None = None, stderr_fd: int | None = None
+        self,
+        pid: int,
+        stdout_fd: int | None = None,
+        stderr_fd: int | None = None,
+        *,
+        state_dir: str | None = None,
+        adopted: bool = False,
     ) -> None:
         self.pid = pid
         self.returncode: int | None = None
+        self.start_error: str | None = None
+        """Set when the shim could not execute the step's command."""
         self._stdout_fd = stdout_fd
         self._stderr_fd = stderr_fd
+        self._state_dir = state_dir
+        self._adopted = adopted
+        """Not our child (a dead engine's step under its shim): waited for, not reaped."""
+
+    def _exited(self, code: int | None) -> int | None:
+        """The step's exit code: what its shim recorded, else the shim's own status
+        (SIGKILL'd with its step) — or None for an adopted shim that left no record."""
+        record = shim.read_exit(self._state_dir) if self._state_dir else None
+        if record is not None:
+            self.start_error = record.start_error
+            code = record.code
+        self.returncode = code
+        return code
 
     def wrote_output(self) -> bool:
         """Whether the step wrote anything to stdout or stderr."""
@@ -276,29 +303,40 @@ class StepHandle:
         self._stdout_fd = self._stderr_fd = None
 
     def poll(self) -> int | None:
-        if self.returncode is None:
+        if self.returncode is None and self._adopted:
+            if shim.live_shim(self._state_dir or "") is None:
+                self._exited(None)
+        elif self.returncode is None:
             try:
                 pid, status = os.waitpid(self.pid, os.WNOHANG)
             except ChildProcessError:
                 return None
             if pid == self.pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
+                self._exited(os.waitstatus_to_exitcode(status))
         return self.returncode
 
-    def _reap(self) -> int:
+    def _reap(self) -> int | None:
+        if self.returncode is None and self._adopted:
+            while shim.live_shim(self._state_dir or "") is not None:
+                time.sleep(0.2)
+            return self._exited(None)
         if self.returncode is None:
             _, status = os.waitpid(self.pid, 0)
-            self.returncode = os.waitstatus_to_exitcode(status)
+            self._exited(os.waitstatus_to_exitcode(status))
         return self.returncode
 
-    async def wait(self) -> int:
+    async def wait(self) -> int | None:
+        """The step's exit code once it ended (None: an adopted step's shim was
+        killed before it could record one)."""
         if self.poll() is not None:
-            assert self.returncode is not None
             return self.returncode
         try:
             fd = os.pidfd_open(self.pid)
         except (AttributeError, OSError):
             return await asyncio.to_thread(self._reap)
+        if self._adopted and shim.live_shim(self._state_dir or "") != self.pid:
+            os.close(fd)  # it ended (or the pid is a stranger's) before the pidfd pinned it
+            return self._reap()
         loop = asyncio.get_running_loop()
         exited: asyncio.Future[None] = loop.create_future()
 
@@ -351,13 +389,18 @@ def launch_sync(step: StepProcess) -> StepHandle:
         make_mount_points(mounts)
     flags = os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
     out = _above_stdio(os.open(step.stdout, os.O_RDWR | flags, 0o644))
+    state = -1
     try:
         err = _above_stdio(os.open(step.stderr, os.O_WRONLY | flags, 0o644))
+        if step.state_dir is not None and shim.program() is not None:
+            state = _above_stdio(
+                os.open(step.state_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            )
     except BaseException:
         os.close(out)
         raise
     try:
-        pid = _start(step, executable, env, out, err, mounts)
+        pid = _start(step, executable, env, out, err, mounts, state)
     except OSError as error:
         os.close(out)
         os.close(err)
@@ -366,7 +409,20 @@ def launch_sync(step: StepProcess) -> StepHandle:
         os.close(out)
         os.close(err)
         raise
-    return StepHandle(pid, stdout_fd=out, stderr_fd=err)
+    finally:
+        if state >= 0:
+            os.close(state)
+    return StepHandle(
+        pid, stdout_fd=out, stderr_fd=err, state_dir=step.state_dir if state >= 0 else None
+    )
+
+
+def adopt(step: StepProcess, pid: int) -> StepHandle:
+    """A handle on a step a dead engine launched, running under its shim ``pid``
+    (checked by :func:`shim.live_shim`): its logs are read, not truncated."""
+    out = _above_stdio(os.open(step.stdout, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+    err = _above_stdio(os.open(step.stderr, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+    return StepHandle(pid, stdout_fd=out, stderr_fd=err, state_dir=step.state_dir, adopted=True)
 
 
 def _resolve(step: StepProcess, env: dict[str, str]) -> str:
@@ -409,12 +465,19 @@ def _start(
     out: int,
     err: int,
     mounts: list[tuple[str, str, bool]] | None,
+    state: int,
 ) -> int:
+    """Start the step (under its shim when ``state``, the attempt directory, is open)."""
+    supervisor = shim.program() if state >= 0 else None
     if _fast_launcher():
         assert _SPAWN is not None
+        argv = [os.fsencode(arg) for arg in step.argv]
+        if supervisor is not None:  # the shim, given the directory as its fd 3
+            argv = [os.fsencode(supervisor), b"3", os.fsencode(executable), *argv]
+            executable = supervisor
         pid: int = _SPAWN.spawn(
             os.fsencode(executable),
-            [os.fsencode(arg) for arg in step.argv],
+            argv,
             [f"{key}={value}".encode("utf-8", "surrogateescape") for key, value in env.items()],
             os.fsencode(step.cwd),
             out,
@@ -422,16 +485,23 @@ def _start(
             None
             if mounts is None
             else [(os.fsencode(src), os.fsencode(dst), ro) for src, dst, ro in mounts],
+            state if supervisor is not None else -1,
         )
         return pid
+    command = _argv(step, mounts)
+    if supervisor is not None:
+        program = command[0] if mounts is not None else executable
+        resolved = _which(program, env.get("PATH", os.defpath)) or program
+        command = [supervisor, str(state), resolved, *command]
     popen = subprocess.Popen(
-        _argv(step, mounts),
+        command,
         stdin=subprocess.DEVNULL,
         stdout=out,
         stderr=err,
         cwd=step.cwd,
         env=env,
         start_new_session=True,
+        pass_fds=(state,) if supervisor is not None else (),
     )
     # The handle reaps the child itself; Popen must not try to as well.
     popen.returncode = 0
@@ -541,10 +611,4 @@ async def terminate(proc: StepHandle, grace: float = 5.0) -> None:
 
 def process_start_time(pid: int) -> str | None:
     """The kernel's start time of ``pid`` (to tell a live process from a reused pid)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # Field 22 (starttime), counted after the ")" that closes the command name.
-    fields = stat.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else None
+    return shim.start_time(pid)

@@ -5,9 +5,15 @@ differ only in when they call and what the result gates."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from clusterforge.engine.local._operator import loops
+from clusterforge.engine.local._operator.artifacts import (
+    input_vars,
+    resolve_arguments,
+    template_output_artifacts,
+)
 from clusterforge.engine.local._operator.context import Call, Context, Executes
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.runtime import Runtime
@@ -17,11 +23,11 @@ from clusterforge.engine.local._operator.scope import (
     parameter_list,
     skipped_defaults,
 )
-from clusterforge.engine.local._operator.templates import Scope, resolve
+from clusterforge.engine.local._operator.templates import Scope, exit_hook, kind, resolve
 from clusterforge.engine.local.dag_rules import continues_on
 from clusterforge.engine.local.naming import item_label
 from clusterforge.engine.local.values import item_variables
-from clusterforge.engine.phases import FAILED
+from clusterforge.engine.phases import COMPLETED, FAILED
 from clusterforge.store import NodeRecord
 from clusterforge.workflow.expressions import ExpressionError, evaluate_when, substitute
 
@@ -31,8 +37,8 @@ JSON = dict[str, Any]
 class TaskCaller:
     """Calls tasks/steps of one template (their templates resolve in ``scope``)."""
 
-    def __init__(self, rt: Runtime, walk: Executes, scope: Scope) -> None:
-        self.rt, self.walk, self.scope = rt, walk, scope
+    def __init__(self, rt: Runtime, walk: Executes, scope: Scope, kind: str = "steps") -> None:
+        self.rt, self.walk, self.scope, self.kind = rt, walk, scope, kind
 
     async def call(
         self,
@@ -96,11 +102,48 @@ class TaskCaller:
                 )
         template, scope = resolve(task, self.scope, self.rt.documents)
         arguments = call_arguments(task, values)
+        artifacts = resolve_arguments(task, values)
         extra = {k: v for k, v in values.items() if k == "item" or k.startswith("item.")}
+        # A template's parallelism bounds its own children: a DAG/steps child holds
+        # a slot for as long as it runs (its descendants are bounded only by their own
+        # template's parallelism, as Argo); a pod takes its slot once it is Pending.
+        composite = kind(template) in ("dag", "steps")
         child_ctx = Context(
-            ctx.boundary_id, ctx.parent_id, ctx.semaphores, {**ctx.extra_vars, **extra}
+            ctx.boundary_id,
+            ctx.parent_id,
+            () if composite else ctx.semaphores,
+            {**ctx.extra_vars, **extra},
         )
-        return await self.walk.execute(name, display, Call(template, scope, arguments), child_ctx)
+        async with contextlib.AsyncExitStack() as stack:
+            for sem in sorted(ctx.semaphores if composite else (), key=id):
+                await stack.enter_async_context(sem)
+            call = Call(template, scope, arguments, artifacts)
+            rec = await self.walk.execute(name, display, call, child_ctx)
+        hook = exit_hook(task)
+        if hook is not None and rec.phase in COMPLETED:
+            await self.run_exit_hook(hook, rec, task, values, child_ctx.child(rec.id))
+        return rec
+
+    async def run_exit_hook(
+        self, hook: JSON, rec: NodeRecord, task: JSON, values: dict[str, str], ctx: Context
+    ) -> None:
+        """A step's/task's exit hook (``hooks.exit`` or ``onExit``), as Argo's
+        ``runOnExitNode``: node ``NAME.onExit`` under the step, once it completed,
+        its arguments reading the step's own outputs (``steps.X.*``/``tasks.X.*``);
+        with none, the workflow's arguments. Its phase does not change the step's."""
+        key = f"{self.kind}.{task.get('name', '')}"
+        seen = {**values, **self.rt.node_vars(key, rec)}
+        expression = hook.get("expression")
+        if expression and substitute(f"{{{{={expression}}}}}", seen, missing="error") != "true":
+            return
+        if (hook.get("arguments") or {}).get("parameters"):
+            arguments = call_arguments(hook, seen)
+        else:
+            arguments = self.rt.variables.workflow_arguments()
+        template, scope = resolve(hook, self.scope, self.rt.documents)
+        name, display = f"{rec.name}.onExit", f"{rec.display_name}.onExit"
+        call = Call(template, scope, arguments, resolve_arguments(hook, seen))
+        await self.walk.execute(name, display, call, ctx)
 
 
 class TemplateRun:
@@ -123,8 +166,10 @@ class TemplateRun:
         self.node = rt.journal.node(name, display, self.node_type, ctx, template.get("name", ""))
         self.node.inputs = {"parameters": parameter_list(inputs)}
         self.base_vars = rt.variables.template_vars(inputs, ctx)
+        self.base_vars.update(input_vars(call.artifacts))
         self.ctx = ctx.inside(self.node.id, template)
-        self.caller = TaskCaller(rt, walk, call.scope)
+        kind = "tasks" if self.node_type == "DAG" else "steps"
+        self.caller = TaskCaller(rt, walk, call.scope, kind)
 
     def called_vars(self, key: str, task: JSON, rec: NodeRecord) -> dict[str, str]:
         """``tasks.X.*``/``steps.X.*`` of a finished call; a skipped or omitted one's
@@ -143,6 +188,10 @@ class TemplateRun:
         """End the node Succeeded with its template's outputs (Error if one has no value)."""
         try:
             self.node.outputs = self.rt.variables.template_outputs(self.call.template, values)
+            artifacts = template_output_artifacts(self.call.template, values)
+            if artifacts:
+                self.node.outputs["artifacts"] = artifacts
+                self.rt.variables.publish_artifacts(artifacts)
         except (NodeFailure, ExpressionError) as err:
             return self.rt.journal.finish(self.node, "Error", str(err))
         return self.rt.journal.finish(self.node, "Succeeded")

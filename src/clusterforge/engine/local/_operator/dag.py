@@ -80,14 +80,7 @@ class DagRun(TemplateRun):
         except NodeFailure as err:
             return self.rt.journal.finish(self.node, "Error", str(err))
         jobs = [asyncio.ensure_future(self.run_task(t)) for t in self.tasks]
-        try:
-            await asyncio.gather(*jobs)
-        except asyncio.CancelledError:
-            for job in jobs:
-                job.cancel()
-            await asyncio.gather(*jobs, return_exceptions=True)
-            self.rt.cancelled(self.node)
-            raise
+        await self.rt.gather_children(self.node, jobs)
         return self.outcome()
 
     # -- one task ------------------------------------------------------------------
@@ -124,7 +117,11 @@ class DagRun(TemplateRun):
                 phase="Omitted",
                 message="omitted: depends condition not met",
             )
-        values = {**self.base_vars, **self.task_vars(self.refs[tname])}
+        values = {
+            **self.base_vars,
+            **self.rt.variables.global_vars(),
+            **self.task_vars(self.refs[tname]),
+        }
         return await self.caller.call(name, tname, task, values, self.ctx)
 
     # -- the rules over the tasks' state ------------------------------------------------

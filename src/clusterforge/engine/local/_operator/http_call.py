@@ -29,7 +29,6 @@ import httpx
 
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import parameter_list
 from clusterforge.engine.local.values import parameter_text, substitute_tree
 from clusterforge.store import NodeRecord
 from clusterforge.workflow.expressions import ExpressionError, evaluate_condition
@@ -133,9 +132,7 @@ async def run_http(
 ) -> NodeRecord:
     """An HTTP node (type ``HTTP``, as Argo): substitute, send once, record the result."""
     journal, template = rt.journal, call.template
-    node = journal.node(name, display, "HTTP", ctx, template.get("name", ""))
-    node.inputs = {"parameters": parameter_list(inputs)}
-    values = rt.variables.template_vars(inputs, ctx)
+    node, values = rt.leaf_node(name, display, "HTTP", call, inputs, ctx)
     try:
         spec = substitute_tree(copy.deepcopy(template["http"]), values)
         await journal.durable()

@@ -21,10 +21,8 @@ from typing import Any
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.errors import InputError
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import parameter_list
 from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.values import parameter_text, substitute_tree
-from clusterforge.engine.suspension import RESUME_SCOPE, resume_key
 from clusterforge.errors import InvalidInput
 from clusterforge.store import NodeRecord
 from clusterforge.workflow.expressions import ExpressionError
@@ -61,9 +59,7 @@ async def run_suspend(
 ) -> NodeRecord:
     """Wait until resumed or the duration has passed; the node Succeeded with its outputs."""
     journal, template = rt.journal, call.template
-    node = journal.node(name, display, "Suspend", ctx, template.get("name", ""))
-    node.inputs = {"parameters": parameter_list(inputs)}
-    values = rt.variables.template_vars(inputs, ctx)
+    node, values = rt.leaf_node(name, display, "Suspend", call, inputs, ctx)
     try:
         spec = substitute_tree(copy.deepcopy(template["suspend"] or {}), values)
         raw = spec.get("duration")
@@ -73,9 +69,8 @@ async def run_suspend(
         return journal.finish(node, "Error", str(err))
     await journal.durable()
     started = node.started_at or time.time()
-    key = resume_key(journal.wf.id, node.id)
     try:
-        request = await _wait(rt, key, None if seconds is None else started + seconds)
+        request = await _wait(rt, node.id, None if seconds is None else started + seconds)
     except asyncio.CancelledError:
         rt.cancelled(node)
         raise
@@ -93,14 +88,12 @@ async def run_suspend(
     return journal.finish(node, "Succeeded")
 
 
-async def _wait(rt: Runtime, key: str, until: float | None) -> JSON | None:
+async def _wait(rt: Runtime, node_id: str, until: float | None) -> JSON | None:
     """The resume request, once there is one; None when ``until`` came first."""
-    store = rt.journal.store
     while True:
-        request = store.kv_get(RESUME_SCOPE, key)
+        request = rt.journal.take_resume(node_id)
         if request is not None:
-            store.kv_delete(RESUME_SCOPE, key)
-            return dict(request) if isinstance(request, dict) else {}
+            return request
         now = time.time()
         if until is not None and now >= until:
             return None
