@@ -55,15 +55,7 @@ class TaskCaller:
             return await self.call_once(name, display, task, values, ctx)
         journal = self.rt.journal
         if not items:  # as Argo's dag.go/steps.go: one Skipped node, no group
-            return journal.node(
-                name,
-                display,
-                "Skipped",
-                ctx,
-                task.get("template", ""),
-                phase="Skipped",
-                message="Skipped, empty params",
-            )
+            return self._skipped(name, display, task, ctx, "Skipped, empty params")
         group = journal.node(name, display, group_type, ctx, task.get("template", ""))
         if done := journal.fulfilled(name):
             return done
@@ -80,6 +72,15 @@ class TaskCaller:
                 phase = child.phase
         return journal.finish(group, phase)
 
+    def _skipped(
+        self, name: str, display: str, task: JSON, ctx: Context, message: str
+    ) -> NodeRecord:
+        """A call that does not run: one Skipped node saying why."""
+        template = task.get("template", "")
+        return self.rt.journal.node(
+            name, display, "Skipped", ctx, template, phase="Skipped", message=message
+        )
+
     async def call_once(
         self, name: str, display: str, task: JSON, values: dict[str, str], ctx: Context
     ) -> NodeRecord:
@@ -91,15 +92,7 @@ class TaskCaller:
         if when and name not in journal.by_name:
             text = substitute(when, values, missing="error")
             if not evaluate_when(text):
-                return journal.node(
-                    name,
-                    display,
-                    "Skipped",
-                    ctx,
-                    task.get("template", ""),
-                    phase="Skipped",
-                    message=f"when '{text}' evaluated false",
-                )
+                return self._skipped(name, display, task, ctx, f"when '{text}' evaluated false")
         template, scope = resolve(task, self.scope, self.rt.documents)
         arguments = call_arguments(task, values)
         artifacts = resolve_arguments(task, values)
