@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 setup: system-packages venv tools
 
 venv: $(BIN)/.installed
-$(BIN)/.installed: pyproject.toml constraints.txt setup.py src/clusterforge/engine/local/_spawn.c
+$(BIN)/.installed: pyproject.toml constraints.txt setup.py src/clusterforge/engine/local/_spawn.c src/clusterforge/engine/local/_shim.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
@@ -62,6 +62,7 @@ bench: setup
 	$(BIN)/python bench/ui.py
 	$(BIN)/python bench/artifacts.py
 	$(BIN)/python bench/redos.py
+	$(BIN)/python bench/argo.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

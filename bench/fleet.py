@@ -18,8 +18,9 @@ completion time against the baseline (goal ≤ 1.3x), the engine's peak RSS (goa
 per second, bytes per second).
 
 Large workflows: one DAG of 10,000 and of 50,000 nodes (a root, then every
-other task after it; each step takes no time), time and memory per node —
-constant per node means linear growth.
+other task after it; each step takes no time), each in a fresh interpreter so
+its peak memory (VmHWM) is its own: time and memory per node — constant per
+node means linear growth.
 
 Usage: ``python bench/fleet.py [--builds 500] [--step-seconds 1] [--nodes 10000,50000]``.
 Writes ``bench/results/fleet.json``.
@@ -30,9 +31,11 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,16 +49,21 @@ FLAKY = ("disk", "metrics-server")
 """Checks whose first attempt fails (in preflight and validation): retries are exercised."""
 
 
-def rss_mib() -> float:
-    """This process's current resident memory."""
+def _status_mib(field: str) -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
+def rss_mib() -> float:
+    """This process's current resident memory."""
+    return _status_mib("VmRSS")
+
+
 def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory (VmHWM)."""
+    return _status_mib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _script(step_seconds: float) -> Any:
@@ -131,13 +139,14 @@ def run_builds(count: int, step_seconds: float) -> dict[str, Any]:
             engine.store.create_workflow(record)
             ids.append(record.id)
         intake = time.perf_counter() - intake_start
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for workflow_id in ids:
             engine.start(workflow_id)
         started = time.perf_counter() - start
         for workflow_id in ids:
             engine.join(workflow_id)
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
         records = [engine.get(i).record for i in ids]
         phases = [r.phase for r in records]
         # Each build from its start to its end.
@@ -148,6 +157,8 @@ def run_builds(count: int, step_seconds: float) -> dict[str, Any]:
             "seconds": round(elapsed, 2),
             "intake_seconds": round(intake, 2),
             "start_all_seconds": round(started, 2),
+            "cpu_seconds": round(cpu, 2),
+            "cpu_ms_per_build": round(cpu * 1000 / count, 1),
             "build_seconds_p50": round(each[len(each) // 2], 2),
             "build_seconds_max": round(each[-1], 2),
             "succeeded": phases.count("Succeeded"),
@@ -182,6 +193,19 @@ def big_workflow(tasks: int) -> str:
     ]
     lines += [f"      - {{name: w{i}, template: t, depends: root}}" for i in range(tasks - 1)]
     return "\n".join(lines) + "\n"
+
+
+def run_big_fresh(tasks: int) -> dict[str, Any]:
+    """:func:`run_big` in a fresh interpreter: its peak memory is that workflow's
+    alone, not the fleet's or a previous workflow's."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--one-big", str(tasks)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    row: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return row
 
 
 def run_big(tasks: int) -> dict[str, Any]:
@@ -227,8 +251,15 @@ def main() -> int:
     parser.add_argument("--step-seconds", type=float, default=1.0)
     parser.add_argument("--nodes", default="10000,50000", help="sizes of the large workflows")
     parser.add_argument("--skip-builds", action="store_true")
+    parser.add_argument("--one-big", type=int, help=argparse.SUPPRESS)  # the child of run_big_fresh
     args = parser.parse_args()
-    result: dict[str, Any] = {"step_seconds": args.step_seconds}
+    if args.one_big:
+        print(json.dumps(run_big(args.one_big)))
+        return 0
+    result: dict[str, Any] = {
+        "step_seconds": args.step_seconds,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
     if not args.skip_builds:
         baseline = run_builds(1, args.step_seconds)
         print(f"one build (critical path): {baseline['seconds']}s", flush=True)
@@ -247,7 +278,8 @@ def main() -> int:
             f"in {fleet['seconds']}s = {ratio:.2f}x one build (goal <= 1.3x); each build "
             f"start-to-end: median {fleet['build_seconds_p50']}s, slowest "
             f"{fleet['build_seconds_max']}s = {slowest:.2f}x one build; "
-            f"{fleet['succeeded']}/{args.builds} Succeeded; "
+            f"{fleet['succeeded']}/{args.builds} Succeeded; engine CPU {fleet['cpu_seconds']}s "
+            f"({fleet['cpu_ms_per_build']} ms/build); "
             f"peak RSS {peak_rss_mib():.0f} MiB (goal < 1024); state DB "
             f"{fleet['db_bytes'] / 2**20:.1f} MiB, {fleet['node_rows_per_second']} node rows/s, "
             f"{fleet['events_per_second']} events/s, "
@@ -256,7 +288,7 @@ def main() -> int:
         )
     big = []
     for size in [int(n) for n in args.nodes.split(",") if n]:
-        row = run_big(size)
+        row = run_big_fresh(size)
         big.append(row)
         print(
             f"one workflow of {row['nodes']} nodes: {row['seconds']}s "
@@ -265,6 +297,7 @@ def main() -> int:
             flush=True,
         )
     result["large_workflows"] = big
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "fleet.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

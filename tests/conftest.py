@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.management import argo_cluster  # noqa: F401  (one management cluster per session)
+
 # Every workflow step gets a private /tmp, so directories a test hands to its
 # steps must live outside /tmp. pytest's temp root moves under the checkout;
 # each run still gets its own numbered directory (concurrent runs don't clash).

@@ -21,10 +21,20 @@ from typing import Any
 import httpx
 import pytest
 from hera.exceptions import AlreadyExists, BadRequest, NotFound, Unauthorized
-from hera.workflows import DAG, Container, Parameter, Workflow, WorkflowsService, WorkflowTemplate
+from hera.workflows import (
+    DAG,
+    Container,
+    Parameter,
+    Steps,
+    Suspend,
+    Workflow,
+    WorkflowsService,
+    WorkflowTemplate,
+)
 from hera.workflows.models import (
     SubmitOpts,
     WorkflowCreateRequest,
+    WorkflowResumeRequest,
     WorkflowRetryRequest,
     WorkflowStopRequest,
     WorkflowSubmitRequest,
@@ -220,6 +230,35 @@ def test_stop_and_terminate(served: Served) -> None:
     assert "Terminate" in str(ended.status.message)
     with pytest.raises(BadRequest, match="already finished"):
         ws.stop_workflow("hera-terminated", WorkflowStopRequest(name="hera-terminated"))
+
+
+def test_resume_a_suspended_node(served: Served) -> None:
+    ws = served.service()
+    with Workflow(
+        name="hera-approval", entrypoint="main", namespace=NAMESPACE, workflows_service=ws
+    ) as wf:
+        approve = Suspend(name="approve")
+        done = Container(name="done", image="alpine", command=["echo", "approved"])
+        with Steps(name="main"):
+            approve(name="approve")
+            done(name="done")
+    wf.create()
+    for _ in range(200):
+        nodes = (ws.get_workflow("hera-approval").status or {}).nodes or {}  # type: ignore[union-attr]
+        if any(n.display_name == "approve" and n.phase == "Running" for n in nodes.values()):
+            break
+        time.sleep(0.05)
+    with pytest.raises(BadRequest, match="unknown field 'podName'"):
+        ws.resume_workflow("hera-approval", WorkflowResumeRequest(node_field_selector="podName=x"))
+    ws.resume_workflow(
+        "hera-approval", WorkflowResumeRequest(node_field_selector="displayName=approve")
+    )
+    ended = _wait(ws, "hera-approval")
+    assert ended.status is not None
+    assert ended.status.phase == "Succeeded"
+    assert _phases(ended)["approve"] == "Succeeded"
+    with pytest.raises(BadRequest, match="no suspended node"):
+        ws.resume_workflow("hera-approval", WorkflowResumeRequest())
 
 
 def test_workflow_template_then_a_workflow_referring_to_it(served: Served) -> None:

@@ -111,3 +111,29 @@ def test_a_dag_task_s_succeeded_dependency_is_kept() -> None:
     assert nodes["steady"]["outputs"] == {"exitCode": "0"}
     assert nodes["steady"]["children"] == []
     assert nodes["wf"]["phase"] == "Running"
+
+
+def test_succeeded_groups_above_a_failed_step_are_kept() -> None:
+    """Steps: group [1] is the child of the step in group [0], so a succeeded earlier
+    group is an ancestor of the failed step; it stays Succeeded (set Running again,
+    the controller would never complete it)."""
+    nodes = {
+        "wf": _plain_node("wf", "Steps", "Failed", ["g0"]),
+        "g0": _plain_node("[0]", "StepGroup", "Succeeded", ["first"]),
+        "first": _plain_node("first", "DAG", "Succeeded", ["g1"]),
+        "g1": _plain_node("[1]", "StepGroup", "Failed", ["second"]),
+        "second": _plain_node("second", "Pod", "Failed", []),
+    }
+    workflow = {
+        "metadata": {"name": "wf", "labels": {}},
+        "spec": {},
+        "status": {"phase": "Failed", "nodes": nodes},
+    }
+    assert reset_for_retry(workflow) == {"second"}
+    phases = {nid: n["phase"] for nid, n in workflow["status"]["nodes"].items()}
+    assert phases == {"wf": "Running", "g0": "Succeeded", "first": "Succeeded", "g1": "Running"}
+
+
+def _plain_node(display: str, kind: str, phase: str, children: list[str]) -> dict[str, Any]:
+    return {"displayName": display, "name": display, "type": kind, "phase": phase,
+            "children": children}  # fmt: skip

@@ -54,13 +54,15 @@ def _phases(view: WorkflowView) -> dict[str, str]:
     return {n.display_name: n.phase for n in view.nodes.values()}
 
 
-def _running(engine: Engine, workflow_id: str, timeout: float = 30) -> None:
+def _running(engine: Engine, workflow_id: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(n.phase == "Running" for n in engine.get(workflow_id).nodes.values()):
             return
         time.sleep(0.1)
-    raise AssertionError(f"{workflow_id} never had a running node")
+    raise AssertionError(
+        f"{workflow_id} never had a running node: {_phases(engine.get(workflow_id))}"
+    )
 
 
 def test_submit_observe_retry_delete(backend: Backend, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 import yaml
 
 from clusterforge.engine import LocalEngine, Submission
+from clusterforge.engine.suspension import resume_node
 
 DATA = Path(__file__).parent.parent / "conformance" / "argo-examples.yaml"
 MODULE = "github.com/argoproj/argo-workflows/v3"
@@ -72,6 +74,20 @@ def test_every_example_is_run_or_left_out_with_a_reason() -> None:
     assert sorted((run | set(left_out)) - examples) == [], "listed examples that do not exist"
 
 
+def _resume_when_waiting(
+    engine: LocalEngine, workflow_id: str, node: str, supplied: dict[str, str]
+) -> None:
+    """Resume the suspended ``node`` once it waits, as `clusterforge resume-node` would."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = engine.get(workflow_id).node(node)
+        if found is not None and found.phase == "Running":
+            resume_node(engine, workflow_id, node, {k: str(v) for k, v in supplied.items()})
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{node} never waited to be resumed")
+
+
 @needs_examples
 @pytest.mark.slow
 @pytest.mark.parametrize("example", sorted(_data()["run"]))
@@ -81,6 +97,8 @@ def test_example_ends_in_argos_phase(example: str, tmp_path: Path) -> None:
     library = tuple(EXAMPLES / d for d in data.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
     view = engine.submit(Submission(files=(EXAMPLES / example,), template_dirs=library))
+    for node, supplied in (data.get("resume") or {}).get(example, {}).items():
+        _resume_when_waiting(engine, view.id, node, supplied)
     engine.join(view.id, timeout=180)
     view = engine.get(view.id)
     failures = {

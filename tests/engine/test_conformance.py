@@ -7,18 +7,27 @@ phase), ``absent`` (nodes that must never be created), ``messages`` (display
 name → substring), ``results`` (display name → outputs.result),
 ``parameters_out`` (display name → {output parameter: value}), ``exit_codes``,
 ``gaps`` (attempt → minimum seconds since the previous attempt ended: backoff),
+``artifacts_out`` (display name → the names in its outputs.artifacts),
+``global_artifacts`` (the workflow's status.outputs.artifacts names),
+``repository_keys`` (``present``/``absent`` globs in the local artifact
+repository once the workflow ended),
 ``max_concurrency`` (a trace file of start/end lines → the limit that must be
 reached and never exceeded), ``parameters`` (``-p`` values; ``{tmp}`` is the
-test's directory), ``template_dirs``.
+test's directory, ``{http}`` the base URL of a loopback HTTP server started for
+the case when ``http_server: true``, ``{port}``/``{port2}`` free loopback ports;
+see tests/conformance/http_server.py),
+``template_dirs``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.conformance.http_server import case_parameters, http_server
 
 from clusterforge.engine import LocalEngine, Submission, WorkflowView
 from clusterforge.store import NodeRecord
@@ -55,7 +64,13 @@ def _max_overlap(trace: Path) -> int:
 @pytest.mark.parametrize("workflow", CASES, ids=[p.stem for p in CASES])
 def test_conformance(workflow: Path, tmp_path: Path) -> None:
     expect = _expectations(workflow)
-    params = {k: str(v).format(tmp=tmp_path) for k, v in (expect.get("parameters") or {}).items()}
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(http_server()) if expect.get("http_server") else ""
+        _check_case(workflow, expect, tmp_path, url)
+
+
+def _check_case(workflow: Path, expect: dict[str, Any], tmp_path: Path, url: str) -> None:
+    params = case_parameters(expect.get("parameters") or {}, tmp_path, url)
     dirs = tuple(HERE / d for d in expect.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
     view = engine.submit(Submission(files=(workflow,), template_dirs=dirs, arguments=params))
@@ -98,6 +113,17 @@ def test_conformance(workflow: Path, tmp_path: Path) -> None:
         assert attempt.started_at is not None
         assert previous.finished_at is not None
         assert attempt.started_at - previous.finished_at >= gap, tree
+    for key, names in (expect.get("artifacts_out") or {}).items():
+        got_names = [a["name"] for a in nodes[name(key)].outputs.get("artifacts", [])]
+        assert got_names == names, tree
+    if "global_artifacts" in expect:
+        outputs = view.record.outputs or {}
+        assert [a["name"] for a in outputs.get("artifacts", [])] == expect["global_artifacts"]
+    repo = tmp_path / "home" / "artifacts"
+    for pattern in (expect.get("repository_keys") or {}).get("present", []):
+        assert list(repo.glob(name(pattern))), f"no object {pattern} in {sorted(repo.rglob('*'))}"
+    for pattern in (expect.get("repository_keys") or {}).get("absent", []):
+        assert not list(repo.glob(name(pattern))), f"{pattern} should have been deleted"
     if "max_concurrency" in expect:
         spec = expect["max_concurrency"]
         peak = _max_overlap(tmp_path / spec["file"])

@@ -1,7 +1,8 @@
 """Durability: SIGKILL the engine mid-run, start it again, and the workflow
-completes — no Succeeded node runs twice, the interrupted attempt is retried
-under its retryStrategy (or ends in Error with a clear message), and every
-attempt's log is kept."""
+ends as it would have without the crash — the step that was running outlives
+the engine under its supervisor (``_shim``) and is adopted, a step that ended
+while no engine ran has its exit code and outputs read, no Succeeded node runs
+twice, and every attempt's log is kept."""
 
 from __future__ import annotations
 
@@ -12,9 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from clusterforge.engine import LocalEngine
+from clusterforge.engine.local import process, shim
 
 CLI = [sys.executable, "-m", "clusterforge.cli"]
+
+pytestmark = pytest.mark.skipif(shim.program() is None, reason="_shim was not built")
 
 WORKFLOW = """
 apiVersion: argoproj.io/v1alpha1
@@ -38,27 +44,27 @@ spec:
       image: alpine
       command: [sh, -c, 'echo "$0" >> {runs}', "{{{{inputs.parameters.id}}}}"]
   - name: slow
-    {retry}
+    outputs:
+      parameters:
+      - {{name: said, valueFrom: {{path: /tmp/said}}}}
     script:
       image: alpine
       command: [sh]
       source: |
         echo "slow starting"
-        # The first attempt waits until the engine is killed (and must itself be
-        # killed by the restarted engine); later attempts finish at once.
-        if [ "{retry_wait}" = "no" ] || [ "{{{{retries}}}}" = "0" ]; then sleep 300; fi
+        # Waits until the test lets it go (after the engine was killed).
+        while [ ! -e {go} ]; do sleep 0.05; done
         echo slow >> {runs}
+        echo "slow done"
+        echo hello > /tmp/said
+        exit {code}
 """
 
 
-def _start(tmp: Path, variant: str, retry: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
-    runs = tmp / "runs.txt"
+def _start(tmp: Path, variant: str, code: int = 0) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    runs, go = tmp / "runs.txt", tmp / "go"
     wf = tmp / "wf.yaml"
-    wf.write_text(
-        WORKFLOW.format(
-            variant=variant, runs=runs, retry=retry, retry_wait="yes" if retry else "no"
-        )
-    )
+    wf.write_text(WORKFLOW.format(variant=variant, runs=runs, go=go, code=code))
     home = tmp / "home"
     env = {**os.environ, "CLUSTERFORGE_HOME": str(home)}
     proc = subprocess.Popen(
@@ -70,16 +76,14 @@ def _start(tmp: Path, variant: str, retry: str) -> tuple[subprocess.Popen[bytes]
     return proc, home, runs
 
 
-def _wait_running(home: Path, workflow: str, display: str) -> None:
+def _wait_running(home: Path, workflow: str, display: str) -> int:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if (home / "state.db").exists():
-            view = LocalEngine(home=home).get(workflow) if _exists(home, workflow) else None
-            if view is not None:
-                for node in view.nodes.values():
-                    if node.display_name == display and node.phase == "Running" and node.pid:
-                        time.sleep(0.5)  # let it write its first log line
-                        return
+        if (home / "state.db").exists() and _exists(home, workflow):
+            for node in LocalEngine(home=home).get(workflow).nodes.values():
+                if node.display_name == display and node.phase == "Running" and node.pid:
+                    time.sleep(0.5)  # let it write its first log line
+                    return node.pid
         time.sleep(0.1)
     raise AssertionError(f"{display} never started running")
 
@@ -96,61 +100,92 @@ def _exists(home: Path, workflow: str) -> bool:
     return LocalEngine(home=home).store.get_workflow(workflow) is not None
 
 
-def test_sigkill_then_resume_completes_without_rerunning(tmp_path: Path) -> None:
-    retry = "retryStrategy: {limit: 2, retryPolicy: OnTransientError}"
-    proc, home, runs = _start(tmp_path, "retry", retry)
-    _wait_running(home, "crash-retry", "slow(0)")
+def _kill_engine(tmp: Path, variant: str, code: int = 0) -> tuple[Path, Path, int]:
+    proc, home, runs = _start(tmp, variant, code)
+    pid = _wait_running(home, f"crash-{variant}", "slow")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert _alive(pid)  # the step's shim outlived its engine
+    return home, runs, pid
+
+
+def _resume(home: Path, workflow: str) -> LocalEngine:
     engine = LocalEngine(home=home)
-    orphan = next(
-        n.pid for n in engine.get("crash-retry").nodes.values() if n.display_name == "slow(0)"
-    )
-    assert orphan is not None
-    assert _alive(orphan)  # the step outlived its engine
-    assert engine.get("crash-retry").phase == "Running"
-    assert engine.orphans() == ["crash-retry"]
+    assert engine.orphans() == [workflow]
+    engine.resume([workflow])
+    return engine
 
-    env = {**os.environ, "CLUSTERFORGE_HOME": str(home)}
-    resumed = subprocess.run(
-        [*CLI, "resume", "crash-retry"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert resumed.returncode == 0, resumed.stderr
 
-    view = engine.get("crash-retry")
-    assert not _alive(orphan)  # the restarted engine killed the abandoned attempt
+def test_a_running_step_is_adopted_and_ends_as_without_the_crash(tmp_path: Path) -> None:
+    home, runs, shim_pid = _kill_engine(tmp_path, "adopt")
+    engine = _resume(home, "crash-adopt")
+    time.sleep(0.5)
+    assert _alive(shim_pid)  # taken over, not killed
+    (tmp_path / "go").touch()
+    engine.join("crash-adopt", timeout=60)
+    view = engine.get("crash-adopt")
     assert view.phase == "Succeeded"
     nodes = {n.display_name: n for n in view.nodes.values()}
-    assert nodes["slow(0)"].phase == "Error"
-    assert "engine restarted" in nodes["slow(0)"].message
-    assert nodes["slow(1)"].phase == "Succeeded"
-    # first ran exactly once (never re-run), slow completed once, after once.
-    assert runs.read_text().split() == ["first", "slow", "after"]
-    # The interrupted attempt's log is kept next to the new one's.
-    first_log = Path(nodes["slow(0)"].log_dir or "") / "stdout.log"
-    assert first_log.read_text().startswith("slow starting")
-    assert (
-        Path(nodes["slow(1)"].log_dir or "", "stdout.log").read_text().startswith("slow starting")
-    )
+    slow = nodes["slow"]
+    assert (slow.phase, slow.exit_code) == ("Succeeded", 0)
+    assert slow.outputs["parameters"] == [{"name": "said", "value": "hello"}]
+    assert runs.read_text().split() == ["first", "slow", "after"]  # each ran once
+    # the whole log: written before, during and after the engine's death
+    log = Path(slow.log_dir or "", "stdout.log").read_text()
+    assert log == "slow starting\nslow done\n"
+    assert not _alive(shim_pid)
 
 
-def test_interrupted_step_without_retry_ends_in_error(tmp_path: Path) -> None:
-    proc, home, runs = _start(tmp_path, "noretry", "")
-    _wait_running(home, "crash-noretry", "slow")
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    engine = LocalEngine(home=home)
-    engine.resume(["crash-noretry"])
-    engine.join("crash-noretry", timeout=60)
-    view = engine.get("crash-noretry")
+def test_a_step_that_ends_while_no_engine_runs_keeps_its_exit_code(tmp_path: Path) -> None:
+    home, runs, shim_pid = _kill_engine(tmp_path, "ended", code=3)
+    (tmp_path / "go").touch()
+    deadline = time.monotonic() + 30
+    while _alive(shim_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(shim_pid)
+    engine = _resume(home, "crash-ended")
+    engine.join("crash-ended", timeout=60)
+    view = engine.get("crash-ended")
+    assert view.phase == "Failed"
+    nodes = {n.display_name: n for n in view.nodes.values()}
+    assert (nodes["slow"].phase, nodes["slow"].exit_code) == ("Failed", 3)
+    assert nodes["slow"].message == "Error (exit code 3)"
+    assert nodes["after"].phase == "Omitted"
+    assert runs.read_text().split() == ["first", "slow"]  # not run again
+    log = Path(nodes["slow"].log_dir or "", "stdout.log").read_text()
+    assert log == "slow starting\nslow done\n"
+
+
+def test_stop_reaches_an_adopted_step_through_its_shim(tmp_path: Path) -> None:
+    home, runs, shim_pid = _kill_engine(tmp_path, "stop")
+    engine = _resume(home, "crash-stop")
+    time.sleep(0.5)
+    engine.stop("crash-stop", strategy="Terminate")
+    engine.join("crash-stop", timeout=60)
+    view = engine.get("crash-stop")
+    assert view.phase == "Failed"
+    nodes = {n.display_name: n for n in view.nodes.values()}
+    assert nodes["slow"].phase == "Failed"
+    assert not _alive(shim_pid)
+    marker = f"{view.id}/{Path(nodes['slow'].log_dir or '').name}"
+    assert process.attempt_processes(marker) == []
+    assert runs.read_text().split() == ["first"]
+
+
+def test_a_step_whose_shim_was_killed_ends_in_error(tmp_path: Path) -> None:
+    home, runs, shim_pid = _kill_engine(tmp_path, "lost")
+    os.killpg(shim_pid, signal.SIGKILL)  # the step and its record are gone
+    deadline = time.monotonic() + 10
+    while _alive(shim_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    engine = _resume(home, "crash-lost")
+    engine.join("crash-lost", timeout=60)
+    view = engine.get("crash-lost")
     assert view.phase == "Error"
     nodes = {n.display_name: n for n in view.nodes.values()}
     assert nodes["slow"].phase == "Error"
     assert "engine restarted while this attempt was running" in nodes["slow"].message
     assert nodes["after"].phase == "Omitted"
     assert runs.read_text().split() == ["first"]
+    log = Path(nodes["slow"].log_dir or "", "stdout.log").read_text()
+    assert log == "slow starting\n"  # kept

@@ -15,22 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.engine.launchers import run_step
 
 from clusterforge import paths
 from clusterforge.engine import LocalEngine, Submission
-from clusterforge.engine.local import process
-
-LAUNCHERS = ["c-extension", "unshare-sh"]
-
-
-@pytest.fixture(params=LAUNCHERS)
-def launcher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    name: str = request.param
-    if name == "unshare-sh":
-        monkeypatch.setenv("CLUSTERFORGE_LAUNCHER", "sh")
-    else:
-        monkeypatch.delenv("CLUSTERFORGE_LAUNCHER", raising=False)
-    return name
+from clusterforge.engine.local import process, shim
 
 
 def _step(tmp_path: Path, argv: list[str], **changes: object) -> process.StepProcess:
@@ -48,17 +37,6 @@ def _step(tmp_path: Path, argv: list[str], **changes: object) -> process.StepPro
     return process.StepProcess(**fields)  # type: ignore[arg-type]
 
 
-def _run(step: process.StepProcess) -> tuple[int, str, str]:
-    handle = process.launch_sync(step)
-    _, status = os.waitpid(handle.pid, 0)
-    handle.close()
-    return (
-        os.waitstatus_to_exitcode(status),
-        Path(step.stdout).read_text(),
-        Path(step.stderr).read_text(),
-    )
-
-
 def test_the_c_launcher_is_built_and_isolates() -> None:
     # `make setup` compiles it; without it every step costs three extra execs.
     assert process._SPAWN is not None, "clusterforge.engine.local._spawn was not built"
@@ -67,7 +45,7 @@ def test_the_c_launcher_is_built_and_isolates() -> None:
 
 def test_private_tmp_is_the_attempts_directory(tmp_path: Path, launcher: str) -> None:
     marker = f"clusterforge-test-{os.getpid()}-{launcher}"
-    code, out, err = _run(
+    code, out, err = run_step(
         _step(tmp_path, ["sh", "-c", f"echo inside > /tmp/{marker}; ls /tmp; pwd"])
     )
     assert code == 0, err
@@ -82,13 +60,13 @@ def test_the_process_starts_clean(tmp_path: Path, launcher: str) -> None:
     try:
         # Each probe is exec'd as the step itself (no shell forking in between,
         # which would block signals for a moment and blur what we inherited).
-        code, signals, err = _run(
+        code, signals, err = run_step(
             _step(tmp_path / "a", ["grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"])
         )
         assert code == 0, err
-        code, fds, err = _run(_step(tmp_path / "b", ["ls", "/proc/self/fd"]))
+        code, fds, err = run_step(_step(tmp_path / "b", ["ls", "/proc/self/fd"]))
         assert code == 0, err
-        code, session, err = _run(
+        code, session, err = run_step(
             _step(
                 tmp_path / "c",
                 ["sh", "-c", 'echo "$(cut -d" " -f6 /proc/$$/stat) $$ $(readlink /proc/$$/fd/0)"'],
@@ -113,7 +91,7 @@ def test_the_process_starts_clean(tmp_path: Path, launcher: str) -> None:
 
 def test_argv_and_env_are_data(tmp_path: Path, launcher: str) -> None:
     hostile = "fluent bit; touch HACKED $(touch HACKED) `touch HACKED`"
-    code, out, err = _run(
+    code, out, err = run_step(
         _step(
             tmp_path,
             ["sh", "-c", 'printf "%s|%s" "$1" "$VALUE"', "step", hostile],
@@ -128,14 +106,14 @@ def test_argv_and_env_are_data(tmp_path: Path, launcher: str) -> None:
 def test_a_working_dir_under_tmp_stays_the_hosts(tmp_path: Path, launcher: str) -> None:
     with tempfile.TemporaryDirectory(prefix="clusterforge-cwd-", dir="/tmp") as host:
         step = _step(tmp_path, ["sh", "-c", "echo written > here; pwd"], cwd=host)
-        code, out, err = _run(step)
+        code, out, err = run_step(step)
         assert code == 0, err
         assert out.strip() == host
         assert Path(host, "here").read_text() == "written\n"
 
 
 def test_a_failed_start_says_what_failed(tmp_path: Path, launcher: str) -> None:
-    with pytest.raises(FileNotFoundError, match="executable file not found"):
+    with pytest.raises(process.StartError, match="executable file not found"):
         process.launch_sync(_step(tmp_path, ["no-such-command-anywhere"]))
     if launcher == "c-extension":  # the sh wrapper reports it as exit 126 instead
         missing = tmp_path / "gone"
@@ -288,3 +266,79 @@ def test_a_restarted_engine_finds_a_step_by_its_marker_not_its_pid(tmp_path: Pat
         os.waitpid(stranger.pid, 0)
         ours.close()
         stranger.close()
+
+
+# -- the per-step supervisor (_shim) ----------------------------------------------------
+
+
+def _supervised(tmp_path: Path, argv: list[str]) -> tuple[process.StepHandle, process.StepProcess]:
+    if shim.program() is None:
+        pytest.skip("_shim was not built")
+    step = _step(tmp_path, argv, state_dir=str(tmp_path / "attempt"))
+    return process.launch_sync(step), step
+
+
+def test_a_supervised_step_starts_clean_in_its_shims_session(tmp_path: Path, launcher: str) -> None:
+    handle, step = _supervised(
+        tmp_path,
+        [
+            "sh",
+            "-c",
+            'echo "$(cut -d" " -f6 /proc/$$/stat)"; ls /proc/$$/fd; '
+            "grep -E '^SigIgn' /proc/$$/status",
+        ],
+    )
+    code = asyncio.run(handle.wait())
+    handle.close()
+    assert code == 0, Path(step.stderr).read_text()
+    session, *rest = Path(step.stdout).read_text().split("\n")
+    assert int(session) == handle.pid  # the group stop/terminate signal is the shim's
+    fds = [line for line in rest if line.isdigit()]
+    assert fds == ["0", "1", "2"]  # not the attempt directory the shim holds
+    ignored = next(line for line in rest if line.startswith("SigIgn"))
+    assert int(ignored.split()[1], 16) & (1 << (signal.SIGTERM - 1)) == 0
+    assert shim.read_exit(str(tmp_path / "attempt")) == shim.ExitRecord(0)
+
+
+def test_the_shim_records_codes_signals_and_start_errors(tmp_path: Path, launcher: str) -> None:
+    failing, _ = _supervised(tmp_path / "a", ["sh", "-c", "exit 7"])
+    assert asyncio.run(failing.wait()) == 7
+    failing.close()
+    killed, _ = _supervised(tmp_path / "b", ["sh", "-c", "kill -TERM $$; sleep 5"])
+    assert asyncio.run(killed.wait()) == -signal.SIGTERM
+    killed.close()
+    if launcher != "c-extension":  # there sh reports it, as exit 126
+        return
+    script = tmp_path / "no-shebang"
+    script.write_bytes(b"\x00\x01 not a program")
+    script.chmod(0o755)
+    broken, step = _supervised(tmp_path / "c", [str(script)])
+    asyncio.run(broken.wait())
+    broken.close()
+    assert broken.start_error == "cannot execute the command: Exec format error"
+    assert "cannot execute the command" in Path(step.stderr).read_text()
+
+
+def test_terminate_reaches_the_step_and_the_shim_records_it(tmp_path: Path) -> None:
+    handle, _ = _supervised(tmp_path, ["sleep", "60"])
+
+    async def stop() -> None:
+        await asyncio.sleep(0.2)
+        await process.terminate(handle)
+
+    asyncio.run(stop())
+    handle.close()
+    assert handle.returncode == -signal.SIGTERM  # the step's answer, not the shim's
+
+
+def test_a_fenced_attempt_never_starts_its_step(tmp_path: Path) -> None:
+    # A restarted engine that found no shim fences the attempt; a shim still on
+    # its way (its engine died mid-launch) must then not start the step.
+    (tmp_path / "attempt").mkdir()
+    assert shim.fence(str(tmp_path / "attempt"))
+    assert not shim.fence(str(tmp_path / "attempt"))  # once
+    handle, step = _supervised(tmp_path, ["sh", "-c", "echo ran"])
+    assert asyncio.run(handle.wait()) == 125
+    handle.close()
+    assert Path(step.stdout).read_text() == ""
+    assert shim.live_shim(str(tmp_path / "attempt")) is None

@@ -15,11 +15,13 @@ folded into their Retry node, as the plan has no attempts):
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.conformance.http_server import case_parameters, http_server
 
 from clusterforge.engine import LocalEngine, PlannedNode, Submission
 from clusterforge.engine.local.planner import plan
@@ -70,20 +72,26 @@ def decided_at_runtime(path: Path_, planned: dict[Path_, PlannedNode]) -> bool:
     )
 
 
-def _arguments(workflow: Path, tmp_path: Path) -> dict[str, str]:
+def _arguments(workflow: Path, tmp_path: Path, url: str) -> dict[str, str]:
     expect: dict[str, Any] = yaml.safe_load(
         workflow.with_name(workflow.stem + ".expect.yaml").read_text()
     )
-    return {k: str(v).format(tmp=tmp_path) for k, v in (expect.get("parameters") or {}).items()}
+    return case_parameters(expect.get("parameters") or {}, tmp_path, url)
 
 
 @pytest.mark.parametrize("workflow", CASES, ids=[p.stem for p in CASES])
 def test_plan_and_run_agree(workflow: Path, tmp_path: Path) -> None:
     expect = yaml.safe_load(workflow.with_name(workflow.stem + ".expect.yaml").read_text())
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(http_server()) if expect.get("http_server") else ""
+        _agree(workflow, expect, tmp_path, url)
+
+
+def _agree(workflow: Path, expect: dict[str, Any], tmp_path: Path, url: str) -> None:
     dirs = tuple(HERE / d for d in expect.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
     submission = Submission(
-        files=(workflow,), template_dirs=dirs, arguments=_arguments(workflow, tmp_path)
+        files=(workflow,), template_dirs=dirs, arguments=_arguments(workflow, tmp_path, url)
     )
     record = engine.prepare(submission)
     planned = planned_paths(plan(record))

@@ -65,6 +65,30 @@ def test_a_stop_request_is_read_without_the_snapshot(tmp_path: Path) -> None:
     assert store.shutdown_requested("no-such-workflow") is None
 
 
+def test_stop_requests_and_heartbeats_of_many_runs_in_one_call(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.db")
+    ids = [f"wf-{i}" for i in range(1200)]  # more than one IN (...) list holds
+    for wid in ids:
+        store.create_workflow(_workflow(wid))
+    assert store.shutdowns_requested(ids) == {}
+    store.update_workflow("wf-7", shutdown="Stop")
+    store.update_workflow("wf-1100", shutdown="Terminate")
+    store.update_workflow("wf-3", shutdown="Stop")  # asked for, but not among those polled
+    polled = [i for i in ids if i != "wf-3"] + ["no-such-workflow"]
+    assert store.shutdowns_requested(polled) == {"wf-7": "Stop", "wf-1100": "Terminate"}
+    before = time.time()
+    store.heartbeat(ids[:1000])
+    beats = {}
+    for wid in ("wf-0", "wf-999", "wf-1000"):
+        record = store.get_workflow(wid)
+        assert record is not None
+        beats[wid] = record.heartbeat or 0.0
+    assert beats["wf-0"] >= before
+    assert beats["wf-999"] >= before
+    assert beats["wf-1000"] == 0.0  # not among those stamped
+    store.heartbeat([])  # nothing to stamp: no transaction, no error
+
+
 def test_writers_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = Store(path)

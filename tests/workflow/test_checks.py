@@ -135,7 +135,11 @@ def test_conformance_workflows_check_clean_with_their_parameters() -> None:
         params = {k: str(v) for k, v in (expect.get("parameters") or {}).items()}
         (doc,) = load_text(path.read_text(), source=str(path))
         problems = check(doc, library, params)
-        assert problems == [], "\n".join(map(str, problems))
+        # a case may expect warnings (``check_warnings``: their fields), never errors
+        expected = set(expect.get("check_warnings") or [])
+        unexpected = [p for p in problems if p.is_error or p.field not in expected]
+        assert unexpected == [], "\n".join(map(str, unexpected))
+        assert {p.field for p in problems} == expected
 
 
 # -- the error object and its text ----------------------------------------------------
@@ -146,7 +150,7 @@ kind: Workflow
 metadata: {generateName: broken-}
 spec:
   entrypoint: main
-  volumes: [{name: v, emptyDir: {}}]
+  nodeSelector: {kubernetes.io/os: linux}
   templates:
   - name: main
     dag:
@@ -175,8 +179,8 @@ def test_workflow_invalid_is_invalid_input_with_one_line_per_error() -> None:
 def test_check_or_raise_returns_the_warnings() -> None:
     (doc,) = load_text(_BROKEN.replace("a && c", "a"), source="wf.yaml")
     warnings = check_or_raise(doc, TemplateLibrary())
-    assert [(p.field, p.severity) for p in warnings] == [("spec.volumes", "warning")]
-    assert "no volumes" in warnings[0].message
+    assert [(p.field, p.severity) for p in warnings] == [("spec.nodeSelector", "warning")]
+    assert warnings[0].message.startswith("ignored")
 
 
 def test_an_expression_error_keeps_its_caret_under_the_bad_token() -> None:
@@ -373,3 +377,44 @@ def test_a_long_chain_does_not_exhaust_the_stack() -> None:
     graph[f"t{size}"] = {"t0"}
     (cycle,) = find_cycles(graph)
     assert len(cycle) == size + 2
+
+
+_HOOKS = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: hooks-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - name: one
+        template: say
+        hooks:
+          exit:
+            template: say
+            arguments: {parameters: [{name: m, value: "{{steps.one.outputs.result}}"}]}
+          running:
+            expression: steps.one.status == "Running"
+            template: say
+            arguments: {parameters: [{name: m, value: running}]}
+      - name: two
+        template: say
+        arguments: {parameters: [{name: m, value: "{{steps.one.outputs.result}}"}]}
+  - name: say
+    inputs: {parameters: [{name: m, default: hi}]}
+    container: {image: busybox, command: [echo, "{{inputs.parameters.m}}"]}
+"""
+
+
+def test_an_exit_hook_reads_its_own_steps_outputs_and_other_hooks_are_warned_of() -> None:
+    (doc,) = load_text(_HOOKS, source="wf.yaml")
+    problems = check(doc, TemplateLibrary())
+    errors = [(p.field, p.message) for p in problems if p.is_error]
+    # only the sibling reading 'one' in the same group is refused, not one's own hook
+    assert [field for field, _ in errors] == ["arguments.parameters[0].value"]
+    assert "runs in the same group" in errors[0][1]
+    warnings = [(p.field, p.message) for p in problems if not p.is_error]
+    assert warnings == [
+        ("hooks.running", "not run locally: only a step's or task's hooks.exit runs")
+    ]

@@ -82,7 +82,7 @@ def test_warnings_are_printed_but_do_not_fail() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("1 document OK, ")
     assert "warning: " in result.stderr
-    assert "spec.volumes: ignored: steps use the host file system" in result.stderr
+    assert "spec.nodeSelector: ignored: steps run as processes on this host" in result.stderr
 
 
 def test_template_dirs_serve_template_refs_and_parameters_fill_values() -> None:

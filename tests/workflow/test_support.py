@@ -32,6 +32,7 @@ PLACES: dict[str, type[BaseModel]] = {
     "retryStrategy": m.RetryStrategy,
     "backoff": m.Backoff,
     "sequence": m.Sequence,
+    "synchronization": m.Synchronization,
 }
 
 
@@ -70,7 +71,6 @@ def test_every_listed_template_field_becomes_a_warning() -> None:
     fields: dict[str, object] = {
         "affinity": {},
         "annotations": {"a": "b"},
-        "daemon": True,
         "executor": {"serviceAccountName": "x"},
         "hostAliases": [{"ip": "127.0.0.1", "hostnames": ["a"]}],
         "initContainers": [{"name": "init", "image": "alpine"}],
@@ -81,10 +81,7 @@ def test_every_listed_template_field_becomes_a_warning() -> None:
         "schedulerName": "s",
         "securityContext": {"runAsUser": 1000},
         "serviceAccountName": "sa",
-        "sidecars": [{"name": "s", "image": "alpine"}],
-        "synchronization": {"mutexes": [{"name": "m"}]},
         "tolerations": [{"key": "k"}],
-        "volumes": [{"name": "v", "emptyDir": {}}],
         "automountServiceAccountToken": True,
         "failFast": True,
     }
@@ -135,3 +132,24 @@ def test_the_contract_of_the_brief_is_exported() -> None:
         "depends_from_dependencies",
     ):
         assert name in workflow.__all__, name
+
+
+def test_mutexes_are_honoured_and_semaphores_warned_of() -> None:
+    text = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: sync-}
+spec:
+  entrypoint: main
+  synchronization: {semaphores: [{configMapKeyRef: {name: c, key: k}}]}
+  templates:
+  - name: main
+    synchronization: {mutexes: [{name: m}], semaphores: [{configMapKeyRef: {name: c, key: k}}]}
+    container: {image: alpine, command: ["true"]}
+"""
+    (doc,) = load_text(text)
+    problems = check(doc, TemplateLibrary())
+    assert sorted((p.field, p.severity) for p in problems) == [
+        ("spec.synchronization.semaphores", "warning"),
+        ("synchronization.semaphores", "warning"),
+    ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -28,9 +28,16 @@ from clusterforge.api.limits import BodyLimit
 from clusterforge.api.runner import QueuedEngine
 from clusterforge.api.security import Guard
 from clusterforge.api.services import Services, StorePending
+from clusterforge.api.serving import ServerEngine, WatchingEngine
 from clusterforge.api.settings import Settings
 from clusterforge.api.triggers import SensorSet, load_sensor_files
-from clusterforge.engine import HostedEngine, WorkflowView, open_hosted_engine
+from clusterforge.engine import (
+    HostedEngine,
+    WorkflowView,
+    engine_kind,
+    open_argo_engine,
+    open_hosted_engine,
+)
 
 __all__ = ["BUILTIN_SENSOR_DIR", "create_app"]
 
@@ -56,21 +63,32 @@ def _finished(services: Services, view: WorkflowView) -> None:
     publish_finished(services, view)
 
 
-def create_app(settings: Settings, engine: HostedEngine | None = None) -> FastAPI:
-    """A configured API app; ``engine`` defaults to the hosted engine on ``settings.data_dir``."""
-    from clusterforge.stages import Pipeline
-
-    local = engine or open_hosted_engine(settings.data_dir)
-    holder: dict[str, Services] = {}
-    queued = QueuedEngine(
-        local,
+def _server_engine(
+    settings: Settings, engine: HostedEngine | None, finished: Callable[[WorkflowView], None]
+) -> ServerEngine:
+    """The local engine behind the run queue, or (``settings.engine == "argo"``)
+    the Argo backend followed by one watch."""
+    if engine is None and engine_kind(settings.engine) == "argo":
+        argo = open_argo_engine(settings.kubeconfig, settings.namespace, home=settings.data_dir)
+        return WatchingEngine(argo, on_finished=finished)
+    return QueuedEngine(
+        engine or open_hosted_engine(settings.data_dir),
         # an acceptor of a multi-process server hands every workflow to its controller
         workers=0 if settings.hand_to else settings.workers,
-        on_finished=lambda view: _finished(holder["services"], view),
+        on_finished=finished,
         hand_to=settings.hand_to,
     )
+
+
+def create_app(settings: Settings, engine: HostedEngine | None = None) -> FastAPI:
+    """A configured API app; ``engine`` defaults to the backend ``settings.engine``
+    names (the hosted engine on ``settings.data_dir`` unless ``argo``)."""
+    from clusterforge.stages import Pipeline
+
+    holder: dict[str, Services] = {}
+    queued = _server_engine(settings, engine, lambda view: _finished(holder["services"], view))
     builtin = SensorSet(load_sensor_files([BUILTIN_SENSOR_DIR]))
-    sensors = SensorSet(load_sensor_files(settings.sensor_dirs), StorePending(local.records))
+    sensors = SensorSet(load_sensor_files(settings.sensor_dirs), StorePending(queued.records))
     guard = Guard(
         settings.all_tokens(),
         public_reads=settings.public_reads,

@@ -136,13 +136,13 @@ async def build_events(
 
 
 async def _changes(services: Services, after: int | None) -> AsyncIterator[str]:
-    store = services.engine.store
+    engine = services.engine
     if after is None:  # a new follower starts from now
-        after = await run_in_threadpool(store.latest_event)
+        after, _none = await run_in_threadpool(engine.changes, None)
     quiet_since = time.monotonic()
     yield "retry: 1000\n\n"
     while True:
-        latest, changed = await run_in_threadpool(store.changed_since, after)
+        latest, changed = await run_in_threadpool(engine.changes, after)
         if changed:
             after = latest
             quiet_since = time.monotonic()

@@ -29,26 +29,24 @@ import builtins
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
+from clusterforge.api.serving import Delegating
 from clusterforge.engine import (
     HostedEngine,
-    LogLine,
-    PlannedNode,
-    Records,
-    StopStrategy,
     Submission,
     WorkflowView,
 )
-from clusterforge.store import NodeEvent, WorkflowRecord
+from clusterforge.store import WorkflowRecord, workflow_row
 
 __all__ = ["QueuedEngine"]
 
 log = logging.getLogger("clusterforge.api")
 
 
-class QueuedEngine:
+class QueuedEngine(Delegating):
     """An ``Engine`` whose ``submit`` stores now and runs when a worker is free."""
 
     def __init__(
@@ -62,6 +60,7 @@ class QueuedEngine:
         poll: float = 0.05,
     ) -> None:
         self.local = engine
+        self.inner = engine
         self.kind = engine.kind
         self.workers = max(0, workers)  # 0: accept and store only; nothing runs here
         self.on_finished = on_finished
@@ -157,20 +156,6 @@ class QueuedEngine:
     # -- Engine ------------------------------------------------------------------
 
     @property
-    def warnings(self) -> builtins.list[str]:
-        return list(self.local.warnings)
-
-    @property
-    def records(self) -> Records:
-        return self.local.records
-
-    def plan(self, submission: Submission) -> PlannedNode:
-        return self.local.plan(submission)
-
-    def prepare(self, submission: Submission, *, check_generated: bool = True) -> WorkflowRecord:
-        return self.local.prepare(submission, check_generated=check_generated)
-
-    @property
     def owner(self) -> str:
         """The owner new workflows are stored with: this server, or the controller
         they are handed to."""
@@ -183,6 +168,31 @@ class QueuedEngine:
         self.queue(record.id)
         return WorkflowView(record, {})
 
+    def admit(
+        self, records: builtins.list[WorkflowRecord], then: Callable[[], None]
+    ) -> Future[None]:
+        """Store prepared workflows Pending, owned by this server, and what ``then``
+        writes, in one grouped transaction (:meth:`HostedEngine.write_grouped`);
+        queue them once committed. An accepted event is stored whole or not at all."""
+        for record in records:
+            record.owner = self.owner
+        rows = [workflow_row(r) for r in records]  # encoded here: the writer only writes
+
+        def unit() -> None:
+            for row in rows:
+                self.local.create(row)
+            then()
+
+        stored = self.local.write_grouped(unit)
+
+        def queue(done: Future[None]) -> None:
+            if done.exception() is None:
+                for record in records:
+                    self.queue(record.id)
+
+        stored.add_done_callback(queue)
+        return stored
+
     def queue(self, workflow_id: str) -> None:
         """Queue a workflow stored Pending with :attr:`owner` (see ``enqueue``); a
         handed-off one waits in the store for the controller instead."""
@@ -193,47 +203,11 @@ class QueuedEngine:
         del detach  # the queue decides when it runs
         return self.enqueue(self.prepare(submission))
 
-    def get(self, workflow_id: str) -> WorkflowView:
-        return self.local.get(workflow_id)
-
-    def summary(self, workflow_id: str) -> WorkflowView:
-        return self.local.summary(workflow_id)
-
-    def exists(self, workflow_id: str) -> bool:
-        return self.local.exists(workflow_id)
-
-    def events(self, workflow_id: str, *, after: int = 0) -> builtins.list[NodeEvent]:
-        return self.local.events(workflow_id, after=after)
-
-    def list(
-        self,
-        *,
-        phase: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[WorkflowView]:
-        return self.local.list(phase=phase, labels=labels, limit=limit, offset=offset)
-
-    def watch(self, workflow_id: str, *, after: int = 0) -> Iterator[NodeEvent]:
-        return self.local.watch(workflow_id, after=after)
-
-    def logs(
-        self, workflow_id: str, node: str | None = None, *, follow: bool = False
-    ) -> Iterator[LogLine]:
-        return self.local.logs(workflow_id, node, follow=follow)
-
     def retry(self, workflow_id: str, *, detach: bool = False) -> WorkflowView:
         """Reset the workflow and run it again here (or hand it to the controller)."""
         if self.hand_to is not None:
             return self.local.requeue(workflow_id, hand_to=self.hand_to)
         return self.local.retry(workflow_id, detach=detach)
-
-    def stop(self, workflow_id: str, *, strategy: StopStrategy = "Stop") -> WorkflowView:
-        return self.local.stop(workflow_id, strategy=strategy)
-
-    def delete(self, workflow_id: str) -> None:
-        self.local.delete(workflow_id)
 
     def resume(self, workflow_ids: builtins.list[str] | None = None) -> builtins.list[str]:
         """Queue interrupted workflows (default: every orphan) on this server."""
@@ -241,9 +215,6 @@ class QueuedEngine:
         for workflow_id in targets:
             self.queue(workflow_id)
         return targets
-
-    def wait(self, workflow_id: str, *, timeout: float | None = None) -> WorkflowView:
-        return self.local.wait(workflow_id, timeout=timeout)
 
     def __getattr__(self, name: str) -> Any:
         # tests reach the wrapped engine's own attributes (its store) through here

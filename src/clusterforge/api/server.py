@@ -15,6 +15,8 @@ import logging
 from clusterforge.api.app import create_app
 from clusterforge.api.collector import quiet_collector
 from clusterforge.api.settings import Settings
+from clusterforge.engine import engine_kind
+from clusterforge.errors import InvalidInput
 
 __all__ = ["quiet_collector", "serve"]
 
@@ -24,6 +26,11 @@ def serve(settings: Settings, *, log_level: str = "info") -> None:
     import uvicorn
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if settings.processes > 1 and engine_kind(settings.engine) == "argo":
+        raise InvalidInput(
+            "--processes: a server on --engine argo runs in one process (Argo's "
+            "controller runs the workflows); drop --processes"
+        )
     if settings.processes > 1:
         from clusterforge.api.supervisor import serve_processes
 

@@ -22,14 +22,14 @@ from clusterforge import ids
 from clusterforge.api.errors import ApiError
 from clusterforge.api.idempotency import Idempotency
 from clusterforge.api.metrics import Metrics
-from clusterforge.api.runner import QueuedEngine
 from clusterforge.api.security import Guard
+from clusterforge.api.serving import ServerEngine
 from clusterforge.api.settings import Settings
 from clusterforge.api.triggers import Dispatch, Event, Fired, SensorSet
 from clusterforge.engine import Submission, WorkflowView
 from clusterforge.errors import AlreadyExists, InvalidInput, UserError
 from clusterforge.labels import LABEL_CLUSTER, LABEL_STAGE
-from clusterforge.store import WorkflowRecord, WorkflowRow, workflow_row
+from clusterforge.store import WorkflowRecord
 
 if TYPE_CHECKING:
     from clusterforge.stages import BuildRecord, Pipeline
@@ -94,7 +94,7 @@ class Services:
     def __init__(
         self,
         settings: Settings,
-        engine: QueuedEngine,
+        engine: ServerEngine,
         pipeline: Pipeline,
         sensors: SensorSet,
         builtin: SensorSet,
@@ -204,45 +204,35 @@ class Services:
     ) -> dict[str, Any]:
         """Store what :meth:`dispatch` fired, then queue it to run; returns ``answer(views)``.
 
-        One grouped write (:meth:`Store.write_grouped`) stores the workflows,
-        the sensors' partial matches and what ``keep`` writes of the answer
-        (an idempotency record) together, committed before this returns: an
-        accepted event is stored whole or not at all. A generated name that
+        The engine's :meth:`~clusterforge.api.serving.ServerEngine.admit`
+        stores the workflows, the sensors' partial matches and what ``keep``
+        writes of the answer (an idempotency record) before this returns (on
+        the local engine as one grouped transaction). A generated name that
         another request took meanwhile is drawn again.
         """
-        engine = self.engine
         for _attempt in range(_NAME_ATTEMPTS):
             records = [p.record for p in prepared]
-            for record in records:
-                record.owner = self.engine.owner  # Pending, for this server to run
-            # encoded and shaped here, so the writer thread only writes
-            rows = [workflow_row(r) for r in records]
             out = answer([WorkflowView(r, {}) for r in records])
-            unit = functools.partial(self._store_event, rows, result, out, keep)
+            then = functools.partial(self._commit_event, result, out, keep)
             try:
-                await asyncio.wrap_future(engine.local.write_grouped(unit))
+                await asyncio.wrap_future(self.engine.admit(records, then))
             except Exception:
-                taken = [p for p in prepared if p.generated and engine.exists(p.record.id)]
+                taken = [p for p in prepared if p.generated and self.engine.exists(p.record.id)]
                 if not taken:
                     raise
                 for p in taken:  # the name was taken: draw another
                     p.record = self._prepare(p.submission, p.generated, p.fired)
                 continue
-            for record in records:
-                self.engine.queue(record.id)
             return out
         raise ApiError(409, "conflict", "could not find a free workflow name; try again")
 
-    def _store_event(
+    def _commit_event(
         self,
-        rows: list[WorkflowRow],
         result: Dispatch,
         out: dict[str, Any],
         keep: Callable[[dict[str, Any]], None] | None,
     ) -> None:
-        """The grouped write of :meth:`accept` (runs in the store's writer thread)."""
-        for row in rows:
-            self.engine.local.create(row)
+        """What an accepted event leaves besides its workflows (written with them)."""
         self.sensors.commit(result)
         if keep is not None:
             keep(out)

@@ -16,6 +16,9 @@ body limit             CLUSTERFORGE_MAX_BODY           ``1MiB``
 sensor directories     CLUSTERFORGE_SENSOR_DIRS        none
 concurrent workflows   CLUSTERFORGE_WORKERS            4 (0: accept only)
 accepting processes    CLUSTERFORGE_PROCESSES          1
+engine                 CLUSTERFORGE_ENGINE             ``local`` (or ``argo``)
+Argo's cluster         CLUSTERFORGE_KUBECONFIG,        ``KUBECONFIG``,
+                       CLUSTERFORGE_NAMESPACE          ``default``
 =====================  ==============================  ==================
 
 Tokens are secrets: a token file holds one per line (``#`` comments allowed)
@@ -134,6 +137,12 @@ class Settings:
     poll_interval: float = 0.1
     processes: int = 1
     """Acceptor processes; more than one adds a controller process (see supervisor.py)."""
+    engine: str = "local"
+    """The backend: ``local`` (this server runs the workflows) or ``argo``."""
+    kubeconfig: str | None = None
+    """``argo``: the management cluster (else CLUSTERFORGE_KUBECONFIG, KUBECONFIG)."""
+    namespace: str | None = None
+    """``argo``: the namespace of the workflows (else CLUSTERFORGE_NAMESPACE, ``default``)."""
     hand_to: str | None = None
     """Set by the supervisor for its acceptors: the owner to store workflows with."""
     shared_dir: Path | None = None
@@ -189,6 +198,7 @@ class Settings:
             settings.workers = _count(env, "CLUSTERFORGE_WORKERS", minimum=0)
         if env.get("CLUSTERFORGE_PROCESSES"):
             settings.processes = _count(env, "CLUSTERFORGE_PROCESSES", minimum=1)
+        settings.engine = env.get("CLUSTERFORGE_ENGINE") or settings.engine
         return settings
 
     def token_roles(self) -> dict[str, str]:

@@ -166,3 +166,46 @@ def status_command() -> None:
             f"{state.name}: host executor pid {state.executor_pid} {executor}, "
             f"steps {state.steps_dir}, log {state.executor_log}"
         )
+
+
+@argo_app.command("install")
+def install_command(
+    kubeconfig: Annotated[
+        Path, typer.Option("--kubeconfig", help="The cluster to install into.", show_default=False)
+    ],
+    namespace: Annotated[
+        str, typer.Option("--namespace", help="Where the templates and workflows live.")
+    ] = "default",
+    worker_image: Annotated[
+        str | None, typer.Option("--worker-image", help="Image the steps run in.")
+    ] = None,
+    events: Annotated[
+        bool | None,
+        typer.Option(
+            "--events/--no-events",
+            help="Argo Events' sensors and EventSource (default: when the cluster has its CRDs).",
+        ),
+    ] = None,
+) -> None:
+    """Apply Argo's CRDs (server-side), the controller ConfigMap and our chart to a cluster."""
+    from clusterforge.api.app import BUILTIN_SENSOR_DIR
+    from clusterforge.errors import InvalidInput
+    from clusterforge.stages.argo import install
+    from clusterforge.stages.parameters import WORKER_IMAGE
+
+    image = worker_image or WORKER_IMAGE
+    if not _IMAGE.match(image):
+        raise InvalidInput(f"--worker-image {image!r} is not an image reference (repo/name:tag)")
+    done = install(
+        kubeconfig,
+        namespace,
+        sensor_files=sorted(BUILTIN_SENSOR_DIR.glob("*.yaml")),
+        worker_image=image,
+        events=events,
+        report=lambda message: typer.echo(f"argo install: {message}", err=True),
+    )
+    extra = "with" if done.events else "without"
+    typer.echo(
+        f"installed {done.crds} Argo CRDs and release {done.release} in namespace "
+        f"{done.namespace} ({extra} Argo Events objects)"
+    )

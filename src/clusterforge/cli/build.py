@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from clusterforge.cli.app import app
-from clusterforge.cli.workflows import EngineOpt, ServerOpt
+from clusterforge.cli.workflows import EngineOpt, KubeconfigOpt, NamespaceOpt, ServerOpt
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from clusterforge.cli.remote import RemoteEngine
     from clusterforge.engine import Engine, PlannedNode
+    from clusterforge.spec import ClusterSpec
     from clusterforge.stages import BuildRecord, Pipeline
 
 SpecArg = Annotated[Path, typer.Argument(help="Cluster spec (YAML or JSON)", show_default=False)]
@@ -97,19 +100,40 @@ def _publish(pipeline: Pipeline, build_id: str) -> None:
     )
 
 
-@app.command()
-def build(spec: SpecArg, server: ServerOpt = None, engine_kind: EngineOpt = None) -> None:
-    """Build a tested cluster: preflight → control plane → node groups → add-ons → validation."""
+def _start(
+    spec: Path,
+    server: str | None,
+    engine_kind: str | None,
+    stage: str,
+    on_server: Callable[[RemoteEngine, ClusterSpec], dict[str, object]],
+) -> None:
+    """Start ``stage`` of the spec's cluster (on a server, or on the engine named),
+    follow it and exit with its result."""
     from clusterforge.spec import load_spec
 
     cluster = load_spec(spec)
     remote = _remote(server)
     if remote is not None:
-        _remote_finish(server, remote.build(spec))
+        _remote_finish(server, on_server(remote, cluster))
     engine, pipeline = _pipeline(engine_kind)
-    record = pipeline.build(cluster)
-    typer.echo(f"build {record.id} started for cluster {record.cluster}", err=True)
+    record = pipeline.start(cluster, stage)
+    if record.stage == "build":
+        typer.echo(f"build {record.id} started for cluster {record.cluster}", err=True)
+    else:
+        typer.echo(f"stage {record.stage} ({record.id}) started for {record.cluster}", err=True)
     _finish(engine, pipeline, record)
+
+
+@app.command()
+def build(
+    spec: SpecArg,
+    server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Build a tested cluster: preflight → control plane → node groups → add-ons → validation."""
+    _start(spec, server, engine_kind, "build", lambda remote, _cluster: remote.build(spec))
 
 
 @app.command()
@@ -118,32 +142,27 @@ def stage(
     spec: SpecArg,
     server: ServerOpt = None,
     engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Run one stage against the cluster named in the spec."""
-    from clusterforge.spec import load_spec
-
-    cluster = load_spec(spec)
-    remote = _remote(server)
-    if remote is not None:
-        _remote_finish(server, remote.stage(cluster.name, name))
-    engine, pipeline = _pipeline(engine_kind)
-    record = pipeline.start(cluster, {"core": "core"}.get(name, name))
-    typer.echo(f"stage {record.stage} ({record.id}) started for {record.cluster}", err=True)
-    _finish(engine, pipeline, record)
+    _start(
+        spec, server, engine_kind, name, lambda remote, cluster: remote.stage(cluster.name, name)
+    )
 
 
 @app.command()
-def destroy(spec: SpecArg, server: ServerOpt = None, engine_kind: EngineOpt = None) -> None:
+def destroy(
+    spec: SpecArg,
+    server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
     """Tear down the cluster named in the spec (the teardown workflow)."""
-    from clusterforge.spec import load_spec
-
-    cluster = load_spec(spec)
-    remote = _remote(server)
-    if remote is not None:
-        _remote_finish(server, remote.destroy(cluster.name))
-    engine, pipeline = _pipeline(engine_kind)
-    record = pipeline.start(cluster, "destroy")
-    _finish(engine, pipeline, record)
+    _start(
+        spec, server, engine_kind, "destroy", lambda remote, cluster: remote.destroy(cluster.name)
+    )
 
 
 def _plan_lines(node: PlannedNode) -> list[str]:
@@ -165,6 +184,8 @@ def plan(
         str, typer.Option("--stage", help="build (default) or one stage")
     ] = "build",
     engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Show every stage, task and check a build would run or skip, and why (runs nothing)."""
     from clusterforge.spec import load_spec
@@ -181,7 +202,12 @@ def plan(
 
 
 @app.command()
-def clusters(server: ServerOpt = None, engine_kind: EngineOpt = None) -> None:
+def clusters(
+    server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
     """The fleet: every cluster, its last build and its last validation."""
     from types import SimpleNamespace
 

@@ -184,6 +184,9 @@ class RemoteEngine:
     def watch(self, workflow_id: str, *, after: int = 0) -> Iterator[NodeEvent]:
         raise _local_only("watching node events (use GET /api/v1/builds/ID/events)")
 
+    def changes(self, after: int | None = None) -> tuple[int, builtins.list[str]]:
+        raise _local_only("reading the change feed (use GET /api/v1/changes)")
+
     def delete(self, workflow_id: str) -> None:
         raise _local_only("delete")
 

@@ -4,7 +4,10 @@ Flags override the environment (``CLUSTERFORGE_HOST``, ``CLUSTERFORGE_PORT``,
 ``CLUSTERFORGE_TOKEN_FILE``, ``CLUSTERFORGE_TOKENS``, ``CLUSTERFORGE_HOME``,
 ``CLUSTERFORGE_PUBLIC_READS``, ``CLUSTERFORGE_RATE_LIMIT``,
 ``CLUSTERFORGE_MAX_BODY``, ``CLUSTERFORGE_SENSOR_DIRS``,
-``CLUSTERFORGE_WORKERS``, ``CLUSTERFORGE_PROCESSES``), which override the defaults.
+``CLUSTERFORGE_WORKERS``, ``CLUSTERFORGE_PROCESSES``, ``CLUSTERFORGE_ENGINE``,
+``CLUSTERFORGE_KUBECONFIG``, ``CLUSTERFORGE_NAMESPACE``), which override the defaults.
+With ``--engine argo`` the API submits to Argo's controller and follows its
+workflows through one Kubernetes watch (docs/argo.md).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Annotated
 import typer
 
 from clusterforge.cli.app import app
+from clusterforge.cli.workflows import EngineOpt, KubeconfigOpt, NamespaceOpt
 
 
 @app.command()
@@ -54,6 +58,9 @@ def serve(
             "the workflows (use one per core for the most triggers/s) [1]",
         ),
     ] = None,
+    engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
 ) -> None:
     """Serve the web UI and the HTTP event API: builds, stages, webhook sensors, live status."""
@@ -85,12 +92,17 @@ def serve(
         settings.workers = workers
     if processes is not None:
         settings.processes = processes
+    if engine_kind is not None:
+        settings.engine = engine_kind
+    settings.kubeconfig = kubeconfig or settings.kubeconfig
+    settings.namespace = namespace or settings.namespace
     tokens = settings.all_tokens()
     where = settings.token_file or "CLUSTERFORGE_TOKENS"
     typer.echo(
         f"clusterforge web UI and API on http://{settings.host}:{settings.port}/ "
         f"({len(tokens)} token(s) from {where}; docs at /docs"
         + (f"; {settings.processes} processes" if settings.processes > 1 else "")
+        + ("; workflows run on Argo" if settings.engine == "argo" else "")
         + ")",
         err=True,
     )

@@ -1,4 +1,4 @@
-"""Workflow commands: run, list, get, logs, retry, stop, resume.
+"""Workflow commands: run, list, get, logs, retry, stop, resume, resume-node.
 
 They mirror the ``argo`` CLI so Argo users feel at home, and go through the
 :class:`~clusterforge.engine.Engine` interface only.
@@ -340,6 +340,29 @@ def stop(
     engine = open_cli_engine(server, engine_kind)
     engine.stop(workflow)
     typer.echo(f"{workflow} stopping")
+
+
+@app.command("resume-node")
+def resume_node_command(
+    workflow: Annotated[str, typer.Argument(help="Workflow name")],
+    node: Annotated[str, typer.Argument(help="The suspended node: id, name or display name")],
+    param: Annotated[
+        list[str],
+        typer.Option(
+            "--parameter", "-p", help="NAME=VALUE for an output parameter with valueFrom.supplied"
+        ),
+    ] = [],  # noqa: B006
+    server: ServerOpt = None,
+    engine_kind: EngineOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Resume a suspended node (a `suspend` template), as `argo resume` does."""
+    from clusterforge.engine.suspension import resume_node
+
+    engine = open_cli_engine(server, engine_kind)
+    node_id = resume_node(engine, workflow, node, parse_params(param))
+    typer.echo(f"{workflow}: {node_id} resumed")
 
 
 @app.command()

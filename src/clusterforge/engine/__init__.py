@@ -21,6 +21,7 @@ from clusterforge.engine.interface import (
     Records,
     StopStrategy,
     Submission,
+    WatchedEngine,
 )
 from clusterforge.engine.local import LocalEngine, PlannedNode, isolation
 from clusterforge.engine.status import WorkflowView
@@ -35,6 +36,7 @@ __all__ = [
     "Records",
     "StopStrategy",
     "Submission",
+    "WatchedEngine",
     "WorkflowView",
     "engine_kind",
     "isolation",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from clusterforge.engine.interface import Engine, HostedEngine
+from clusterforge.engine.interface import Engine, HostedEngine, WatchedEngine
 from clusterforge.errors import InvalidInput
 
 __all__ = [
@@ -48,7 +48,7 @@ def open_engine(kind: str | None = None, *, home: Path | None = None) -> Engine:
 
 def open_argo_engine(
     kubeconfig: str | None = None, namespace: str | None = None, *, home: Path | None = None
-) -> Engine:
+) -> WatchedEngine:
     """The Argo backend on a cluster: ``kubeconfig`` (else ``CLUSTERFORGE_KUBECONFIG``,
     else ``KUBECONFIG``) and ``namespace`` (else ``CLUSTERFORGE_NAMESPACE``, else
     ``default``); ``CLUSTERFORGE_ARGO_START_TIMEOUT`` bounds how long a submission

@@ -18,7 +18,7 @@ backend keeps records wherever it likes (a ConfigMap, a local file).
 engine whose steps run in this machine's processes, so a server can queue
 them, run them in its own threads and hand them between its processes. The
 Argo backend is not one (the controller runs the workflows); a server on it
-submits and watches through :class:`Engine` alone.
+submits through :class:`Engine` and follows through :class:`WatchedEngine`.
 """
 
 from __future__ import annotations
@@ -153,6 +153,13 @@ class Engine(Protocol):
         """Node events in order, blocking, until the workflow has ended."""
         ...
 
+    def changes(self, after: int | None = None) -> tuple[int, builtins.list[str]]:
+        """The newest change id, and the workflows changed after ``after`` (in the
+        order of their first change): what a live list refetches. ``after=None``
+        means from now: the newest id and no workflows. Ids only grow, and an
+        id a client saw stays valid after a restart, so a feed resumes with it."""
+        ...
+
     def logs(
         self, workflow_id: str, node: str | None = None, *, follow: bool = False
     ) -> Iterator[LogLine]: ...
@@ -225,4 +232,19 @@ class HostedEngine(Engine, Protocol):
 
     def requeue(self, workflow_id: str, *, hand_to: str) -> WorkflowView:
         """:meth:`Engine.retry`, the reset workflow waiting under ``hand_to``."""
+        ...
+
+
+@runtime_checkable
+class WatchedEngine(Engine, Protocol):
+    """An engine whose workflows something else runs (Argo's controller): a server
+    follows all of them through one watch instead of asking about each."""
+
+    def watching(self, on_finished: Callable[[WorkflowView], None] | None = None) -> Any:
+        """Follow every workflow from now on: events and reads come from the watch;
+        ``on_finished`` hears of each workflow that ends meanwhile."""
+        ...
+
+    def close(self) -> None:
+        """Stop following."""
         ...

@@ -106,6 +106,9 @@ _UPSERT_NODE = (
 )
 
 
+_IDS_PER_QUERY = 500
+"""Ids per ``IN (…)`` list (far below SQLite's limit on bound parameters)."""
+
 EventRow = tuple[str, str, str, str, str, str, str, float]
 T = TypeVar("T")
 
@@ -300,6 +303,39 @@ class Store:
         )
         return row[0] if row and row[0] else None
 
+    def shutdowns_requested(self, workflow_ids: Iterable[str]) -> dict[str, str]:
+        """The stop/terminate strategies asked for among ``workflow_ids`` — one query
+        for every run an engine process hosts (polled several times a second)."""
+        found: dict[str, str] = {}
+        ids = list(workflow_ids)
+        db = self._conn()
+        for at in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[at : at + _IDS_PER_QUERY]
+            marks = ",".join("?" for _ in chunk)
+            rows = db.execute(
+                f"SELECT id, shutdown FROM workflows WHERE shutdown IS NOT NULL AND shutdown != ''"  # noqa: S608 — only placeholders
+                f" AND id IN ({marks})",
+                chunk,
+            )
+            found.update((str(r[0]), str(r[1])) for r in rows)
+        return found
+
+    def heartbeat(self, workflow_ids: Iterable[str]) -> None:
+        """Their owner is alive: stamp every one of ``workflow_ids`` now, in one
+        transaction."""
+        ids = list(workflow_ids)
+        if not ids:
+            return
+        now = time.time()
+        with self._tx() as db:
+            for at in range(0, len(ids), _IDS_PER_QUERY):
+                chunk = ids[at : at + _IDS_PER_QUERY]
+                marks = ",".join("?" for _ in chunk)
+                db.execute(
+                    f"UPDATE workflows SET heartbeat=? WHERE id IN ({marks})",  # noqa: S608 — only placeholders
+                    [now, *chunk],
+                )
+
     def list_workflows(
         self,
         *,
@@ -367,13 +403,7 @@ class Store:
 
         An update keeps the node's row, and so its place in creation order.
         """
-        rows = [
-            [
-                _dumps(getattr(node, c)) if c in _NODE_JSON else getattr(node, c)
-                for c in _NODE_COLUMNS
-            ]
-            for node in nodes
-        ]
+        rows = [_node_row(node) for node in nodes]
         event_rows = list(events)
         if not rows and not event_rows:
             return
@@ -427,6 +457,30 @@ class Store:
             (workflow_id, after),
         )
         return [NodeEvent(**dict(r)) for r in rows]
+
+    def append_changed(self, workflow_id: str, events: Iterable[EventRow]) -> int:
+        """Journal, in order, each event whose node's phase differs from that node's
+        last journaled phase; how many were new.
+
+        For a journal of what someone else runs (the Argo backend observing
+        Argo's controller): the comparison and the insert are one write
+        transaction, so two processes observing the same change journal it once.
+        """
+        with self._tx() as db:
+            last = dict(
+                db.execute(
+                    "SELECT node_id, phase FROM events WHERE workflow_id=? ORDER BY seq",
+                    (workflow_id,),
+                ).fetchall()
+            )
+            fresh = [e for e in events if last.get(e[1]) != e[5]]
+            if fresh:
+                db.executemany(
+                    "INSERT INTO events (workflow_id, node_id, node_name, display_name, type,"
+                    " phase, message, at) VALUES (?,?,?,?,?,?,?,?)",
+                    fresh,
+                )
+        return len(fresh)
 
     def latest_event(self) -> int:
         """The sequence number of the newest event (0: none yet)."""
@@ -483,6 +537,23 @@ class Store:
             "SELECT key, value FROM kv WHERE scope=? ORDER BY key", (scope,)
         )
         return [(r["key"], json.loads(r["value"])) for r in rows]
+
+
+def _json_text(value: Any) -> str:
+    # most nodes have no children, inputs or outputs: skip the encoder for those
+    if not value:
+        return (
+            "[]" if isinstance(value, list) else "{}" if isinstance(value, dict) else _dumps(value)
+        )
+    return _dumps(value)
+
+
+def _node_row(node: NodeRecord) -> list[Any]:
+    """A node's column values, JSON columns encoded (the engine writes thousands a second)."""
+    row = [getattr(node, c) for c in _NODE_COLUMNS]
+    for at in _NODE_JSON_AT:
+        row[at] = _json_text(row[at])
+    return row
 
 
 def _workflow(row: sqlite3.Row) -> WorkflowRecord:

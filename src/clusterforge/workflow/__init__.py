@@ -34,6 +34,7 @@ from ._library import TemplateLibrary, default_template_dirs, effective_spec
 from ._lint import LintReport, lint
 from ._problems import Problem, Severity, WorkflowInvalid
 from ._support import LOCAL_SUPPORT
+from ._volumes import mount_path_problem
 from ._yaml import RawDocument, nearest_line, path_text, read_yaml
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "lint",
     "load_documents",
     "load_text",
+    "mount_path_problem",
     "nearest_line",
     "parse_depends",
     "path_text",

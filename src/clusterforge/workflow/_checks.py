@@ -90,6 +90,10 @@ def check(
             checker.add(
                 owner, owner.title, f"spec.{name}", text, severity="warning", path=f"spec.{name}"
             )
+        sync = owner.spec.synchronization if owner.spec is not None else None
+        for name, text in unsupported_fields("synchronization", sync):
+            field = f"spec.synchronization.{name}"
+            checker.add(owner, owner.title, field, text, severity="warning", path=field)
     _arguments(checker, doc, spec, given, must_run, lint=lint)
     _entrypoint(checker, doc, context, spec, given, must_run)
     if spec.on_exit:

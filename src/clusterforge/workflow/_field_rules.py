@@ -9,10 +9,16 @@ limit is a number, backoff durations parse; ``activeDeadlineSeconds`` and
 
 from __future__ import annotations
 
+import re
+
 from clusterforge.workflow.expressions import ExpressionError, expression_references
 
 from ._checker import Checker
 from ._sites import DURATION, RETRY_POLICIES, Site, is_leaf, is_tagged, join, unwrapped
+from ._volumes import mount_path_problem
+
+# A simple tag ({{inputs.parameters.x}}): a fixed, linear pattern, not a user's.
+_SIMPLE_TAG = re.compile(r"\{\{[^{}=][^{}]*\}\}")
 
 __all__ = ["check_expression", "check_leaf_rules", "check_outputs", "check_retry"]
 
@@ -154,7 +160,7 @@ def check_retry(checker: Checker, site: Site) -> None:
             site,
             loc,
             "retryStrategy.expression",
-            strategy.expression,
+            _SIMPLE_TAG.sub("tag", strategy.expression),  # substituted before it is evaluated
             f"{base}.expression",
         )
     backoff = strategy.backoff
@@ -179,9 +185,28 @@ def check_retry(checker: Checker, site: Site) -> None:
             )
 
 
+def check_volume_mounts(checker: Checker, site: Site) -> None:
+    """A container's or script's mountPaths: absolute, and shadowing no system directory."""
+    tmpl = site.template
+    for kind in ("container", "script"):
+        body = getattr(tmpl, kind)
+        for index, mount in enumerate(getattr(body, "volume_mounts", None) or []):
+            problem = mount_path_problem(mount.mount_path)
+            if problem is not None:
+                checker.add(
+                    site,
+                    site.location,
+                    "volumeMounts.mountPath",
+                    problem,
+                    "choose a mountPath that hides nothing a step needs, e.g. /mnt/data",
+                    path=join(site.path, f"{kind}.volumeMounts[{index}].mountPath"),
+                )
+
+
 def check_leaf_rules(checker: Checker, site: Site) -> None:
     tmpl, loc = site.template, site.location
     leaf = is_leaf(tmpl)
+    check_volume_mounts(checker, site)
     if not leaf and tmpl.active_deadline_seconds is not None:
         checker.add(
             site,

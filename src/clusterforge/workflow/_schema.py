@@ -1,7 +1,8 @@
 """Reading raw YAML data against Hera's generated models, the way Argo reads JSON.
 
-Hera's models are the schema; this module only bridges three gaps between
-pydantic's behaviour and Argo's:
+Hera's models are the schema (they match Argo v4.0.5's JSON schema; Argo
+v3.7's spellings are rewritten as v4's first, by ``_argo_versions``); this
+module only bridges three gaps between pydantic's behaviour and Argo's:
 
 * **Unknown fields.** The models ignore keys they do not know, so a typo
   (``dependancies:``) or an unknown template type would vanish silently.
@@ -34,6 +35,8 @@ from typing import Any
 from hera.workflows import models as m
 from pydantic import BaseModel, RootModel
 from pydantic_core import ErrorDetails
+
+from clusterforge.workflow._argo_versions import upgrade
 
 __all__ = ["TypeIssue", "UnknownField", "inspect", "translate_errors"]
 
@@ -125,6 +128,7 @@ def _walk(data: object, annotation: Any, path: Path, unknown: list[UnknownField]
     if _is_model(annotation):
         if not isinstance(data, dict):
             return data
+        data = upgrade(annotation, data)
         fields = _fields(annotation)
         out: dict[object, object] = {}
         for key, value in data.items():

@@ -2,7 +2,7 @@
 
 The local engine runs steps as host subprocesses, so much of Argo's pod
 plumbing (volumes, node selection, service accounts, sidecars) has nothing to
-act on, and a few features (artifacts, memoization, synchronization) are not
+act on, and a few features (memoization, synchronization) are not
 built yet. The design rule is that such a field is never silently ignored:
 :func:`unsupported_fields` turns every field of :data:`LOCAL_SUPPORT` that a
 template sets into a lint warning with this table's text.
@@ -11,7 +11,7 @@ Keys are ``<where>.<field>``, with ``where`` one of ``spec`` (the workflow
 spec), ``template``, ``dag``, ``task`` (a DAG task), ``step``, ``container``
 (a container or script template's container), ``script``, ``env``,
 ``inputs``, ``outputs``, ``parameter``, ``valueFrom``, ``retryStrategy``,
-``backoff``, ``sequence``. :data:`HONOURED` lists the fields the engine does
+``backoff``, ``sequence``, ``synchronization``. :data:`HONOURED` lists the fields the engine does
 act on; ``tests/workflow/test_support.py`` checks that every field Hera's
 models define in those places is in exactly one of the two.
 """
@@ -26,17 +26,13 @@ from pydantic import BaseModel
 __all__ = ["HONOURED", "LOCAL_SUPPORT", "TEMPLATE_TYPES_NOT_RUN", "unsupported_fields"]
 
 _HOST = "ignored: steps run as processes on this host, not in pods"
-_NO_VOLUMES = "ignored: steps use the host file system; no volumes are mounted locally"
-_ARTIFACTS = "not yet supported locally: artifacts are not stored or fetched"
+_NO_VOLUMES = "not supported locally: block devices are not mapped into steps"
 _NOT_RUN = "not run by the local engine: a node calling this template ends in Error"
 
 LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
     {
         # -- the workflow spec --------------------------------------------------
         "spec.affinity": _HOST,
-        "spec.archiveLogs": "ignored: logs are always kept in the local store",
-        "spec.artifactGC": _ARTIFACTS,
-        "spec.artifactRepositoryRef": _ARTIFACTS,
         "spec.automountServiceAccountToken": _HOST,
         "spec.dnsConfig": "ignored: steps use the host's DNS",
         "spec.dnsPolicy": "ignored: steps use the host's DNS",
@@ -59,27 +55,18 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "spec.serviceAccountName": _HOST,
         "spec.shutdown": "ignored in a manifest: stop a running workflow with `clusterforge stop`",
         "spec.suspend": "not supported locally: the workflow starts at once",
-        "spec.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "spec.templateDefaults": "not applied locally: set those fields on each template",
         "spec.tolerations": _HOST,
         "spec.ttlStrategy": "ignored: finished workflows stay in the local store until deleted",
-        "spec.volumeClaimGC": _NO_VOLUMES,
-        "spec.volumeClaimTemplates": _NO_VOLUMES,
-        "spec.volumes": _NO_VOLUMES,
         "spec.workflowMetadata": "ignored: labels and annotations are not added locally",
         # -- a template -----------------------------------------------------------
         "template.affinity": _HOST,
         "template.annotations": _HOST,
-        "template.archiveLocation": _ARTIFACTS,
         "template.automountServiceAccountToken": _HOST,
-        "template.containerSet": _NOT_RUN,
-        "template.daemon": "not supported locally: a daemon step is run (and waited for) "
-        "like any other step",
         "template.data": _NOT_RUN,
         "template.executor": _HOST,
         "template.failFast": "not applied locally: use dag.failFast",
         "template.hostAliases": "ignored: steps use the host's /etc/hosts",
-        "template.http": _NOT_RUN,
         "template.initContainers": "not run locally: only the main container's command runs",
         "template.memoize": "not supported locally: the step runs every time",
         "template.metadata": _HOST,
@@ -92,23 +79,16 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.schedulerName": _HOST,
         "template.securityContext": "ignored: steps run as the user running clusterforge",
         "template.serviceAccountName": _HOST,
-        "template.sidecars": "not run locally: only the main container's command runs",
-        "template.suspend": _NOT_RUN + " (there is no `resume` locally)",
-        "template.synchronization": "not supported locally: no semaphores or mutexes are taken",
         "template.tolerations": _HOST,
-        "template.volumes": _NO_VOLUMES,
         # -- DAG tasks and steps ----------------------------------------------------
-        "task.hooks": "not supported locally: lifecycle hooks do not run",
-        "task.onExit": "not run locally: only the workflow's spec.onExit runs",
-        "step.hooks": "not supported locally: lifecycle hooks do not run",
-        "step.onExit": "not run locally: only the workflow's spec.onExit runs",
         # -- a container or script ----------------------------------------------------
         "container.envFrom": "not supported locally: those variables are not set",
         "container.imagePullPolicy": "ignored: images are recorded, never pulled",
         "container.lifecycle": "not run locally: postStart/preStop hooks do not run",
         "container.livenessProbe": "ignored: probes do not run locally",
         "container.ports": "ignored: steps use the host network",
-        "container.readinessProbe": "ignored: probes do not run locally",
+        "container.readinessProbe": "ignored except on daemon steps, where httpGet and "
+        "tcpSocket probes run against 127.0.0.1",
         "container.resizePolicy": _HOST,
         "container.resources": "not enforced locally: no CPU or memory limits are applied",
         "container.restartPolicy": _HOST,
@@ -120,40 +100,56 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "container.terminationMessagePolicy": _HOST,
         "container.tty": "ignored: steps get no terminal",
         "container.volumeDevices": _NO_VOLUMES,
-        "container.volumeMounts": _NO_VOLUMES,
         "env.valueFrom": "not supported locally: the variable is not set",
         # -- inputs, outputs, parameters ---------------------------------------------
-        "inputs.artifacts": _ARTIFACTS,
-        "outputs.artifacts": _ARTIFACTS,
         "valueFrom.configMapKeyRef": "not supported locally: there is no ConfigMap to read",
         "valueFrom.event": "not supported locally: there is no event to read",
         "valueFrom.jqFilter": "not supported locally (resource templates only)",
         "valueFrom.jsonPath": "not supported locally (resource templates only)",
-        "valueFrom.supplied": "not supported locally: there is no `resume` to supply it",
         "retryStrategy.affinity": _HOST,
+        "synchronization.semaphores": "not honoured locally: no semaphore limits are taken "
+        "(mutexes are)",
     }
 )
 
 HONOURED: frozenset[str] = frozenset(
     {
         "spec.activeDeadlineSeconds",
+        "spec.archiveLogs",
+        "spec.artifactGC",
+        "spec.artifactRepositoryRef",
         "spec.arguments",
         "spec.entrypoint",
+        "spec.synchronization",
+        "template.synchronization",
+        "synchronization.mutexes",
         "spec.onExit",
         "spec.parallelism",
+        # Volumes: host directories bind-mounted into the step (engine/local/volumes.py).
+        "spec.volumeClaimGC",
+        "spec.volumeClaimTemplates",
+        "spec.volumes",
+        "template.volumes",
+        "container.volumeMounts",
         "spec.templates",
         "spec.workflowTemplateRef",
         "template.activeDeadlineSeconds",
+        "template.archiveLocation",
         "template.timeout",  # a pod's deadline; Argo does not apply it to DAGs or steps
         "template.container",
+        "template.containerSet",  # each container a host process (container_set.py)
+        "template.daemon",  # a background process until its scope ends (daemons.py)
         "template.dag",
+        "template.http",  # sent by the engine, as Argo's agent does (docs/argo-parity.md)
         "template.inputs",
         "template.name",
         "template.outputs",
         "template.parallelism",
         "template.retryStrategy",
+        "template.sidecars",  # host processes beside the main one (sidecars.py)
         "template.script",
         "template.steps",
+        "template.suspend",  # until `clusterforge resume-node` or its duration
         "dag.failFast",
         "dag.target",
         "dag.tasks",
@@ -162,6 +158,8 @@ HONOURED: frozenset[str] = frozenset(
             for where in ("task", "step")
             for name in (
                 "arguments",
+                "hooks",  # hooks.exit runs; other hooks are warned of by the checker
+                "onExit",
                 "continueOn",
                 "inline",
                 "name",
@@ -184,7 +182,9 @@ HONOURED: frozenset[str] = frozenset(
         "script.source",
         "env.name",
         "env.value",
+        "inputs.artifacts",
         "inputs.parameters",
+        "outputs.artifacts",
         "outputs.parameters",
         "outputs.result",
         "outputs.exitCode",
@@ -199,6 +199,7 @@ HONOURED: frozenset[str] = frozenset(
         "valueFrom.expression",
         "valueFrom.parameter",
         "valueFrom.path",
+        "valueFrom.supplied",  # given with `clusterforge resume-node -p`
         "retryStrategy.backoff",
         "retryStrategy.expression",
         "retryStrategy.limit",
@@ -216,12 +217,9 @@ HONOURED: frozenset[str] = frozenset(
 
 # Template types Argo runs that the local engine does not (see LOCAL_SUPPORT).
 TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
-    "containerSet",
     "data",
-    "http",
     "plugin",
     "resource",
-    "suspend",
 )
 
 

@@ -161,10 +161,39 @@ def check_dag(checker: Checker, site: Site, dag: m.DAGTemplate, scope: Scope) ->
             task_scope,
             dump(task),
             path,
-            skip=frozenset({"inline", "name", "depends", "dependencies"}),
+            skip=frozenset({"inline", "name", "depends", "dependencies", "hooks"}),
             arguments=True,
         )
+        check_hooks(checker, site, tloc, task_scope, task, path)
         checker.check_call(site, task, called, tloc, path)
+
+
+def check_hooks(
+    checker: Checker,
+    site: Site,
+    loc: str,
+    scope: Scope,
+    holder: m.DAGTask | m.WorkflowStep,
+    path: str,
+) -> None:
+    """A task's/step's ``hooks``: they run once it completed, so besides what it
+    sees they may read its own ``tasks.X.*``/``steps.X.*`` (Argo's exit hook
+    arguments are resolved with the node's outputs)."""
+    if not holder.hooks:
+        return
+    upstream = (scope.upstream or frozenset()) | {holder.name or ""}
+    hook_scope = replace(scope, upstream=upstream if scope.upstream is not None else None)
+    hooks = {"hooks": dump(holder)["hooks"]}
+    checker.check_references(site, loc, hook_scope, hooks, path, skip=frozenset(), arguments=True)
+    for name in sorted(set(hooks["hooks"]) - {"exit"}):
+        checker.add(
+            site,
+            loc,
+            f"hooks.{name}",
+            "not run locally: only a step's or task's hooks.exit runs",
+            severity="warning",
+            path=f"{path}.hooks.{name}",
+        )
 
 
 def task_dependencies(
@@ -276,9 +305,10 @@ def check_steps(
                 step_scope,
                 dump(step),
                 path,
-                skip=frozenset({"inline", "name"}),
+                skip=frozenset({"inline", "name", "hooks"}),
                 arguments=True,
             )
+            check_hooks(checker, site, sloc, step_scope, step, path)
             checker.check_call(site, step, called, sloc, path)
     return nodes
 
@@ -320,7 +350,8 @@ def node_info(holder: Holder, called: Site | None) -> NodeInfo:
         artifacts=frozenset(a.name for a in (outputs.artifacts if outputs else None) or []),
         has_result=tmpl.container is not None
         or tmpl.script is not None
-        or tmpl.container_set is not None,
+        or tmpl.container_set is not None
+        or tmpl.http is not None,
         aggregate=looped,
         daemon=bool(tmpl.daemon),
     )

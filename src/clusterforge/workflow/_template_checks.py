@@ -199,6 +199,7 @@ class TemplateChecker:
                 warn("env", env, join(site.path, kind, f"env[{i}]"))
         if tmpl.retry_strategy is not None:
             warn("retryStrategy", tmpl.retry_strategy, join(site.path, "retryStrategy"))
+        warn("synchronization", tmpl.synchronization, join(site.path, "synchronization"))
         for kind in ("inputs", "outputs"):
             io = getattr(tmpl, kind)
             if io is None:
@@ -365,15 +366,6 @@ class TemplateChecker:
                         f"add value: … to {arg.name!r}",
                         path=join(path, f"arguments.parameters[{i}]"),
                     )
-            if holder.arguments is not None and holder.arguments.artifacts:
-                self.add(
-                    site,
-                    loc,
-                    "arguments.artifacts",
-                    "not yet supported locally: artifacts are not stored or fetched",
-                    severity="warning",
-                    path=join(path, "arguments.artifacts"),
-                )
         else:
             values = dict(given or {})
         if called is None:

@@ -191,13 +191,9 @@ def _item(name: str, scope: Scope, expression: bool) -> Verdict | None:
 
 def _inputs(name: str, scope: Scope) -> Verdict | None:
     if name == "inputs.parameters":
-        if scope.inputs:
-            return None
-        return Verdict(
-            "error",
-            f"{{{{inputs.parameters}}}}: template '{scope.template}' declares no input parameters",
-            "declare inputs.parameters",
-        )
+        # The whole list as JSON; Argo's controller gives "null" for a template
+        # with none, which Hera's script runner (source: '{{inputs.parameters}}') reads.
+        return None
     if name.startswith("inputs.parameters."):
         param = name[len("inputs.parameters.") :]
         if param in scope.inputs:
@@ -213,7 +209,7 @@ def _inputs(name: str, scope: Scope) -> Verdict | None:
         if art.endswith(".path"):
             art = art[: -len(".path")]
         if art in scope.input_artifacts:
-            return Verdict("warning", f"{{{{{name}}}}}: artifacts are not yet supported locally")
+            return None
         return Verdict(
             "error",
             f"{{{{{name}}}}}: template '{scope.template}' declares no input artifact {art!r}",
@@ -291,7 +287,7 @@ def _workflow(name: str, globals_: Globals) -> Verdict | None:
             f"add it to metadata.{what}s, or fix the name",
         )
     if name.startswith("workflow.outputs.artifacts."):
-        return Verdict("warning", f"{{{{{name}}}}}: artifacts are not yet supported locally")
+        return None  # set by an output artifact's globalName while the workflow runs
     return Verdict(
         "error",
         f"unknown variable {{{{{name}}}}}",
@@ -341,14 +337,14 @@ def _attribute(
         return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
     if attribute == "ip":
         if node.daemon:
-            return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
+            return None  # 127.0.0.1: daemons run on this host
         return Verdict("error", f"{{{{{name}}}}}: only daemon steps have an ip")
     if attribute in ("outputs.result", "exitCode", "outputs.exitCode"):
         if node.has_result or node.outputs is None:
             return None
         return Verdict(
             "error",
-            f"{{{{{name}}}}}: {called} is not a container or script, so it has no "
+            f"{{{{{name}}}}}: {called} is not a container, script or http template, so it has no "
             f"{attribute.removeprefix('outputs.')}",
             "use one of its outputs.parameters",
         )
@@ -373,7 +369,7 @@ def _attribute(
     if attribute.startswith("outputs.artifacts."):
         art = attribute[len("outputs.artifacts.") :]
         if node.artifacts is None or art in node.artifacts:
-            return Verdict("warning", f"{{{{{name}}}}}: artifacts are not yet supported locally")
+            return None
         return Verdict(
             "error",
             f"{{{{{name}}}}}: {called} has no output artifact {art!r}",

@@ -1,5 +1,5 @@
 """Workflows over Argo Server's API: create, list, get, delete, retry, stop,
-terminate and logs — the subset Hera's ``WorkflowsService`` and
+terminate, resume and logs — the subset Hera's ``WorkflowsService`` and
 ``argo --argo-server`` use, answered in Argo's shapes.
 
 Everything goes through the :class:`~clusterforge.engine.Engine` interface:
@@ -41,6 +41,7 @@ from clusterforge.api.argo_server.templates import namespace_templates
 from clusterforge.api.deps import Reader, ServicesDep, Writer
 from clusterforge.api.services import Services
 from clusterforge.engine import Engine, StopStrategy, Submission, WorkflowView
+from clusterforge.engine.suspension import resume_node
 from clusterforge.errors import InvalidInput, NotFound
 
 __all__ = ["create", "router"]
@@ -228,6 +229,51 @@ async def terminate_workflow(
     """Terminate: running steps are ended, exit handlers do not run."""
     await read_body(request)
     return _argo(await run_in_threadpool(_stop, services, namespace, name, "Terminate"))
+
+
+def _resume(services: Services, namespace: str, name: str, body: dict[str, Any]) -> WorkflowView:
+    """Resume the workflow's waiting suspend nodes (those ``nodeFieldSelector`` picks)."""
+    view = _view(services.engine, namespace, name)
+    field, _, wanted = str(body.get("nodeFieldSelector") or "").partition("=")
+    if field and field not in ("displayName", "name", "id", "templateName"):
+        raise ArgoError(
+            INVALID_ARGUMENT,
+            f"nodeFieldSelector: unknown field {field!r}; use displayName=, name=, id= "
+            "or templateName=",
+        )
+    waiting = [
+        n
+        for n in view.nodes.values()
+        if n.type == "Suspend"
+        and n.phase == "Running"
+        and (
+            not field
+            or {
+                "displayName": n.display_name,
+                "name": n.name,
+                "id": n.id,
+                "templateName": n.template_name,
+            }[field]
+            == wanted
+        )
+    ]
+    if not waiting:
+        raise ArgoError(FAILED_PRECONDITION, f"workflow {name!r} has no suspended node to resume")
+    for node in waiting:
+        try:
+            resume_node(services.engine, name, node.id)
+        except InvalidInput as err:  # it ended meanwhile
+            raise ArgoError(FAILED_PRECONDITION, str(err)) from None
+    return services.engine.get(name)
+
+
+@router.put("/{namespace}/{name}/resume")
+async def resume_workflow(
+    namespace: str, name: str, request: Request, services: ServicesDep, _caller: Writer
+) -> dict[str, Any]:
+    """Resume suspended nodes, as `argo resume` (the local engine's `resume-node`)."""
+    body = await read_body(request)
+    return _argo(await run_in_threadpool(_resume, services, namespace, name, body))
 
 
 # -- logs ------------------------------------------------------------------------

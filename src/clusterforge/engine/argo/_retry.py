@@ -8,9 +8,10 @@ case (no ``--restart-successful``, no node selector):
   Retry node, that Retry node with all its attempts, so the step gets its
   whole retry budget again — together with everything below it, and the
   exit handler (``<name>.onExit``) likewise;
-* every grouping node (DAG, Steps, StepGroup, TaskGroup, Retry) above a
-  deleted one is reset (Running, no finish time or message); steps —
-  including a DAG task's succeeded dependencies, whose child it is — are
+* every failed grouping node (DAG, Steps, StepGroup, TaskGroup, Retry)
+  above a deleted one is reset (Running, no finish time or message); steps
+  — including a DAG task's succeeded dependencies, whose child it is — and
+  succeeded groups (an earlier step group, whose child the next one is) are
   kept with their outputs;
 * the Workflow is Running again, ``completed`` label removed.
 
@@ -25,6 +26,7 @@ from typing import Any
 from clusterforge.errors import InvalidInput
 
 _FAILED = {"Failed", "Error"}
+_KEPT = {"Succeeded", "Skipped"}
 _STEP_TYPES = {"Pod", "Container", "Skipped", "Suspend", "HTTP", "Plugin"}
 _COMPLETED_LABEL = "workflows.argoproj.io/completed"
 _PHASE_LABEL = "workflows.argoproj.io/phase"
@@ -34,6 +36,8 @@ def reset_for_retry(workflow: dict[str, Any]) -> set[str]:
     """Reset ``workflow`` in place; the ids of the nodes removed."""
     name = str(workflow["metadata"]["name"])
     status = workflow.get("status") or {}
+    if status.get("phase") == "Succeeded":  # the local engine's words
+        raise InvalidInput(f"workflow {name!r} succeeded; nothing to retry")
     if status.get("phase") not in _FAILED:
         raise InvalidInput(
             f"workflow {name!r} is {status.get('phase') or 'Pending'}: only a Failed or Error "
@@ -49,13 +53,15 @@ def reset_for_retry(workflow: dict[str, Any]) -> set[str]:
             removed |= _subtree(nodes, target)
         elif node.get("name") == f"{name}.onExit":
             removed |= _subtree(nodes, nid)
-    # In a DAG a task is its dependency's child: only the grouping nodes above a
-    # removed one are reset, never a (succeeded) step it depended on.
+    # In a DAG a task is its dependency's child, and in steps a group is the child of
+    # the group before: of the nodes above a removed one, only the failed grouping
+    # nodes are reset (Argo resets failed groups and keeps whatever succeeded; a
+    # succeeded group set Running again is never completed by the controller).
     reset = {
         up
         for nid in removed
         for up in _ancestors(parents, nid)
-        if nodes[up].get("type") not in _STEP_TYPES
+        if nodes[up].get("type") not in _STEP_TYPES and nodes[up].get("phase") not in _KEPT
     } - removed
     for nid in removed:
         nodes.pop(nid, None)

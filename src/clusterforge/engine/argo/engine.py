@@ -8,8 +8,13 @@ WorkflowTemplates it references are applied from that snapshot, then the
 Workflow is created with the submission's parameters as
 ``spec.arguments``.
 
-* ``get``/``list`` read the Workflow objects (:mod:`._translate`);
-  ``events``/``watch`` derive node events from ``status.nodes`` by polling.
+* ``get``/``list`` read the Workflow objects (:mod:`._translate`).
+  ``events``/``watch``/``changes`` read a journal of node phase changes
+  kept on this machine (:mod:`._journal`): what was observed, with ids that
+  never move. A one-off command observes by reading the Workflow; a server
+  calls :meth:`ArgoEngine.watching`, and one Kubernetes watch
+  (:mod:`._informer`) journals every change as it happens and serves reads
+  from its cache.
 * ``logs`` read the step output the host executor keeps on this machine (a
   pod annotation names the files; kwok serves no ``pods/log``).
 * ``retry`` does what Argo's ``RetryWorkflow`` does: failed Pod nodes (and
@@ -27,17 +32,19 @@ from __future__ import annotations
 import builtins
 import contextlib
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clusterforge.engine.argo._informer import Informer
+from clusterforge.engine.argo._journal import ObservedJournal
 from clusterforge.engine.argo._kube import Kube
 from clusterforge.engine.argo._records import ConfigMapRecords
 from clusterforge.engine.argo._translate import to_view
 from clusterforge.engine.argo.host_executor import LOG_DIR_ANNOTATION
 from clusterforge.engine.interface import LogLine, Records, StopStrategy, Submission
-from clusterforge.engine.status import WorkflowView
-from clusterforge.errors import NotFound, OperationFailed
+from clusterforge.engine.status import WORKFLOW_DONE, WorkflowView
+from clusterforge.errors import InvalidInput, NotFound, OperationFailed
 from clusterforge.store.records import NodeEvent, WorkflowRecord
 
 if TYPE_CHECKING:
@@ -68,6 +75,56 @@ class ArgoEngine:
         self.start_timeout = start_timeout
         self._checker = LocalEngine(home)
         self._records = ConfigMapRecords(self.kube)
+        self._journal = ObservedJournal(self._checker.home, self.kube.server, namespace)
+        self._informer: Informer | None = None
+        self._finished: Callable[[WorkflowView], None] | None = None
+        self._done: set[str] = set()
+
+    # -- following the namespace (a server) ----------------------------------------
+
+    def watching(self, on_finished: Callable[[WorkflowView], None] | None = None) -> Informer:
+        """Keep one watch on the namespace's Workflows from now on: node events are
+        journaled as they happen, reads come from its cache, and ``on_finished``
+        hears of each workflow that ends while it watches."""
+        if self._informer is None:
+            self._finished = on_finished
+            self._informer = Informer(self.kube, WORKFLOWS, self._seen)
+            self._informer.start()
+        return self._informer
+
+    def close(self) -> None:
+        if self._informer is not None:
+            self._informer.stop()
+
+    def _seen(self, kind: str, workflow: dict[str, Any]) -> None:
+        """What the watch reports: journal it; tell ``on_finished`` of a new end."""
+        name = str(workflow["metadata"]["name"])
+        if kind == "DELETED":  # (by us, a user or Argo's TTL): its journal goes too
+            self._done.discard(name)
+            self._journal.forget(name)
+            return
+        self._journal.observe(workflow)
+        if (workflow.get("status") or {}).get("phase") not in WORKFLOW_DONE:
+            self._done.discard(name)  # (again) running: its next end is news
+            return
+        if name in self._done:
+            return
+        self._done.add(name)
+        informer = self._informer
+        if self._finished is not None and informer is not None and informer.synced.is_set():
+            self._finished(to_view(workflow))
+
+    def _object(self, workflow_id: str) -> dict[str, Any]:
+        """The Workflow: from the watch's cache when there is one, else the API server."""
+        cached = self._informer.get(workflow_id) if self._informer is not None else None
+        return cached if cached is not None else self.kube.get(WORKFLOWS, workflow_id)
+
+    def _pause(self, seconds: float = _POLL) -> None:
+        """Until the next change (watching) or for ``seconds`` (polling)."""
+        if self._informer is not None and self._informer.alive():
+            self._informer.wait_change(seconds * 4)
+        else:
+            time.sleep(seconds)
 
     @property
     def warnings(self) -> Sequence[str]:
@@ -92,7 +149,10 @@ class ArgoEngine:
         created = self.kube.create(WORKFLOWS, self._workflow(record))
         name = str(created["metadata"]["name"])
         self._await_pickup(name)
-        return self.get(name) if detach else self.wait(name)
+        # The controller runs it whether or not this process stays (``detach`` changes
+        # nothing here): return once it is picked up, as the local engine returns once
+        # its run has started.
+        return self.get(name)
 
     def _workflow(self, record: WorkflowRecord) -> dict[str, Any]:
         manifest = dict(record.manifest)
@@ -122,7 +182,7 @@ class ArgoEngine:
         while time.monotonic() < deadline:
             if (self.kube.get(WORKFLOWS, name).get("status") or {}).get("phase"):
                 return
-            time.sleep(_POLL)
+            self._pause()
         self.kube.delete(WORKFLOWS, name)
         raise OperationFailed(
             f"workflow {name!r} was not picked up by a workflow-controller within "
@@ -133,10 +193,10 @@ class ArgoEngine:
     # -- reading -------------------------------------------------------------------
 
     def get(self, workflow_id: str) -> WorkflowView:
-        return to_view(self.kube.get(WORKFLOWS, workflow_id))
+        return to_view(self._object(workflow_id))
 
     def summary(self, workflow_id: str) -> WorkflowView:
-        return to_view(self.kube.get(WORKFLOWS, workflow_id), with_nodes=False)
+        return to_view(self._object(workflow_id), with_nodes=False)
 
     def exists(self, workflow_id: str) -> bool:
         try:
@@ -154,54 +214,47 @@ class ArgoEngine:
         offset: int = 0,
     ) -> builtins.list[WorkflowView]:
         selector = ",".join(f"{k}={v}" for k, v in (labels or {}).items())
-        views = [to_view(item, with_nodes=False) for item in self.kube.items(WORKFLOWS, selector)]
+        informer = self._informer
+        if informer is not None and informer.synced.is_set():
+            wanted = (labels or {}).items()
+            items = [
+                o
+                for o in informer.items()
+                if all((o["metadata"].get("labels") or {}).get(k) == v for k, v in wanted)
+            ]
+        else:
+            items = self.kube.items(WORKFLOWS, selector)
+        views = [to_view(item, with_nodes=False) for item in items]
         views = [v for v in views if phase is None or v.phase == phase]
         views.sort(key=lambda v: v.record.created_at, reverse=True)
         return views[offset : None if limit is None else offset + limit]
 
     def events(self, workflow_id: str, *, after: int = 0) -> builtins.list[NodeEvent]:
-        view = self.get(workflow_id)
-        nodes = sorted(view.nodes.values(), key=lambda n: (n.started_at or 0.0, n.id))
-        found = [
-            NodeEvent(
-                seq,
-                workflow_id,
-                n.id,
-                n.name,
-                n.display_name,
-                n.type,
-                n.phase,
-                n.message,
-                n.finished_at or n.started_at or 0.0,
-            )
-            for seq, n in enumerate(nodes, start=1)
-        ]
-        return [event for event in found if event.seq > after]
+        informer = self._informer
+        if informer is None or informer.get(workflow_id) is None:
+            with contextlib.suppress(NotFound):  # gone: no events, as on the local engine
+                self._journal.observe(self.kube.get(WORKFLOWS, workflow_id))
+        return self._journal.events(workflow_id, after)
 
     def watch(self, workflow_id: str, *, after: int = 0) -> Iterator[NodeEvent]:
-        seen: dict[str, str] = {}
         seq = after
         while True:
-            view = self.get(workflow_id)
-            for node in sorted(view.nodes.values(), key=lambda n: (n.started_at or 0.0, n.id)):
-                if seen.get(node.id) != node.phase:
-                    seen[node.id] = node.phase
-                    seq += 1
-                    at = node.finished_at or node.started_at or time.time()
-                    yield NodeEvent(
-                        seq,
-                        workflow_id,
-                        node.id,
-                        node.name,
-                        node.display_name,
-                        node.type,
-                        node.phase,
-                        node.message,
-                        at,
-                    )
-            if view.done:
+            found = self.events(workflow_id, after=seq)
+            for event in found:
+                yield event
+                seq = event.seq
+            if found:
+                continue
+            if self.summary(workflow_id).done:  # its last changes are journaled: drain
+                yield from self.events(workflow_id, after=seq)
                 return
-            time.sleep(_POLL)
+            self._pause()
+
+    def changes(self, after: int | None = None) -> tuple[int, builtins.list[str]]:
+        if self._informer is None and after is not None:
+            for workflow in self.kube.items(WORKFLOWS):
+                self._journal.observe(workflow)
+        return self._journal.changes(after)
 
     def logs(
         self, workflow_id: str, node: str | None = None, *, follow: bool = False
@@ -231,7 +284,7 @@ class ArgoEngine:
             view = self.get(workflow_id)
             if view.done or (deadline is not None and time.monotonic() >= deadline):
                 return view
-            time.sleep(_POLL)
+            self._pause()
 
     # -- control -------------------------------------------------------------------
 
@@ -248,9 +301,12 @@ class ArgoEngine:
             with contextlib.suppress(NotFound):
                 self.kube.delete("workflowtaskresults", node_id)
         self.kube.replace(WORKFLOWS, workflow)
-        return self.get(workflow_id) if detach else self.wait(workflow_id)
+        return self.get(workflow_id)  # the controller re-runs it; ``detach`` changes nothing
 
     def stop(self, workflow_id: str, *, strategy: StopStrategy = "Stop") -> WorkflowView:
+        view = self.summary(workflow_id)
+        if view.done:  # as the local engine: an ended workflow is not stopped again
+            raise InvalidInput(f"workflow {workflow_id!r} has already finished ({view.phase})")
         self.kube.patch(WORKFLOWS, workflow_id, {"spec": {"shutdown": strategy}})
         return self.get(workflow_id)
 
@@ -259,6 +315,7 @@ class ArgoEngine:
         if not view.done:
             self.stop(workflow_id, strategy="Terminate")
         self.kube.delete(WORKFLOWS, workflow_id)
+        self._journal.forget(workflow_id)
 
     def resume(self, workflow_ids: builtins.list[str] | None = None) -> builtins.list[str]:
         """The controller resumes its own workflows; nothing is taken up here."""

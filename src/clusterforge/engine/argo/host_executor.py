@@ -51,6 +51,7 @@ from clusterforge.engine.argo._pod import (
     read_pod,
 )
 from clusterforge.engine.local.process import StepProcess, kill_group, launch_sync
+from clusterforge.engine.local.step_env import step_base_env
 
 LOG = logging.getLogger("clusterforge.host_executor")
 LOG_DIR_ANNOTATION = "clusterforge.io/log-dir"
@@ -77,6 +78,9 @@ class HostExecutor:
         self._running: dict[str, int] = {}
         self._nodes: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
+        # What a node gives every process it runs: this host's environment with the
+        # step PATH (clusterforge and the pinned tools first), as local steps get it.
+        self._base_env = step_base_env(os.environ)
 
     # -- watching ----------------------------------------------------------------
 
@@ -198,7 +202,7 @@ class HostExecutor:
         cwd = (
             step.working_dir if step.working_dir and os.path.isdir(step.working_dir) else str(work)
         )
-        env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(work), **step.env}
+        env = {**self._base_env, **step.env}
         handle = launch_sync(
             StepProcess(
                 argv=argv,
@@ -220,6 +224,8 @@ class HostExecutor:
             with self._lock:
                 self._running.pop(step.uid, None)
                 self._nodes.pop(step.uid, None)
+        if code is None:  # never for a step we launched: its status is ours to reap
+            return 137, "its process ended without a status"
         if code < 0:
             return 128 - code, f"killed by signal {-code}"
         return code, None

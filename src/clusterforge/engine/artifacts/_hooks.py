@@ -42,7 +42,7 @@ from clusterforge.engine.artifacts._repository import (
 )
 from clusterforge.engine.artifacts._s3 import S3Repository
 from clusterforge.engine.artifacts._transfer import get_path, place_stream, put_path
-from clusterforge.errors import OperationFailed
+from clusterforge.errors import InvalidInput, OperationFailed
 
 HostPath = Callable[[str], Path]
 """Maps a path as the step sees it (``/tmp/out``) to where it is on the host."""
@@ -91,6 +91,15 @@ def path_values(
     return values
 
 
+def _placed(host_path: HostPath, path: str, field: str) -> Path:
+    """``host_path(path)``, or an :class:`ArtifactFailure` naming ``field`` when the
+    path would lead out of the step's /tmp or working directory."""
+    try:
+        return host_path(path)
+    except InvalidInput as err:
+        raise ArtifactFailure(f"{field}: {err}") from None
+
+
 def stage_inputs(
     repo: ArtifactRepository,
     artifacts: Sequence[Mapping[str, Any]],
@@ -111,7 +120,7 @@ def stage_inputs(
         path = art.get("path")
         if not path:
             raise ArtifactFailure(f"inputs.artifacts.{name}.path is required to place it")
-        dest = host_path(str(path))
+        dest = _placed(host_path, str(path), f"inputs.artifacts.{name}.path")
         mode = int(art["mode"]) if art.get("mode") is not None else None
         try:
             _stage_one(repo, art, dest, mode, produced, values, repository_for)
@@ -144,6 +153,11 @@ def _stage_one(
         if entry is None:
             raise ArtifactMissing(f"Unable to resolve: {{{{{ref}}}}}")
         source_repo, key = _located(repo, entry, repository_for)
+        get_path(source_repo, key, dest, sub_path=sub_path, mode=mode)
+        return
+    if art.get("key") and art.get("repository"):
+        # An output entry passed on by reference (resolved by the operator).
+        source_repo, key = _located(repo, art, repository_for)
         get_path(source_repo, key, dest, sub_path=sub_path, mode=mode)
         return
     if art.get("s3") is not None:
@@ -217,7 +231,7 @@ def collect_outputs(
         path = str(art.get("path") or "")
         if not path:
             raise ArtifactFailure(f"outputs.artifacts.{name}.path is required")
-        source = host_path(path)
+        source = _placed(host_path, path, f"outputs.artifacts.{name}.path")
         if not source.exists():
             if art.get("optional"):
                 continue

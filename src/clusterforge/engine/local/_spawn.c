@@ -1,13 +1,15 @@
 /*
  * Start one workflow step: a single vfork + exec, optionally inside a fresh
- * mount namespace whose /tmp is a bind mount of a per-attempt directory.
+ * mount namespace made of bind mounts the caller lists in order -- the
+ * per-attempt directory over /tmp, the paths under the host's /tmp the step
+ * must still reach (put back inside that directory first), and volumes.
  *
  * Why C: the portable way (`unshare --mount` + `sh -c 'mount --bind ...'`)
  * costs three extra program executions per step, and Python's own
  * subprocess cannot run code between fork and exec without a Python-level
  * preexec_fn (slow, and unsafe with threads).  Here the child does the few
  * system calls a step needs -- setsid, attach its log files, chdir, unshare,
- * two mounts -- and execs the step directly, like posix_spawn would.
+ * a few mounts -- and execs the step directly, like posix_spawn would.
  *
  * The child shares the parent's memory until it execs (vfork), so it only
  * calls async-signal-safe functions and reports a failure through the
@@ -36,10 +38,12 @@ enum stage {
     STAGE_STDIN,
     STAGE_STDOUT,
     STAGE_STDERR,
+    STAGE_STATE,
     STAGE_CWD,
     STAGE_UNSHARE,
     STAGE_PROPAGATION,
-    STAGE_MOUNT_TMP,
+    STAGE_MOUNT,
+    STAGE_READONLY,
     STAGE_EXEC,
 };
 
@@ -49,11 +53,13 @@ static const char *const stage_text[] = {
     "cannot open /dev/null for stdin",
     "cannot attach the stdout log",
     "cannot attach the stderr log",
+    "cannot pass the attempt directory to the step's supervisor",
     "cannot enter the working directory",
     "cannot create a mount namespace for a private /tmp",
     "cannot make the step's mounts private",
-    "cannot mount a private /tmp",
-    "cannot execute the command",
+    "cannot bind-mount",
+    "cannot make read-only",
+    "cannot execute",
 };
 
 struct request {
@@ -63,10 +69,16 @@ struct request {
     const char *cwd;
     int stdout_fd;
     int stderr_fd;
-    const char *private_tmp; /* NULL: no mount namespace */
+    int state_fd; /* -1, or made fd 3 of the new program (see _shim.c) */
+    int namespace;              /* 0: no mount namespace, the host's mounts */
+    Py_ssize_t n_mounts;        /* bind mounts, made in order */
+    char **mount_source;
+    char **mount_target;
+    const int *mount_readonly;
     sigset_t caller_mask;
     volatile int failed_errno;
     volatile int failed_stage;
+    volatile Py_ssize_t failed_mount;
 };
 
 static void __attribute__((noreturn)) fail(struct request *req, enum stage stage)
@@ -111,19 +123,30 @@ static void __attribute__((noreturn)) child(struct request *req)
         fail(req, STAGE_STDOUT);
     if (install(req->stderr_fd, 2) < 0)
         fail(req, STAGE_STDERR);
+    if (req->state_fd >= 0 && install(req->state_fd, 3) < 0)
+        fail(req, STAGE_STATE);
     /* Before the mount: a working directory under /tmp stays the host's. */
     if (chdir(req->cwd) < 0)
         fail(req, STAGE_CWD);
-    if (req->private_tmp != NULL) {
+    if (req->namespace) {
         if (unshare(CLONE_NEWNS) < 0)
             fail(req, STAGE_UNSHARE);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
             fail(req, STAGE_PROPAGATION);
-        if (mount(req->private_tmp, "/tmp", NULL, MS_BIND, NULL) < 0)
-            fail(req, STAGE_MOUNT_TMP);
+        /* Recursive binds: what was put inside a directory before it is
+           mounted (a kept path inside the private /tmp) comes along. */
+        for (Py_ssize_t i = 0; i < req->n_mounts; i++) {
+            req->failed_mount = i;
+            const char *target = req->mount_target[i];
+            if (mount(req->mount_source[i], target, NULL, MS_BIND | MS_REC, NULL) < 0)
+                fail(req, STAGE_MOUNT);
+            if (req->mount_readonly[i] &&
+                mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+                fail(req, STAGE_READONLY);
+        }
     }
 #ifdef SYS_close_range
-    syscall(SYS_close_range, 3U, ~0U, 0U); /* best effort: most fds are CLOEXEC */
+    syscall(SYS_close_range, req->state_fd >= 0 ? 4U : 3U, ~0U, 0U); /* best effort: most fds are CLOEXEC */
 #endif
     sigprocmask(SIG_SETMASK, &req->caller_mask, NULL);
     execve(req->executable, req->argv, req->envp);
@@ -152,31 +175,88 @@ static char **c_strings(PyObject *items, const char *what)
 }
 
 PyDoc_STRVAR(spawn_doc,
-"spawn(executable, argv, envp, cwd, stdout_fd, stderr_fd, private_tmp) -> pid\n\n"
+"spawn(executable, argv, envp, cwd, stdout_fd, stderr_fd, mounts, state_fd=-1)\n"
+"  -> pid\n\n"
 "Start a step in its own session with stdin from /dev/null and stdout/stderr\n"
-"on the given file descriptors (which must be >= 3).  When private_tmp is not\n"
-"None the step runs in a new mount namespace with that directory\n"
-"bind-mounted over /tmp.  All paths and strings are bytes.  Raises OSError\n"
-"naming what failed; the caller reaps the returned pid.");
+"on the given file descriptors (which must be >= 3).  When mounts is not\n"
+"None the step runs in a new mount namespace in which each (source, target,\n"
+"readonly) of mounts is bind-mounted (recursively) in order.  All paths and\n"
+"strings are bytes.  A state_fd >= 3 becomes the program's fd 3 (the attempt\n"
+"directory a supervising shim records in; see _shim.c).  Raises OSError\n"
+"naming what failed (the mount, the program); the caller reaps the pid.");
+
+/* The three fields of each (source, target, readonly) in `mounts` (a tuple),
+   pointing into the tuple's bytes objects. */
+static int c_mounts(PyObject *mounts, struct request *req)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(mounts);
+    req->n_mounts = n;
+    req->mount_source = PyMem_Calloc((size_t)n + 1, sizeof(char *));
+    req->mount_target = PyMem_Calloc((size_t)n + 1, sizeof(char *));
+    int *readonly = PyMem_Calloc((size_t)n + 1, sizeof(int));
+    req->mount_readonly = readonly;
+    if (req->mount_source == NULL || req->mount_target == NULL || readonly == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(mounts, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3 ||
+            !PyBytes_Check(PyTuple_GET_ITEM(item, 0)) ||
+            !PyBytes_Check(PyTuple_GET_ITEM(item, 1))) {
+            PyErr_SetString(PyExc_TypeError,
+                            "mounts items must be (source: bytes, target: bytes, readonly)");
+            return -1;
+        }
+        req->mount_source[i] = PyBytes_AS_STRING(PyTuple_GET_ITEM(item, 0));
+        req->mount_target[i] = PyBytes_AS_STRING(PyTuple_GET_ITEM(item, 1));
+        int flag = PyObject_IsTrue(PyTuple_GET_ITEM(item, 2));
+        if (flag < 0)
+            return -1;
+        readonly[i] = flag;
+    }
+    return 0;
+}
+
+/* The OSError for a failed start: the stage, what it acted on, the reason. */
+static void set_start_error(const struct request *req)
+{
+    int err = req->failed_errno;
+    PyObject *message;
+    Py_ssize_t i = req->failed_mount;
+    if (req->failed_stage == STAGE_MOUNT)
+        message = PyUnicode_FromFormat("%s %s at %s: %s", stage_text[req->failed_stage],
+                                       req->mount_source[i], req->mount_target[i],
+                                       strerror(err));
+    else if (req->failed_stage == STAGE_READONLY)
+        message = PyUnicode_FromFormat("cannot make %s read-only: %s", req->mount_target[i],
+                                       strerror(err));
+    else if (req->failed_stage == STAGE_EXEC)
+        message = PyUnicode_FromFormat("%s %s: %s", stage_text[req->failed_stage],
+                                       req->executable, strerror(err));
+    else
+        message = PyUnicode_FromFormat("%s: %s", stage_text[req->failed_stage], strerror(err));
+    if (message == NULL)
+        return;
+    PyObject *exc = PyObject_CallFunction(PyExc_OSError, "iO", err, message);
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    Py_DECREF(message);
+}
 
 static PyObject *spawn(PyObject *self, PyObject *args)
 {
-    const char *executable, *cwd, *private_tmp = NULL;
-    int stdout_fd, stderr_fd;
-    PyObject *argv_in, *envp_in, *tmp_in;
-    if (!PyArg_ParseTuple(args, "yOOyiiO", &executable, &argv_in, &envp_in, &cwd,
-                          &stdout_fd, &stderr_fd, &tmp_in))
+    const char *executable, *cwd;
+    int stdout_fd, stderr_fd, state_fd = -1;
+    PyObject *argv_in, *envp_in, *mounts_in;
+    if (!PyArg_ParseTuple(args, "yOOyiiO|i", &executable, &argv_in, &envp_in, &cwd,
+                          &stdout_fd, &stderr_fd, &mounts_in, &state_fd))
         return NULL;
-    if (stdout_fd < 3 || stderr_fd < 3) {
-        PyErr_SetString(PyExc_ValueError, "stdout_fd and stderr_fd must be >= 3");
+    if (stdout_fd < 3 || stderr_fd < 3 || (state_fd != -1 && state_fd < 3)) {
+        PyErr_SetString(PyExc_ValueError, "stdout_fd, stderr_fd and state_fd must be >= 3");
         return NULL;
-    }
-    if (tmp_in != Py_None) {
-        if (!PyBytes_Check(tmp_in)) {
-            PyErr_SetString(PyExc_TypeError, "private_tmp must be bytes or None");
-            return NULL;
-        }
-        private_tmp = PyBytes_AS_STRING(tmp_in);
     }
     /* Tuples: nothing another thread does to the caller's lists while the
        GIL is released can free a string the child is about to use. */
@@ -188,8 +268,25 @@ static PyObject *spawn(PyObject *self, PyObject *args)
         Py_DECREF(argv_tuple);
         return NULL;
     }
+    PyObject *mounts_tuple = mounts_in == Py_None ? PyTuple_New(0) : PySequence_Tuple(mounts_in);
+    if (mounts_tuple == NULL) {
+        Py_DECREF(argv_tuple);
+        Py_DECREF(envp_tuple);
+        return NULL;
+    }
     PyObject *result = NULL;
     char **argv = NULL, **envp = NULL;
+    struct request req = {
+        .executable = executable,
+        .cwd = cwd,
+        .stdout_fd = stdout_fd,
+        .stderr_fd = stderr_fd,
+        .state_fd = state_fd,
+        .namespace = mounts_in != Py_None,
+        .failed_errno = 0,
+        .failed_stage = STAGE_NONE,
+        .failed_mount = 0,
+    };
     if (PyTuple_GET_SIZE(argv_tuple) == 0) {
         PyErr_SetString(PyExc_ValueError, "argv must not be empty");
         goto done;
@@ -200,18 +297,11 @@ static PyObject *spawn(PyObject *self, PyObject *args)
     envp = c_strings(envp_tuple, "envp");
     if (envp == NULL)
         goto done;
+    if (c_mounts(mounts_tuple, &req) < 0)
+        goto done;
+    req.argv = argv;
+    req.envp = envp;
 
-    struct request req = {
-        .executable = executable,
-        .argv = argv,
-        .envp = envp,
-        .cwd = cwd,
-        .stdout_fd = stdout_fd,
-        .stderr_fd = stderr_fd,
-        .private_tmp = private_tmp,
-        .failed_errno = 0,
-        .failed_stage = STAGE_NONE,
-    };
     sigset_t all;
     pid_t pid;
     int vfork_errno = 0;
@@ -235,17 +325,7 @@ static PyObject *spawn(PyObject *self, PyObject *args)
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
-        int err = req.failed_errno;
-        PyObject *message = PyUnicode_FromFormat(
-            "%s: %s", stage_text[req.failed_stage], strerror(err));
-        if (message != NULL) {
-            PyObject *exc = PyObject_CallFunction(PyExc_OSError, "iO", err, message);
-            if (exc != NULL) {
-                PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-                Py_DECREF(exc);
-            }
-            Py_DECREF(message);
-        }
+        set_start_error(&req);
         goto done;
     }
     result = PyLong_FromLong((long)pid);
@@ -253,8 +333,12 @@ static PyObject *spawn(PyObject *self, PyObject *args)
 done:
     PyMem_Free(argv);
     PyMem_Free(envp);
+    PyMem_Free(req.mount_source);
+    PyMem_Free(req.mount_target);
+    PyMem_Free((void *)req.mount_readonly);
     Py_DECREF(argv_tuple);
     Py_DECREF(envp_tuple);
+    Py_DECREF(mounts_tuple);
     return result;
 }
 
@@ -266,7 +350,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "clusterforge.engine.local._spawn",
-    .m_doc = "Start a step with one vfork + exec, optionally with a private /tmp.",
+    .m_doc = "Start a step with one vfork + exec, optionally in its own mount namespace.",
     .m_size = -1,
     .m_methods = methods,
 };

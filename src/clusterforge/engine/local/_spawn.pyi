@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 def spawn(
     executable: bytes,
     argv: list[bytes],
@@ -5,5 +7,6 @@ def spawn(
     cwd: bytes,
     stdout_fd: int,
     stderr_fd: int,
-    private_tmp: bytes | None,
+    mounts: Sequence[tuple[bytes, bytes, bool]] | None,
+    state_fd: int = -1,
 ) -> int: ...

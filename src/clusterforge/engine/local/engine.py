@@ -5,16 +5,19 @@ wrong), then stores a self-contained snapshot — the workflow and every
 WorkflowTemplate it references — so that a resume, a retry or a reader in
 another process never needs the original files again.
 
-A workflow is run by an *owner*: a thread of this process (``run`` with
-``--wait``, the API server) or a detached engine process (``run`` without
-``--wait``). The owner writes a heartbeat; when it dies, :meth:`resume` in any
-later process claims the workflow and continues from the stored tree.
+A workflow is run by an *owner*: this process, as a task of its engine loop
+(``run`` with ``--wait``, the API server; see :mod:`.loop`) or a detached
+engine process (``run`` without ``--wait``). The owner writes a heartbeat;
+when it dies, :meth:`resume` in any later process claims the workflow and
+continues from the stored tree.
 """
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
+import functools
 import json
+import logging
 import os
 import shutil
 import socket
@@ -32,9 +35,10 @@ from typing import Any, TypeVar
 from clusterforge import ids, paths
 from clusterforge.engine.interface import LogLine, Records, StopStrategy, Submission
 from clusterforge.engine.local import process
-from clusterforge.engine.local._operator import PodsFactory, WorkflowRun
+from clusterforge.engine.local._operator import PodsFactory, WorkflowRun, delete_garbage
 from clusterforge.engine.local._operator.run import host_pods
 from clusterforge.engine.local._operator.templates import callers, ref_key
+from clusterforge.engine.local.loop import shared_loop
 from clusterforge.engine.local.planner import PlannedNode, plan
 from clusterforge.engine.phases import FAILED, FULFILLED, WORKFLOW_DONE
 from clusterforge.engine.status import WorkflowView
@@ -50,6 +54,8 @@ from clusterforge.workflow import (
     load_documents,
     load_text,
 )
+
+log = logging.getLogger(__name__)
 
 _ALNUM = string.ascii_lowercase + string.digits
 _T = TypeVar("_T")
@@ -202,7 +208,8 @@ class LocalEngine:
         self.scratch = paths.scratch_home()
         self.owner = current_owner()
         self.warnings: list[str] = []
-        self._done: dict[str, threading.Event] = {}
+        self._runs: dict[str, Future[None]] = {}
+        self._runs_lock = threading.Lock()
         self._compiled: dict[tuple[Any, ...], _Compiled] = {}
         self._compile_lock = threading.Lock()
         self._pods = pods
@@ -379,7 +386,7 @@ class LocalEngine:
                 self._collect_refs(dumped.get("spec", {}).get("templates", []), library, out)
 
     def submit(self, submission: Submission, *, detach: bool = False) -> WorkflowView:
-        """Check, store and start a workflow (in a thread, or a detached process)."""
+        """Check, store and start a workflow (on the engine loop, or in a detached process)."""
         record = self.prepare(submission)
         self.store.create_workflow(record)
         if detach:
@@ -391,31 +398,40 @@ class LocalEngine:
     # -- running -----------------------------------------------------------------
 
     def start(self, workflow_id: str) -> None:
-        """Run a workflow in a background thread of this process."""
+        """Run a workflow on this process's engine loop (see :mod:`.loop`); returns at once."""
         if not self.store.claim_workflow(
             workflow_id, self.owner, unless_alive=self.live_owners(workflow_id)
         ):
             return
-        self._done[workflow_id] = threading.Event()
-        thread = threading.Thread(
-            target=self._run_thread, args=(workflow_id,), name=f"wf-{workflow_id}", daemon=True
-        )
-        thread.start()
+        with self._runs_lock:
+            running = self._runs.get(workflow_id)
+            if running is not None and not running.done():
+                return  # already running here: one run per workflow
+            future = shared_loop().submit(self._run(workflow_id))
+            self._runs[workflow_id] = future
+        future.add_done_callback(functools.partial(self._ended, workflow_id))
 
-    def _run_thread(self, workflow_id: str) -> None:
-        try:
-            self.run_blocking(workflow_id)
-        finally:
-            self._done[workflow_id].set()
+    def _ended(self, workflow_id: str, future: Future[None]) -> None:
+        with self._runs_lock:
+            if self._runs.get(workflow_id) is future:
+                del self._runs[workflow_id]
+        if not future.cancelled() and (err := future.exception()) is not None:
+            log.error("workflow %s: the engine failed", workflow_id, exc_info=err)
 
-    def run_blocking(self, workflow_id: str) -> WorkflowView:
-        """Run a workflow to its end in the calling thread."""
+    async def _run(self, workflow_id: str) -> None:
         record = self.store.get_workflow(workflow_id)
         if record is None:
             raise NotFound(f"workflow {workflow_id!r} not found")
         run_dir = inside(self.runs, check_workflow_name(workflow_id))
         run_dir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(WorkflowRun(self.store, record, run_dir, self.scratch, pods=self._pods).run())
+        await WorkflowRun(self.store, record, run_dir, self.scratch, pods=self._pods).run()
+
+    def run_blocking(self, workflow_id: str) -> WorkflowView:
+        """Run a workflow to its end (on the engine loop), waiting in the calling thread."""
+        loop = shared_loop()
+        if loop.in_loop_thread():
+            raise RuntimeError("run_blocking called from the engine loop; use start")
+        loop.submit(self._run(workflow_id)).result()
         return self.get(workflow_id)
 
     def spawn(self, workflow_id: str) -> None:
@@ -490,9 +506,10 @@ class LocalEngine:
 
     def join(self, workflow_id: str, timeout: float | None = None) -> None:
         """Wait for a workflow this engine runs to finish (no-op for others)."""
-        done = self._done.get(workflow_id)
-        if done is not None:
-            done.wait(timeout)
+        with self._runs_lock:
+            running = self._runs.get(workflow_id)
+        if running is not None:
+            concurrent.futures.wait([running], timeout)
 
     # -- reading -----------------------------------------------------------------
 
@@ -513,6 +530,11 @@ class LocalEngine:
 
     def events(self, workflow_id: str, *, after: int = 0) -> list[NodeEvent]:
         return self.store.events(workflow_id, after=after)
+
+    def changes(self, after: int | None = None) -> tuple[int, list[str]]:
+        if after is None:
+            return self.store.latest_event(), []
+        return self.store.changed_since(after)
 
     def list(
         self,
@@ -584,7 +606,7 @@ class LocalEngine:
 
     def wait(self, workflow_id: str, *, timeout: float | None = None) -> WorkflowView:
         deadline = None if timeout is None else time.monotonic() + timeout
-        self.join(workflow_id, timeout)  # a run of this process: its thread's end
+        self.join(workflow_id, timeout)  # a run of this process: its task's end
         while True:
             view = self.get(workflow_id)
             if view.done:
@@ -615,6 +637,9 @@ class LocalEngine:
                 raise InvalidInput(
                     f"workflow {workflow_id!r} did not end after terminate; try again"
                 )
+        # artifactGC OnWorkflowDeletion first: a repository that refuses keeps the workflow.
+        outputs = [n.outputs for n in view.nodes.values() if n.outputs]
+        delete_garbage(view.record.manifest.get("spec", {}), outputs, self.home / "artifacts")
         self.store.delete_workflow(workflow_id)
         shutil.rmtree(self.runs / workflow_id, ignore_errors=True)
 

@@ -18,7 +18,13 @@ from typing import Any
 from clusterforge.engine.local._operator import loops
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.scope import Variables
-from clusterforge.engine.local._operator.templates import Scope, kind, resolve, workflow_scope
+from clusterforge.engine.local._operator.templates import (
+    Scope,
+    exit_hook,
+    kind,
+    resolve,
+    workflow_scope,
+)
 from clusterforge.engine.local.naming import item_label
 from clusterforge.engine.plans import PlannedNode
 from clusterforge.store import WorkflowRecord
@@ -59,6 +65,18 @@ class _Planner:
                 group_node = PlannedNode(f"[{index}]", "", "run")
                 group_node.children = [self.task(s, scope) for s in group or []]
                 node.children.append(group_node)
+        elif what == "containerSet":  # one Container child per container, as the run has
+            for container in (tmpl["containerSet"] or {}).get("containers") or []:
+                command = (container.get("command") or []) + (container.get("args") or [])
+                child = PlannedNode(container.get("name", ""), "", "run")
+                child.reason = " ".join(str(c) for c in command)
+                node.children.append(child)
+        elif what == "suspend":
+            duration = (tmpl["suspend"] or {}).get("duration")
+            node.reason = f"suspend for {duration}" if duration else "suspend until resumed"
+        elif what == "http":
+            body = tmpl["http"] or {}
+            node.reason = f"{body.get('method') or 'GET'} {body.get('url', '')}"
         elif what:
             body = tmpl[what] or {}
             command = [str(c) for c in (body.get("command") or []) + (body.get("args") or [])]
@@ -88,10 +106,29 @@ class _Planner:
         else:
             for index, item in enumerate(items):
                 label = f"{name}({index}:{item_label(item)})"
-                node.children.append(PlannedNode(label, tmpl.get("name", ""), "run"))
+                child = PlannedNode(label, tmpl.get("name", ""), "run")
+                self.hook(task, child, scope)
+                node.children.append(child)
             if not items:
                 node.explain("no items")
+            return node
+        self.hook(task, node, scope)
         return node
+
+    def hook(self, task: JSON, node: PlannedNode, scope: Scope) -> None:
+        """The call's exit hook, as a child decided at run time (once it completed)."""
+        hook = exit_hook(task)
+        if hook is None:
+            return
+        tmpl, _ = self.resolve(hook, scope)
+        node.children.append(
+            PlannedNode(
+                f"{node.display_name}.onExit",
+                tmpl.get("name", ""),
+                "runtime",
+                f"exit hook: runs once {node.display_name} completed",
+            )
+        )
 
     def decide_when(self, when: str) -> tuple[str, str]:
         try:

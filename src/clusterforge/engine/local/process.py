@@ -19,6 +19,13 @@ Two launchers give the same isolation:
 Where namespaces are unavailable (not root, no unshare), steps still run but
 share the host's /tmp; :func:`isolation` reports that so the engine can say so
 loudly instead of silently sharing.
+
+The namespace is a list of bind mounts made in order (:func:`mount_plan`):
+volumes (``volumeMounts``, see :mod:`volumes`) outside /tmp first, then —
+inside the attempt's directory — the host paths under /tmp the step must still
+reach (:mod:`reachable`: a checkout or virtualenv under /tmp) and volumes
+mounted under /tmp, and last that directory over /tmp, recursively, so what
+was put inside it comes along. Every source is named in the host's view.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import errno
 import fcntl
 import functools
 import importlib
@@ -34,9 +42,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+
+from clusterforge.engine.local import reachable, shim
 
 
 def _load_spawn() -> ModuleType | None:
@@ -51,14 +62,27 @@ def _load_spawn() -> ModuleType | None:
 
 _SPAWN = _load_spawn()
 
-# $1 = private tmp dir, $2 = working dir, then the step's argv. The cd comes
-# first: a working directory under /tmp must stay the host's, not the private one.
+# $1 = working dir, $2 = how many mounts, then (source, target, ro|rw) for each,
+# then the step's argv. The cd comes first: a working directory under /tmp
+# must stay the host's, not the private one.
 _WRAPPER = (
-    'cd "$2" || exit 126; '
-    'mount --bind "$1" /tmp || '
-    '{ echo "clusterforge: cannot mount a private /tmp" >&2; exit 126; }; '
-    'shift 2; exec "$@"'
+    'cd "$1" || exit 126; n=$2; shift 2; '
+    'while [ "$n" -gt 0 ]; do '
+    'mount --rbind "$1" "$2" || '
+    '{ echo "clusterforge: cannot bind-mount $1 at $2" >&2; exit 126; }; '
+    'if [ "$3" = ro ]; then mount -o remount,bind,ro "$2" || '
+    '{ echo "clusterforge: cannot make $2 read-only" >&2; exit 126; }; fi; '
+    "shift 3; n=$((n - 1)); done; "
+    'exec "$@"'
 )
+
+
+class StartError(OSError):
+    """A step that could not be started; its text names the program (or the
+    mount) and the reason, without Python's ``[Errno N]`` prefix."""
+
+    def __str__(self) -> str:
+        return str(self.strerror or (self.args[0] if self.args else ""))
 
 
 @dataclass(frozen=True)
@@ -110,9 +134,8 @@ def _probe_spawn() -> Isolation:
         private.mkdir()
         log = _above_stdio(os.open(Path(scratch, "log"), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC))
         try:
-            pid = _SPAWN.spawn(
-                os.fsencode(true), [b"true"], [], b"/", log, log, os.fsencode(private)
-            )
+            mounts = [(os.fsencode(private), os.fsencode(reachable.TMP), False)]
+            pid = _SPAWN.spawn(os.fsencode(true), [b"true"], [], b"/", log, log, mounts)
         except OSError as err:
             return Isolation(False, f"no private mount namespace: {err.strerror}")
         finally:
@@ -121,6 +144,15 @@ def _probe_spawn() -> Isolation:
     if os.waitstatus_to_exitcode(status) != 0:
         return Isolation(False, "no private mount namespace: the probe step failed")
     return Isolation(True, "mount namespace with a private /tmp per step")
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A host path bind-mounted at ``target`` inside the step (a volume)."""
+
+    source: str
+    target: str
+    readonly: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,13 +174,18 @@ class StepProcess:
     """Created in order before the start; each parent must exist or come earlier."""
     script: tuple[str, str] | None = None
     """A script template's source, written to this path before the start."""
+    state_dir: str | None = None
+    """The attempt's directory: given, the step runs under its shim (see shim.py),
+    which records the exit code there."""
+    volumes: tuple[Mount, ...] = ()
+    """Bind mounts inside the step's mount namespace (its ``volumeMounts``)."""
 
 
-def _argv(step: StepProcess) -> list[str]:
-    iso = isolation()
-    if not iso.private_tmp:
+def _argv(step: StepProcess, mounts: list[tuple[str, str, bool]] | None) -> list[str]:
+    if mounts is None:
         return step.argv
     unshare = _which("unshare", os.environ.get("PATH", os.defpath)) or "unshare"
+    triples = [w for src, dst, ro in mounts for w in (src, dst, "ro" if ro else "rw")]
     return [
         unshare,
         "--mount",
@@ -159,10 +196,46 @@ def _argv(step: StepProcess) -> list[str]:
         "-c",
         _WRAPPER,
         "clusterforge-step",
-        step.tmp_dir,
         step.cwd,
+        str(len(mounts)),
+        *triples,
         *step.argv,
     ]
+
+
+def mount_plan(step: StepProcess, executable: str) -> list[tuple[str, str, bool]]:
+    """The step's bind mounts, in the order they are made: ``(source, target, readonly)``.
+
+    Mounts at a path under /tmp go inside the attempt's tmp directory (which
+    then goes over /tmp), so their sources are still the host's."""
+    tmp = step.tmp_dir
+    files = [step.script[0]] if step.script else []
+    args = [a for a in step.argv[1:] if reachable.under_tmp(a) and a not in files]
+    supervisor = shim.program() if step.state_dir is not None else None
+    kept = [*files, supervisor] if supervisor else files  # a checkout under /tmp holds it
+    roots = reachable.keep_roots(executable, step.env.get("PATH", ""), args, kept)
+    inside = [(root, tmp + root[len(reachable.TMP) :], False) for root in roots]
+    outside: list[tuple[str, str, bool]] = []
+    for volume in step.volumes:
+        if reachable.under_tmp(volume.target):
+            target = tmp + volume.target[len(reachable.TMP) :]
+            inside.append((volume.source, target, volume.readonly))
+        else:
+            outside.append((volume.source, volume.target, volume.readonly))
+    return [*outside, *inside, (tmp, reachable.TMP, False)]
+
+
+def make_mount_points(mounts: list[tuple[str, str, bool]]) -> None:
+    """Each target made (a directory, or an empty file for a file source) if missing."""
+    for source, target, _ in mounts:
+        if os.path.lexists(target):
+            continue
+        if os.path.isdir(source):
+            os.makedirs(target, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "a"):
+                pass
 
 
 @functools.lru_cache(maxsize=4096)
@@ -179,12 +252,33 @@ class StepHandle:
     """
 
     def __init__(
-        self, pid: int, stdout_fd: int | None = None, stderr_fd: int | None = None
+        self,
+        pid: int,
+        stdout_fd: int | None = None,
+        stderr_fd: int | None = None,
+        *,
+        state_dir: str | None = None,
+        adopted: bool = False,
     ) -> None:
         self.pid = pid
         self.returncode: int | None = None
+        self.start_error: str | None = None
+        """Set when the shim could not execute the step's command."""
         self._stdout_fd = stdout_fd
         self._stderr_fd = stderr_fd
+        self._state_dir = state_dir
+        self._adopted = adopted
+        """Not our child (a dead engine's step under its shim): waited for, not reaped."""
+
+    def _exited(self, code: int | None) -> int | None:
+        """The step's exit code: what its shim recorded, else the shim's own status
+        (SIGKILL'd with its step) — or None for an adopted shim that left no record."""
+        record = shim.read_exit(self._state_dir) if self._state_dir else None
+        if record is not None:
+            self.start_error = record.start_error
+            code = record.code
+        self.returncode = code
+        return code
 
     def wrote_output(self) -> bool:
         """Whether the step wrote anything to stdout or stderr."""
@@ -209,29 +303,40 @@ class StepHandle:
         self._stdout_fd = self._stderr_fd = None
 
     def poll(self) -> int | None:
-        if self.returncode is None:
+        if self.returncode is None and self._adopted:
+            if shim.live_shim(self._state_dir or "") is None:
+                self._exited(None)
+        elif self.returncode is None:
             try:
                 pid, status = os.waitpid(self.pid, os.WNOHANG)
             except ChildProcessError:
                 return None
             if pid == self.pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
+                self._exited(os.waitstatus_to_exitcode(status))
         return self.returncode
 
-    def _reap(self) -> int:
+    def _reap(self) -> int | None:
+        if self.returncode is None and self._adopted:
+            while shim.live_shim(self._state_dir or "") is not None:
+                time.sleep(0.2)
+            return self._exited(None)
         if self.returncode is None:
             _, status = os.waitpid(self.pid, 0)
-            self.returncode = os.waitstatus_to_exitcode(status)
+            self._exited(os.waitstatus_to_exitcode(status))
         return self.returncode
 
-    async def wait(self) -> int:
+    async def wait(self) -> int | None:
+        """The step's exit code once it ended (None: an adopted step's shim was
+        killed before it could record one)."""
         if self.poll() is not None:
-            assert self.returncode is not None
             return self.returncode
         try:
             fd = os.pidfd_open(self.pid)
         except (AttributeError, OSError):
             return await asyncio.to_thread(self._reap)
+        if self._adopted and shim.live_shim(self._state_dir or "") != self.pid:
+            os.close(fd)  # it ended (or the pid is a stranger's) before the pidfd pinned it
+            return self._reap()
         loop = asyncio.get_running_loop()
         exited: asyncio.Future[None] = loop.create_future()
 
@@ -272,56 +377,131 @@ def launch_sync(step: StepProcess) -> StepHandle:
     env = step.env
     if not isolated:
         env = {**env, "TMPDIR": step.tmp_dir}
+        if step.volumes:
+            raise StartError(
+                f"volumeMounts ({step.volumes[0].target}) need a private mount namespace, "
+                f"which steps do not get here ({isolation().reason}); run clusterforge "
+                "as root (or with CAP_SYS_ADMIN)"
+            )
+    executable = _resolve(step, env)
+    mounts = mount_plan(step, executable) if isolated else None
+    if mounts:
+        make_mount_points(mounts)
+    flags = os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+    out = _above_stdio(os.open(step.stdout, os.O_RDWR | flags, 0o644))
+    state = -1
+    try:
+        err = _above_stdio(os.open(step.stderr, os.O_WRONLY | flags, 0o644))
+        if step.state_dir is not None and shim.program() is not None:
+            state = _above_stdio(
+                os.open(step.state_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            )
+    except BaseException:
+        os.close(out)
+        raise
+    try:
+        pid = _start(step, executable, env, out, err, mounts, state)
+    except OSError as error:
+        os.close(out)
+        os.close(err)
+        raise _start_error(error, step.argv[0], executable) from None
+    except BaseException:
+        os.close(out)
+        os.close(err)
+        raise
+    finally:
+        if state >= 0:
+            os.close(state)
+    return StepHandle(
+        pid, stdout_fd=out, stderr_fd=err, state_dir=step.state_dir if state >= 0 else None
+    )
+
+
+def adopt(step: StepProcess, pid: int) -> StepHandle:
+    """A handle on a step a dead engine launched, running under its shim ``pid``
+    (checked by :func:`shim.live_shim`): its logs are read, not truncated."""
+    out = _above_stdio(os.open(step.stdout, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+    err = _above_stdio(os.open(step.stderr, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+    return StepHandle(pid, stdout_fd=out, stderr_fd=err, state_dir=step.state_dir, adopted=True)
+
+
+def _resolve(step: StepProcess, env: dict[str, str]) -> str:
+    """The program's path, as the kernel will be given it (PATH searched)."""
     if not step.argv:
-        raise FileNotFoundError("the template has no command")
+        raise StartError("the template has no command")
     program = step.argv[0]
     if "/" in program and not program.startswith("/"):
         program = os.path.join(step.cwd, program)
     if "/" in program:
         executable: str | None = program if os.access(program, os.X_OK) else None
+        if executable is None:
+            reason = "not executable" if os.path.exists(program) else "no such file"
+            raise StartError(f"cannot execute {step.argv[0]!r}: {reason}")
     else:
         executable = _which(program, env.get("PATH", os.defpath))
     if executable is None:
-        raise FileNotFoundError(f"executable file not found in $PATH: {step.argv[0]!r}")
-    flags = os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
-    out = _above_stdio(os.open(step.stdout, os.O_RDWR | flags, 0o644))
-    try:
-        err = _above_stdio(os.open(step.stderr, os.O_WRONLY | flags, 0o644))
-    except BaseException:
-        os.close(out)
-        raise
-    try:
-        pid = _start(step, executable, env, out, err, isolated)
-    except BaseException:
-        os.close(out)
-        os.close(err)
-        raise
-    return StepHandle(pid, stdout_fd=out, stderr_fd=err)
+        raise StartError(f"executable file not found in $PATH: {step.argv[0]!r}")
+    return executable
+
+
+def _start_error(error: OSError, program: str, executable: str) -> OSError:
+    """``error`` restated to name the program; a missing ``#!`` interpreter named too."""
+    if isinstance(error, StartError):
+        return error
+    text = error.strerror or str(error)
+    if error.errno == errno.ENOENT and f"cannot execute {executable}:" in text:
+        interpreter = reachable.shebang_interpreter(executable)
+        if interpreter and not os.path.exists(interpreter):
+            text = f"{text} (its #! interpreter {interpreter} does not exist)"
+    if executable not in text:
+        text = f"{program!r} ({executable}): {text}"
+    return StartError(error.errno, text)
 
 
 def _start(
-    step: StepProcess, executable: str, env: dict[str, str], out: int, err: int, isolated: bool
+    step: StepProcess,
+    executable: str,
+    env: dict[str, str],
+    out: int,
+    err: int,
+    mounts: list[tuple[str, str, bool]] | None,
+    state: int,
 ) -> int:
+    """Start the step (under its shim when ``state``, the attempt directory, is open)."""
+    supervisor = shim.program() if state >= 0 else None
     if _fast_launcher():
         assert _SPAWN is not None
+        argv = [os.fsencode(arg) for arg in step.argv]
+        if supervisor is not None:  # the shim, given the directory as its fd 3
+            argv = [os.fsencode(supervisor), b"3", os.fsencode(executable), *argv]
+            executable = supervisor
         pid: int = _SPAWN.spawn(
             os.fsencode(executable),
-            [os.fsencode(arg) for arg in step.argv],
+            argv,
             [f"{key}={value}".encode("utf-8", "surrogateescape") for key, value in env.items()],
             os.fsencode(step.cwd),
             out,
             err,
-            os.fsencode(step.tmp_dir) if isolated else None,
+            None
+            if mounts is None
+            else [(os.fsencode(src), os.fsencode(dst), ro) for src, dst, ro in mounts],
+            state if supervisor is not None else -1,
         )
         return pid
+    command = _argv(step, mounts)
+    if supervisor is not None:
+        program = command[0] if mounts is not None else executable
+        resolved = _which(program, env.get("PATH", os.defpath)) or program
+        command = [supervisor, str(state), resolved, *command]
     popen = subprocess.Popen(
-        _argv(step),
+        command,
         stdin=subprocess.DEVNULL,
         stdout=out,
         stderr=err,
         cwd=step.cwd,
         env=env,
         start_new_session=True,
+        pass_fds=(state,) if supervisor is not None else (),
     )
     # The handle reaps the child itself; Popen must not try to as well.
     popen.returncode = 0
@@ -431,10 +611,4 @@ async def terminate(proc: StepHandle, grace: float = 5.0) -> None:
 
 def process_start_time(pid: int) -> str | None:
     """The kernel's start time of ``pid`` (to tell a live process from a reused pid)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # Field 22 (starttime), counted after the ")" that closes the command name.
-    fields = stat.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else None
+    return shim.start_time(pid)

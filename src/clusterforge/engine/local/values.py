@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from clusterforge.safety import inside
 from clusterforge.workflow.expressions import substitute
 
 RESULT_LIMIT = 256 * 1024
@@ -50,11 +51,20 @@ def item_variables(item: Any) -> dict[str, str]:
 
 
 def host_path(path: str, tmp: Path, cwd: Path) -> Path:
-    """Where a step's output path is on the host (its /tmp is a per-attempt dir)."""
-    if path == "/tmp" or path.startswith("/tmp/"):  # noqa: S108 — mapped to the private tmp
-        return tmp / path[len("/tmp/") :] if path != "/tmp" else tmp  # noqa: S108
+    """Where a step's path is on the host (its /tmp is a per-attempt dir).
+
+    A path under /tmp or relative to the working directory must stay there
+    (``..`` or a symlink the step left may not lead the engine elsewhere):
+    :class:`~clusterforge.errors.InvalidInput` otherwise. An absolute path
+    elsewhere is the host's own, which the step itself sees as well.
+    """
+    if path.rstrip("/") == "/tmp":  # noqa: S108 — mapped to the private tmp
+        return tmp
+    private = "/tmp/"  # noqa: S108 — the step's view, mapped to its private tmp
+    if path.startswith(private):
+        return inside(tmp, path[len(private) :])
     if not path.startswith("/"):
-        return cwd / path
+        return inside(cwd, path)
     return Path(path)
 
 

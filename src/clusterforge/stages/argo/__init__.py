@@ -9,6 +9,7 @@ watches workflows and needs none of it.
 """
 
 from clusterforge.stages.argo._chart import write_chart
+from clusterforge.stages.argo._install import Installed, install
 from clusterforge.stages.argo._lint import ArgoLintReport, lint_manifests, manifest_files
 from clusterforge.stages.argo._management import Management, down, status, up
 from clusterforge.stages.argo._render import Rendered, render, workflow_templates
@@ -17,9 +18,11 @@ from clusterforge.stages.argo._schemas import ArgoSchemas, load_schemas
 __all__ = [
     "ArgoLintReport",
     "ArgoSchemas",
+    "Installed",
     "Management",
     "Rendered",
     "down",
+    "install",
     "lint_manifests",
     "load_schemas",
     "manifest_files",

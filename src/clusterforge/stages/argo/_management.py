@@ -211,7 +211,7 @@ def crd_files() -> list[Path]:
     return files
 
 
-def controller_configmap(metrics_port: int) -> str:
+def controller_configmap(metrics_port: int, namespace: str = NAMESPACE) -> str:
     """The controller's ConfigMap: metrics on a free port, plain HTTP, loopback."""
     config = {
         "metricsConfig": yaml.safe_dump(
@@ -222,7 +222,7 @@ def controller_configmap(metrics_port: int) -> str:
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": {"name": CONFIGMAP, "namespace": NAMESPACE},
+            "metadata": {"name": CONFIGMAP, "namespace": namespace},
             "data": config,
         },
         sort_keys=False,

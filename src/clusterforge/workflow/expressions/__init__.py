@@ -39,6 +39,7 @@ it.
 
 from __future__ import annotations
 
+from ._conditions import evaluate_condition
 from ._depends import (
     TASK_RESULTS,
     ContinueOn,
@@ -59,6 +60,7 @@ __all__ = [
     "TaskStates",
     "check_when",
     "depends_from_dependencies",
+    "evaluate_condition",
     "evaluate_when",
     "expression_references",
     "parse_depends",

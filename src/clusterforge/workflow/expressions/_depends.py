@@ -16,7 +16,7 @@ Results map to node phases as in Argo's DAG evaluator: ``.Errored`` is phase
 ``Error``; ``.AnySucceeded`` is true when any child of a looped task
 succeeded; ``.AllFailed`` when it has children and every one has phase
 ``Failed`` (an ``Error`` child does not count as failed). ``.Daemoned`` is
-always false here: clusterforge runs no daemon steps.
+true while a daemon step runs and is ready (its states report ``Daemoned``).
 
 The caller evaluates once every referenced task has finished (Argo waits for
 all dependencies to be fulfilled before it evaluates).
@@ -70,7 +70,8 @@ class TaskStates(Protocol):
     """What ``depends`` needs to know about the tasks it names."""
 
     def phase(self, task: str) -> str:
-        """The task's node phase: Pending Running Succeeded Failed Error Skipped Omitted."""
+        """The task's node phase: Pending Running Succeeded Failed Error Skipped Omitted,
+        or ``Daemoned`` for a daemon step that is running and ready."""
         ...
 
     def child_phases(self, task: str) -> Sequence[str]:
@@ -333,7 +334,7 @@ def _result(task: str, result: str, states: TaskStates) -> bool:
     if result == "AllFailed":
         children = states.child_phases(task)
         return len(children) > 0 and all(phase == "Failed" for phase in children)
-    return False  # Daemoned: clusterforge has no daemon steps
+    return result == "Daemoned" and states.phase(task) == "Daemoned"
 
 
 def _evaluate(node: _Node, states: TaskStates, continue_on: Mapping[str, ContinueOn]) -> bool:

@@ -30,6 +30,7 @@ them), empty parentheses, and dotted bare words (``v1.2`` — a govaluate
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable
@@ -140,11 +141,13 @@ def check_when(text: str) -> None:
     check_expression_tags(text, language=_LANGUAGE)
 
 
+@functools.lru_cache(maxsize=4096)
 def evaluate_when(text: str) -> bool:
     """Evaluate a substituted ``when`` as Argo does; an empty one is true.
 
     Raises :class:`ExpressionError` for a syntax error, a type error (``a > 1``
     compares a string with a number) or a result that is not a boolean.
+    Cached by text: a fleet of builds of one template asks the same questions.
     """
     if text == "":
         return True

@@ -11,13 +11,15 @@ only those below it — the ``.importlinter`` contract "operator layers"):
 - ``runtime``   what the parts of one run share
 - ``pods``, ``memory_pods``  one attempt of a container/script: the ``Pods``
   protocol, host processes, and an in-memory fake
-- ``journal``   the node tree and its group commit: the only code touching the store
+- ``journal``   the node tree and its changes: with ``batch``, the only code touching the store
+- ``batch``     what the runs of one loop share: one commit per turn, one stop/heartbeat query
 - ``scope``     variables, inputs and outputs
 - ``context``   a call, what a node inherits, stop flags, the ``Executes`` callback
 - ``templates``, ``loops``  resolving templateRef/inline; loop items (shared with the planner)
 - ``errors``    why a node ends in Error
 """
 
+from clusterforge.engine.local._operator.artifacts import delete_garbage
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.memory_pods import MemoryPods
@@ -33,4 +35,5 @@ __all__ = [
     "Pods",
     "PodsFactory",
     "WorkflowRun",
+    "delete_garbage",
 ]

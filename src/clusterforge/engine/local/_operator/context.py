@@ -24,6 +24,7 @@ class Call:
     template: JSON
     scope: Scope
     arguments: dict[str, str]
+    artifacts: list[JSON] = field(default_factory=list)  # arguments.artifacts, resolved
 
 
 @dataclass
@@ -41,10 +42,11 @@ class Context:
 
     def inside(self, node_id: str, template: Mapping[str, Any]) -> Context:
         """The context of a DAG's or steps' children: the node is their boundary,
-        and the template's ``parallelism`` bounds them."""
+        and the template's ``parallelism`` bounds them (only them: the node itself
+        holds its caller's slot while it runs)."""
         parallelism = template.get("parallelism")
         own = (asyncio.Semaphore(int(parallelism)),) if parallelism else ()
-        return Context(node_id, node_id, self.semaphores + own, self.extra_vars)
+        return Context(node_id, node_id, own, self.extra_vars)
 
 
 @dataclass

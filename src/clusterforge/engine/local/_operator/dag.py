@@ -80,14 +80,7 @@ class DagRun(TemplateRun):
         except NodeFailure as err:
             return self.rt.journal.finish(self.node, "Error", str(err))
         jobs = [asyncio.ensure_future(self.run_task(t)) for t in self.tasks]
-        try:
-            await asyncio.gather(*jobs)
-        except asyncio.CancelledError:
-            for job in jobs:
-                job.cancel()
-            await asyncio.gather(*jobs, return_exceptions=True)
-            self.rt.cancelled(self.node)
-            raise
+        await self.rt.gather_children(self.node, jobs)
         return self.outcome()
 
     # -- one task ------------------------------------------------------------------
@@ -124,13 +117,20 @@ class DagRun(TemplateRun):
                 phase="Omitted",
                 message="omitted: depends condition not met",
             )
-        values = {**self.base_vars, **self.task_vars(self.refs[tname])}
+        values = {
+            **self.base_vars,
+            **self.rt.variables.global_vars(),
+            **self.task_vars(self.refs[tname]),
+        }
         return await self.caller.call(name, tname, task, values, self.ctx)
 
     # -- the rules over the tasks' state ------------------------------------------------
 
     def phase_of(self, tname: str) -> str:
+        """The task's phase; ``Daemoned`` for a running daemon (``X.Daemoned`` in depends)."""
         rec = self.results.get(tname)
+        if rec is not None and rec.id in self.rt.daemons.daemoned and rec.phase == "Running":
+            return "Daemoned"
         return rec.phase if rec else "Pending"
 
     def children_phases(self, tname: str) -> list[str]:
@@ -167,7 +167,7 @@ class DagRun(TemplateRun):
         for t in names:
             rec = self.results.get(t) or self.rt.journal.by_name.get(f"{self.name}.{t}")
             if rec is not None:
-                values.update(self.rt.node_vars(f"tasks.{t}", rec))
+                values.update(self.called_vars(f"tasks.{t}", self.tasks[t], rec))
         return values
 
     def outcome(self) -> NodeRecord:

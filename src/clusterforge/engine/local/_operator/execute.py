@@ -10,18 +10,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
+import dataclasses
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from clusterforge.engine.local._operator.artifacts import (
+    PodArtifacts,
+    input_vars,
+    output_path_vars,
+    pod_name,
+    template_inputs,
+)
+from clusterforge.engine.local._operator.container_set import ContainerSetRun
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
 from clusterforge.engine.local._operator.errors import NodeFailure
+from clusterforge.engine.local._operator.http_call import run_http
+from clusterforge.engine.local._operator.mutexes import mutex_names
 from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
+from clusterforge.engine.local._operator.sidecars import (
+    SidecarFailed,
+    start_sidecars,
+    stop_sidecars,
+)
 from clusterforge.engine.local._operator.steps import StepsRun
+from clusterforge.engine.local._operator.suspend import run_suspend
 from clusterforge.engine.local._operator.templates import kind
 from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.limits import nesting_problem
@@ -56,6 +73,7 @@ class Executor:
         template = call.template
         try:
             inputs = resolve_inputs(template, call.arguments, self.rt.variables.workflow_vars())
+            call = dataclasses.replace(call, artifacts=template_inputs(template, call.artifacts))
         except (NodeFailure, ExpressionError) as err:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             return journal.finish(node, "Error", str(err))
@@ -66,12 +84,15 @@ class Executor:
         deadline = template.get("activeDeadlineSeconds")
         timeout = float(parameter_text(deadline)) if deadline not in (None, "") else None
         what = kind(template)
-        if what in ("container", "script"):
+        if what in ("container", "script", "containerSet"):
             try:
                 timeout = self._pod_timeout(template, inputs, ctx, timeout)
             except (InvalidInput, ExpressionError) as err:
                 node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
                 return journal.finish(node, "Error", str(err))
+            if what == "containerSet":
+                pod = ContainerSetRun(self.rt, name, display, call, inputs, ctx, _no_command)
+                return await pod.run(timeout)
             return await self.run_pod(name, display, call, inputs, ctx, retry_attempt, timeout)
         if what in ("dag", "steps") and (
             too_deep := nesting_problem(journal.nodes, ctx.boundary_id)
@@ -79,24 +100,34 @@ class Executor:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             return journal.finish(node, "Error", too_deep)
         runner: Callable[[], Awaitable[NodeRecord]]
-        if what == "dag":
+        if what == "http":
+            runner = functools.partial(run_http, self.rt, name, display, call, inputs, ctx)
+        elif what == "suspend":
+            runner = functools.partial(run_suspend, self.rt, name, display, call, inputs, ctx)
+        elif what == "dag":
             runner = DagRun(self.rt, self, name, display, call, inputs, ctx).run
         elif what == "steps":
             runner = StepsRun(self.rt, self, name, display, call, inputs, ctx).run
         else:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             message = (
-                f"template {template.get('name', '')!r} has no container, script, dag or steps; "
+                f"template {template.get('name', '')!r} has no container, script, containerSet, "
+                "dag, steps, http or suspend; "
                 "the local engine cannot run it"
             )
             return journal.finish(node, "Error", message)
-        if timeout is None:
-            return await runner()
         try:
-            return await asyncio.wait_for(runner(), timeout)
-        except TimeoutError:
-            node = journal.by_name[name]
-            return journal.finish(node, "Failed", f"{DEADLINE_MESSAGE} ({timeout:g}s)")
+            if timeout is None:
+                return await runner()
+            try:
+                return await asyncio.wait_for(runner(), timeout)
+            except TimeoutError:
+                node = journal.by_name[name]
+                return journal.finish(node, "Failed", f"{DEADLINE_MESSAGE} ({timeout:g}s)")
+        finally:
+            if what in ("dag", "steps") and name in journal.by_name:
+                # As Argo's killDaemonedChildren: the scope's daemons end with it.
+                await self.rt.daemons.stop_scope(journal.by_name[name].id)
 
     def _pod_timeout(
         self, template: JSON, inputs: dict[str, str], ctx: Context, deadline: float | None
@@ -131,25 +162,63 @@ class Executor:
         node.inputs = {"parameters": parameter_list(inputs)}
         node.attempt = attempt
         values = self.rt.variables.template_vars(inputs, ctx)
+        values.update(input_vars(call.artifacts))
+        values.update(output_path_vars(template))
         what = kind(template)
         try:
-            body = substitute_tree(copy.deepcopy(template[what]), values)
+            # substitute_tree builds new lists and dicts: the template is never changed
+            body = substitute_tree(template[what], values)
+            volumes = substitute_tree(template.get("volumes") or [], values)
+            mutexes = mutex_names(substitute_tree(template.get("synchronization"), values))
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")
         if what == "container" and not body.get("command"):
             return journal.finish(node, "Error", no_command_message(template, body))
         outputs = (template.get("outputs") or {}).get("parameters", []) or []
-        spec = PodSpec(what, body, outputs, timeout)
+        spec = PodSpec(
+            what, body, outputs, timeout, volumes, self._pod_artifacts(node, call, values)
+        )
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
         async with contextlib.AsyncExitStack() as stack:
+            if mutexes and self.rt.mutexes is not None:
+                held = self.rt.mutexes.held(
+                    self.rt.variables.wf.namespace, mutexes, lambda text: self._waiting(node, text)
+                )
+                await stack.enter_async_context(held)
             for sem in sorted(semaphores, key=id):
                 await stack.enter_async_context(sem)
             if self.rt.flags.shutdown:
                 return journal.finish(node, "Failed", shutdown_message(self.rt.flags.shutdown))
-            return await self._attempt(node, spec)
+            if template.get("daemon"):
+                await self.rt.journal.durable()
+                return await self.rt.daemons.start(node, spec, ctx.boundary_id)
+            try:
+                sidecars = await start_sidecars(self.rt, node, template, values)
+            except (SidecarFailed, ExpressionError) as err:
+                return journal.finish(node, "Error", str(err))
+            try:
+                return await self._attempt(node, spec)
+            finally:
+                await stop_sidecars(sidecars)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _waiting(self, node: NodeRecord, message: str) -> None:
+        node.message = message
+        self.rt.journal.save(node)
+
+    def _pod_artifacts(
+        self, node: NodeRecord, call: Call, values: dict[str, str]
+    ) -> PodArtifacts | None:
+        """What the attempt does with artifacts and logs (None: nothing)."""
+        run = self.rt.artifacts
+        if run is None:
+            return None
+        wf_name = self.rt.journal.wf.name
+        name = pod_name(wf_name, str(call.template.get("name", "")), node.id)
+        arts = PodArtifacts(run, call.template, call.artifacts, values, name)
+        return arts if arts.needed() else None
 
     async def _attempt(self, node: NodeRecord, spec: PodSpec) -> NodeRecord:
         try:
@@ -161,6 +230,7 @@ class Executor:
             node.exit_code = outcome.exit_code
         if outcome.outputs:
             node.outputs = outcome.outputs
+            self.rt.variables.publish_artifacts(outcome.outputs.get("artifacts") or [])
         for param in spec.outputs:
             if param.get("globalName"):
                 value = _output_value(outcome.outputs, param["name"])
@@ -177,6 +247,10 @@ def no_command_message(template: JSON, body: JSON) -> str:
         "not an image's entrypoint — name the program in container.command "
         '(e.g. command: [echo, "hello"])'
     )
+
+
+def _no_command(template: JSON, body: JSON) -> str:
+    return "" if body.get("command") else no_command_message(template, body)
 
 
 def _output_value(outputs: dict[str, object], name: str) -> str | None:

@@ -6,9 +6,11 @@ second attempt), and a name found fulfilled in the tree is never run again.
 That one rule gives both resume-after-crash and ``retry``.
 
 Changes are *group-committed*: :meth:`Journal.save` records a change in
-memory and schedules one flush per event-loop turn, and a step process starts
-only after :meth:`Journal.durable` — so a fan-out of a thousand tasks is one
-transaction, and a crash never re-runs a node the store calls Succeeded.
+memory and the loop's commit group (:mod:`batch`) writes the changes of every
+journal of the loop in one transaction per turn; a step process starts only
+after :meth:`Journal.durable` — so a fan-out of a thousand tasks, or a turn of
+five hundred workflows, is one transaction, and a crash never re-runs a node
+the store calls Succeeded.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from clusterforge.engine.local._operator.batch import CommitGroup, commit, commit_group
 from clusterforge.engine.local._operator.context import Context
 from clusterforge.engine.local.naming import node_id
 from clusterforge.engine.phases import FULFILLED
+from clusterforge.engine.suspension import RESUME_SCOPE, resume_key
 from clusterforge.store import EventRow, NodeRecord, Store, WorkflowRecord, event_of
 
 
@@ -35,7 +39,7 @@ class Journal:
         self.children_of: dict[str, dict[str, None]] = {}
         self._dirty: dict[str, NodeRecord] = {}
         self._events: list[EventRow] = []
-        self._flush_scheduled = False
+        self._group: CommitGroup | None = None
         self._durable_waiter: asyncio.Future[None] | None = None
 
     # -- the tree --------------------------------------------------------------
@@ -127,30 +131,35 @@ class Journal:
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+        if self._group is None:
+            self._group = commit_group()
+        self._group.schedule(self)
 
     def flush(self) -> None:
-        """Commit every pending node change and event in one transaction.
+        """Commit every pending node change and event now.
 
-        Called once per event-loop turn, and always before a step process
-        starts: nothing observable happens before the state that led to it is
-        durable.
+        Normally the loop's :class:`~.batch.CommitGroup` does this once per
+        turn, for every journal of the loop in one transaction — always before
+        a step process starts: nothing observable happens before the state that
+        led to it is durable.
         """
-        self._flush_scheduled = False
+        commit([self])
+
+    def take(self) -> tuple[list[NodeRecord], list[EventRow]]:
+        """The changes not yet committed (see :func:`~.batch.commit`)."""
+        nodes, events = list(self._dirty.values()), self._events
+        self._dirty, self._events = {}, []
+        return nodes, events
+
+    def committed(self, error: BaseException | None) -> None:
+        """The changes taken are in the store (or failed): wake :meth:`durable`."""
         waiter, self._durable_waiter = self._durable_waiter, None
-        try:
-            if self._dirty or self._events:
-                nodes, events = list(self._dirty.values()), self._events
-                self._dirty, self._events = {}, []
-                self.store.put_nodes(nodes, events)
-        except BaseException as err:
-            if waiter is not None and not waiter.done():
-                waiter.set_exception(err)
-            raise
-        if waiter is not None and not waiter.done():
+        if waiter is None or waiter.done():
+            return
+        if error is None:
             waiter.set_result(None)
+        else:
+            waiter.set_exception(error)
 
     async def durable(self) -> None:
         """Wait until every change recorded so far is committed.
@@ -164,20 +173,22 @@ class Journal:
 
     # -- the workflow row ------------------------------------------------------------
 
+    def take_resume(self, node_id: str) -> dict[str, Any] | None:
+        """A resume request for the suspended node ``node_id`` (written by
+        :func:`clusterforge.engine.suspension.resume_node`), removed once read."""
+        key = resume_key(self.wf.id, node_id)
+        request = self.store.kv_get(RESUME_SCOPE, key)
+        if request is None:
+            return None
+        self.store.kv_delete(RESUME_SCOPE, key)
+        return dict(request) if isinstance(request, dict) else {}
+
     def workflow_started(self) -> None:
         wf = self.wf
         if wf.started_at is None:
             wf.started_at = time.time()
         wf.phase = "Running"
         self.store.update_workflow(wf.id, phase="Running", started_at=wf.started_at, message="")
-
-    def shutdown_requested(self) -> str | None:
-        """A stop/terminate another process asked for (a read: polled often)."""
-        return self.store.shutdown_requested(self.wf.id)
-
-    def heartbeat(self) -> None:
-        """The owner is alive (a write: a few seconds apart, not with every poll)."""
-        self.store.update_workflow(self.wf.id, heartbeat=time.time())
 
     def workflow_finished(self, phase: str, message: str, outputs: dict[str, Any]) -> None:
         """Flush the tree, then record the workflow's end (and release its owner)."""

@@ -6,7 +6,6 @@ One expansion for the operator (which runs a child per item) and the planner
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -44,7 +43,7 @@ def expand(task: Mapping[str, Any], values: Mapping[str, str]) -> list[Any] | No
 def _expand(task: Mapping[str, Any], values: Mapping[str, str]) -> list[Any] | None:
     if task.get("withItems") is not None:
         items = limits.loop_items(task["withItems"], "withItems")
-        return [substitute_tree(copy.deepcopy(i), values) for i in items]
+        return [substitute_tree(i, values) for i in items]  # a new tree: no copy
     if task.get("withParam"):
         raw = substitute(task["withParam"], values, missing="error")
         try:

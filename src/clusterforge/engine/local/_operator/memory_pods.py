@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clusterforge.engine.local._operator.journal import Journal
-from clusterforge.engine.local._operator.pods import PodOutcome, PodSpec
+from clusterforge.engine.local._operator.pods import PodOutcome, PodSpec, Sidecar
 from clusterforge.engine.local.values import parameter_text
 from clusterforge.engine.phases import DEADLINE_MESSAGE
 from clusterforge.store import NodeRecord
@@ -82,8 +82,13 @@ class MemoryPods:
         except TimeoutError:
             return PodOutcome("Failed", f"{DEADLINE_MESSAGE} ({spec.timeout:g}s)")
 
-    def abandon(self, node: NodeRecord) -> None:
+    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
+        del node, name, body
+        return _NoSidecar()
+
+    def adopt(self, node: NodeRecord) -> bool:
         del node
+        return False  # nothing outlives a run in memory
 
     def recover(self, nodes: Iterable[NodeRecord]) -> None:
         del nodes
@@ -92,4 +97,11 @@ class MemoryPods:
         return None
 
     def close(self) -> None:
+        return None
+
+
+class _NoSidecar:
+    """A sidecar in memory: nothing runs, nothing to stop."""
+
+    async def stop(self) -> None:
         return None

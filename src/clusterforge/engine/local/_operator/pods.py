@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from clusterforge.engine.local import process
+from clusterforge.engine.artifacts import ArtifactFailure
+from clusterforge.engine.local import process, shim
 from clusterforge.engine.local import scratch as scratch_files
+from clusterforge.engine.local._operator.artifacts import PodArtifacts
 from clusterforge.engine.local._operator.errors import InputError
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local.step_env import step_base_env
@@ -37,7 +39,9 @@ from clusterforge.engine.local.values import (
     parameter_text,
     result_text,
 )
+from clusterforge.engine.local.volumes import VolumeError, WorkflowVolumes
 from clusterforge.engine.phases import DEADLINE_MESSAGE, INTERRUPTED
+from clusterforge.errors import InvalidInput
 from clusterforge.store import NodeRecord
 
 JSON = dict[str, Any]
@@ -51,6 +55,8 @@ class PodSpec:
     body: JSON
     outputs: list[JSON] = field(default_factory=list)  # the template's outputs.parameters
     timeout: float | None = None
+    volumes: list[JSON] = field(default_factory=list)  # the template's own volumes
+    artifacts: PodArtifacts | None = None  # inputs to place, outputs and logs to store
 
 
 @dataclass
@@ -69,16 +75,32 @@ class PodOutcome:
         return cls("Failed", f"Error (exit code {code})", code, outputs)
 
 
+class Sidecar(Protocol):
+    """A sidecar container's process, running beside a pod's main one."""
+
+    async def stop(self) -> None:
+        """Terminate it (the pod's main container has ended)."""
+        ...
+
+
 class Pods(Protocol):
     """Runs pod attempts for one workflow run."""
+
+    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
+        """Start sidecar ``name`` of ``node``'s pod (``body``: its substituted
+        container) in the background. Raises ``OSError`` when it cannot start."""
+        ...
 
     async def run(self, node: NodeRecord, spec: PodSpec) -> PodOutcome:
         """Run one attempt once its state is durable. Cancelled: the attempt is
         stopped, ``node.exit_code`` set, and :class:`asyncio.CancelledError` re-raised."""
         ...
 
-    def abandon(self, node: NodeRecord) -> None:
-        """An attempt a dead engine left running: make sure nothing of it still runs."""
+    def adopt(self, node: NodeRecord) -> bool:
+        """An attempt a dead engine left unfinished. True: the walk takes it over when
+        it reaches the node (still running under its supervisor, finished while no
+        engine ran, or never started). False: nothing of it runs any more, and it
+        ends in Error."""
         ...
 
     def recover(self, nodes: Iterable[NodeRecord]) -> None:
@@ -136,18 +158,49 @@ class HostPods:
         self._base_env: dict[str, str] | None = None
         self._attempt_dirs: set[str] | None = None
         self._copies: set[asyncio.Future[None]] = set()
+        self._spec: JSON = journal.wf.manifest.get("spec") or {}
+        self.volumes = WorkflowVolumes.of(self._spec, run_dir, self._scratch_prefix)
+        self._adopted: dict[str, int | None] = {}
+        """Attempts a dead engine left: node id → its live shim's pid (None: ended
+        while no engine ran, its exit recorded; or never started)."""
 
     async def run(self, node: NodeRecord, spec: PodSpec) -> PodOutcome:
-        name = self._new_attempt_name(node.id)
+        adopted = node.id in self._adopted
+        if adopted and node.log_dir:
+            name = Path(node.log_dir).name  # the dead engine's attempt, taken over
+            if self._attempt_dirs is not None:
+                self._attempt_dirs.add(name)
+        else:  # a directory no attempt used (a fenced one stays as it is)
+            name = self._new_attempt_name(node.id, avoid=self._scratch_prefix if adopted else None)
         attempt = _AttemptFiles(
             scratch=f"{self._scratch_prefix}/{name}", dest=f"{self._run_prefix}/{name}"
         )
-        step = self._step_process(spec, attempt, name)
+        try:
+            step = self._step_process(spec, attempt, name)
+        except (VolumeError, OSError) as err:
+            return PodOutcome("Error", f"failed to start: {err}")
         node.log_dir = attempt.scratch
         try:
+            if adopted:
+                return await self._take_over(node, spec, step, attempt)
             return await self._attempt(node, spec, step, attempt)
         finally:
             self._keep_logs(node, attempt)
+
+    async def _take_over(
+        self, node: NodeRecord, spec: PodSpec, step: process.StepProcess, attempt: _AttemptFiles
+    ) -> PodOutcome:
+        """Wait for (or read) an attempt a dead engine launched; one that never
+        started is started now."""
+        pid = self._adopted.pop(node.id)
+        if pid is None and shim.read_exit(attempt.scratch) is None:
+            return await self._attempt(node, spec, step, attempt)
+        attempt.keep = True
+        proc = process.adopt(step, pid or 0)
+        timeout = spec.timeout
+        if timeout is not None:  # counted from the launch, as for a live engine's step
+            timeout = max(timeout - (time.time() - (node.started_at or time.time())), 0.0)
+        return await self._wait(node, spec, step, attempt, proc, timeout)
 
     def _step_process(
         self, spec: PodSpec, attempt: _AttemptFiles, name: str
@@ -176,6 +229,10 @@ class HostPods:
             stderr=f"{attempt.scratch}/stderr.log",
             make_dirs=tuple(make_dirs),
             script=script,
+            volumes=self.volumes.mounts(body, spec.volumes, name)
+            if body.get("volumeMounts")
+            else (),
+            state_dir=attempt.scratch,
         )
 
     async def _attempt(
@@ -183,8 +240,12 @@ class HostPods:
     ) -> PodOutcome:
         """Start one attempt once its state is durable, wait for it, collect outputs."""
         attempt.keep = spec.kind == "script"
+        # Durable with the launch's commit: a restarted engine finds the attempt.
+        self.journal.save(node, event=False)
         try:
             await self.journal.durable()
+            if spec.artifacts is not None:
+                await self._stage(spec.artifacts, step)
             proc = await process.launch(step)
         except OSError as err:
             attempt.keep = True
@@ -192,13 +253,28 @@ class HostPods:
                 os.makedirs(attempt.scratch, exist_ok=True)
                 Path(step.stderr).write_text(f"{err}\n")
             return PodOutcome("Error", f"failed to start: {err}")
+        except ArtifactFailure as err:
+            attempt.keep = True
+            return PodOutcome("Error", str(err))
         node.pid = proc.pid
         node.phase = "Running"
         node.started_at = time.time()
         self.journal.save(node)
+        return await self._wait(node, spec, step, attempt, proc, spec.timeout)
+
+    async def _wait(
+        self,
+        node: NodeRecord,
+        spec: PodSpec,
+        step: process.StepProcess,
+        attempt: _AttemptFiles,
+        proc: process.StepHandle,
+        timeout: float | None,
+    ) -> PodOutcome:
+        """Wait for a started attempt (terminated on a timeout or a cancellation)."""
         self.processes[node.id] = proc
         try:
-            code = await asyncio.wait_for(proc.wait(), spec.timeout)
+            code = await asyncio.wait_for(proc.wait(), timeout)
         except (TimeoutError, asyncio.CancelledError) as err:
             await process.terminate(proc)
             attempt.keep = attempt.keep or proc.wrote_output()
@@ -209,7 +285,43 @@ class HostPods:
             return PodOutcome("Failed", f"{DEADLINE_MESSAGE} ({spec.timeout:g}s)", proc.returncode)
         finally:
             self.processes.pop(node.id, None)
-        return self._collect(proc, code, spec, step, attempt)
+        if proc.start_error is not None:
+            proc.close()
+            return PodOutcome("Error", f"failed to start: {proc.start_error}")
+        if code is None:  # an adopted step whose supervisor was killed
+            proc.close()
+            return PodOutcome("Error", interrupted_message(node))
+        outcome = self._collect(proc, code, spec, step, attempt)
+        if spec.artifacts is not None:
+            outcome = await self._store(spec.artifacts, step, outcome)
+        return outcome
+
+    async def _stage(self, artifacts: PodArtifacts, step: process.StepProcess) -> None:
+        """Place the input artifacts (off the event loop: it is file and network I/O)."""
+        for path in step.make_dirs:
+            os.makedirs(path, exist_ok=True)
+        tmp, cwd = Path(step.tmp_dir), Path(step.cwd)
+        await asyncio.get_running_loop().run_in_executor(
+            None, artifacts.stage, lambda p: artifact_path(p, tmp, cwd)
+        )
+
+    async def _store(
+        self, artifacts: PodArtifacts, step: process.StepProcess, outcome: PodOutcome
+    ) -> PodOutcome:
+        """Store the output artifacts and the log; a failure ends the node in Error."""
+        tmp, cwd = Path(step.tmp_dir), Path(step.cwd)
+        logs = [Path(step.stdout), Path(step.stderr)]
+        try:
+            entries = await asyncio.get_running_loop().run_in_executor(
+                None, artifacts.collect, lambda p: artifact_path(p, tmp, cwd), logs
+            )
+        except ArtifactFailure as err:
+            if outcome.phase == "Succeeded":
+                return PodOutcome("Error", str(err), outcome.exit_code, outcome.outputs)
+            return outcome
+        if entries:
+            outcome.outputs["artifacts"] = entries
+        return outcome
 
     def _collect(
         self,
@@ -257,16 +369,48 @@ class HostPods:
         self._copies.add(copy)
         copy.add_done_callback(moved)
 
-    def abandon(self, node: NodeRecord) -> None:
-        if node.log_dir:  # launched, or about to be: find it by its marker, not its pid
-            process.kill_attempt(f"{self.workflow_id}/{Path(node.log_dir).name}")
+    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
+        """A background process with its own directories and logs beside the
+        pod's (``<node id>.<name>`` under the run directory, kept after the run)."""
+        dir_name = self._new_attempt_name(f"{node.id}.{name}")
+        where = f"{self._run_prefix}/{dir_name}"
+        step = self._step_process(
+            PodSpec("container", body), _AttemptFiles(scratch=where, dest=where), dir_name
+        )
+        await self.journal.durable()
+        return _HostSidecar(await process.launch(step))
+
+    def adopt(self, node: NodeRecord) -> bool:
+        if not node.log_dir:  # never launched (the launch follows a durable log_dir)
+            self._adopted[node.id] = None
+            return True
+        directory = node.log_dir
+        if shim.read_exit(directory) is not None:
+            self._adopted[node.id] = None
+            return True
+        if (pid := shim.live_shim(directory)) is not None:
+            self._adopted[node.id] = pid
+            return True
+        if shim.program() is not None and shim.fence(directory):
+            node.log_dir = None  # its shim never started the step: start it in a new directory
+            self._adopted[node.id] = None
+            return True
+        if (pid := shim.live_shim(directory)) is not None:  # it recorded itself meanwhile
+            self._adopted[node.id] = pid
+            return True
+        # No live shim: make sure nothing of the attempt runs (by its marker, not a pid).
+        process.kill_attempt(f"{self.workflow_id}/{Path(directory).name}")
+        return False
 
     def recover(self, nodes: Iterable[NodeRecord]) -> None:
-        """Logs a dead engine left in scratch go to disk before scratch is removed."""
+        """Logs a dead engine left in scratch go to disk before scratch is removed
+        (those of attempts still to be taken over go when they end)."""
         if self.scratch_dir == self.run_dir:
             return
         prefix = str(self.scratch_dir) + os.sep
         for node in nodes:
+            if node.id in self._adopted:
+                continue
             if node.log_dir and node.log_dir.startswith(prefix):
                 dest = self.run_dir / Path(node.log_dir).name
                 scratch_files.keep(Path(node.log_dir), dest)
@@ -279,10 +423,14 @@ class HostPods:
             await asyncio.sleep(0)  # let the copies' callbacks record the new log_dir
 
     def close(self) -> None:
+        root = self.journal.by_name.get(self.journal.wf.name)
+        self.volumes.collect(
+            root is not None and root.phase == "Succeeded", self._spec.get("volumeClaimGC")
+        )
         if self.scratch_dir != self.run_dir:
             shutil.rmtree(self.scratch_dir, ignore_errors=True)
 
-    def _new_attempt_name(self, node_id: str) -> str:
+    def _new_attempt_name(self, node_id: str, avoid: str | None = None) -> str:
         """A fresh name for one attempt's directories; an earlier attempt of a
         retried workflow keeps its own (and its logs)."""
         if self._attempt_dirs is None:
@@ -291,7 +439,7 @@ class HostPods:
             except FileNotFoundError:
                 self._attempt_dirs = set()
         name, suffix = node_id, 0
-        while name in self._attempt_dirs:
+        while name in self._attempt_dirs or (avoid and os.path.lexists(f"{avoid}/{name}")):
             suffix += 1
             name = f"{node_id}.{suffix}"
         self._attempt_dirs.add(name)
@@ -309,6 +457,29 @@ class HostPods:
         return env
 
 
+class _HostSidecar:
+    def __init__(self, proc: process.StepHandle) -> None:
+        self.proc = proc
+
+    async def stop(self) -> None:
+        await process.terminate(self.proc)
+        self.proc.close()
+
+
+def artifact_path(path: str, tmp: Path, cwd: Path) -> Path:
+    """Where an artifact's ``path`` is on the host: under the attempt's private
+    /tmp or working directory. Other absolute paths would be the host's own
+    files (shared by every step), so they are refused."""
+    mapped = host_path(path, tmp, cwd)
+    if path.startswith("/") and not (path == "/tmp" or path.startswith("/tmp/")):  # noqa: S108
+        raise ArtifactFailure(
+            f"artifact path {path}: the local engine keeps artifacts under /tmp or the "
+            "step's working directory (a relative path); other absolute paths would be "
+            "this host's own files — use /tmp/…"
+        )
+    return mapped
+
+
 def output_parameters(specs: list[JSON], host: Callable[[str], Path]) -> list[JSON]:
     """A pod's ``outputs.parameters``: each read from its ``valueFrom.path`` (found on
     the host by ``host(path)``), else its default, else its value."""
@@ -318,7 +489,12 @@ def output_parameters(specs: list[JSON], host: Callable[[str], Path]) -> list[JS
         path = source.get("path")
         value: str | None = None
         if path:
-            value = _read(host(path))
+            try:
+                value = _read(host(path))
+            except InvalidInput as err:
+                raise InputError(
+                    f"outputs.parameters.{param['name']}.valueFrom.path: {err}"
+                ) from None
             if value is None:
                 default = source.get("default", param.get("default"))
                 if default is None:

@@ -48,7 +48,9 @@ class RetryPolicy:
             limit=limit,
             policy=strategy.get("retryPolicy") or "OnFailure",
             backoff=substitute_tree(strategy.get("backoff") or {}, values),
-            expression=strategy.get("expression") or "",
+            # As Argo, the template's own tags ({{inputs.parameters.x}}) are
+            # substituted first; lastRetry.* is read when an attempt fails.
+            expression=substitute(strategy.get("expression") or "", values),
         )
 
 
@@ -104,6 +106,10 @@ class RetryLoop:
         while True:
             attempts = self.rt.journal.children(node)
             last = attempts[-1] if attempts else None
+            if last is not None and last.id in self.rt.daemons.daemoned:
+                # A daemoned attempt: the Retry node is daemoned too until its scope ends.
+                self.rt.daemons.daemoned.add(node.id)
+                return node
             if last is not None and last.phase in FULFILLED:
                 ended = self._ended(policy, last, len(attempts) - 1, first_start)
                 if ended is not None:

@@ -1,6 +1,7 @@
 """One workflow run, start to end: resume what the store holds, run the
 entrypoint under the workflow's deadline, honour stop/terminate requests from
-other processes, run the ``onExit`` handler, record the workflow's end.
+other processes (read for all runs of the loop at once, :mod:`batch`), run the
+``onExit`` handler, record the workflow's end.
 
 Templates are kept as the JSON dicts snapshotted at submit time; ``{{…}}``
 tags are substituted into copies of them just before a step starts.
@@ -16,10 +17,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from clusterforge.engine.artifacts import ArtifactFailure, RepositoryError
+from clusterforge.engine.local._operator.artifacts import (
+    RunArtifacts,
+    garbage_collect,
+    resolve_arguments,
+)
+from clusterforge.engine.local._operator.batch import run_watcher
 from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.execute import Executor
 from clusterforge.engine.local._operator.journal import Journal
+from clusterforge.engine.local._operator.mutexes import Mutexes, mutex_names
 from clusterforge.engine.local._operator.pods import HostPods, Pods, interrupted_message
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import Variables, workflow_parameters
@@ -33,11 +42,6 @@ from clusterforge.engine.phases import (
     shutdown_message,
 )
 from clusterforge.store import Store, WorkflowRecord
-
-SHUTDOWN_POLL = 0.25
-"""Seconds between reads of a stop/terminate request."""
-HEARTBEAT_INTERVAL = 5.0
-"""Seconds between writes of the owner's heartbeat."""
 
 PodsFactory = Callable[[Journal, Path, Path], Pods]
 """Makes the pods of one run from its journal, run directory and scratch directory."""
@@ -75,6 +79,9 @@ class WorkflowRun:
             pods=pods(self.journal, run_dir, scratch_dir),
             documents=workflow.templates,
             workflow_semaphore=asyncio.Semaphore(int(parallelism)) if parallelism else None,
+            # The engine home's own repository when none is configured (run_dir is home/runs/ID).
+            artifacts=RunArtifacts(self.spec, run_dir.parent.parent / "artifacts"),
+            mutexes=Mutexes(run_dir.parent.parent / "locks"),
         )
         self.executor = Executor(self.rt)
         self._main: asyncio.Future[None] | None = None
@@ -85,7 +92,8 @@ class WorkflowRun:
         self.interrupted_attempts()
         self.rt.pods.recover(list(self.journal.nodes.values()))
         self.journal.workflow_started()
-        watcher = asyncio.ensure_future(self._watch_shutdown())
+        watcher = run_watcher()
+        watcher.add(self)
         try:
             phase, message = await self._run_main()
             if self.rt.flags.shutdown != "Terminate":
@@ -93,18 +101,32 @@ class WorkflowRun:
                 if exit_phase in FAILED and phase == "Succeeded":
                     phase, message = "Failed", "exit handler failed"
         finally:
-            watcher.cancel()
+            watcher.remove(self)
         final = phase if phase in ("Succeeded", "Error") else "Failed"
         await self.rt.pods.settle()
+        message = await self._collect_garbage(message)
         self.rt.pods.close()
         self.journal.workflow_finished(final, message, self.rt.variables.global_outputs())
         return self.wf
 
+    async def _collect_garbage(self, message: str) -> str:
+        """``artifactGC`` with ``OnWorkflowCompletion``: delete those artifacts now."""
+        arts = self.rt.artifacts
+        if arts is None or not arts.stored:
+            return message
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                None, garbage_collect, arts, "OnWorkflowCompletion"
+            )
+        except (ArtifactFailure, RepositoryError) as err:
+            return f"{message}; artifactGC: {err}" if message else f"artifactGC: {err}"
+        return message
+
     def interrupted_attempts(self) -> None:
-        """Turn attempts left Running/Pending by a dead engine into Error (and kill leftovers)."""
+        """Attempts a dead engine left Running/Pending are taken over by the walk
+        (see ``Pods.adopt``); those that cannot be end in Error."""
         for node in self.journal.unfinished():
-            if node.type == "Pod":
-                self.rt.pods.abandon(node)
+            if node.type == "Pod" and not self.rt.pods.adopt(node):
                 self.journal.finish(node, "Error", interrupted_message(node))
 
     async def _run_main(self) -> tuple[str, str]:
@@ -120,6 +142,7 @@ class WorkflowRun:
             flags.deadline_hit = True
             self._main.cancel()
             await asyncio.wait({self._main})
+        await self.rt.daemons.stop_all()  # a daemon entrypoint, or one a cancel left
         self._sweep(
             flags.cancel_reason() if flags.shutdown or flags.deadline_hit else "workflow ended"
         )
@@ -145,9 +168,20 @@ class WorkflowRun:
             node = self.journal.node(name, name, "Pod", ctx)
             self.journal.finish(node, "Error", f"entrypoint template {entry!r} not found")
             return
-        call = Call(self.root_scope.templates[entry], self.root_scope, self._arguments())
+        names = mutex_names(self.spec.get("synchronization"))
         try:
-            await self.executor.execute(name, name, call, ctx)
+            call = Call(
+                self.root_scope.templates[entry],
+                self.root_scope,
+                self._arguments(),
+                self._artifact_arguments(),
+            )
+            if names and self.rt.mutexes is not None:
+                # A workflow-level mutex is held for the whole run (Argo): wait first.
+                async with self.rt.mutexes.held(self.wf.namespace, names, lambda _: None):
+                    await self.executor.execute(name, name, call, ctx)
+            else:
+                await self.executor.execute(name, name, call, ctx)
         except NodeFailure as err:
             self.journal.error(name, name, ctx, str(err))
 
@@ -157,6 +191,10 @@ class WorkflowRun:
         the template's inputs of the same names."""
         return workflow_parameters(self.spec, self.wf.arguments)
 
+    def _artifact_arguments(self) -> list[dict[str, object]]:
+        """``spec.arguments.artifacts``, for the entrypoint's (and onExit's) inputs."""
+        return resolve_arguments(self.spec, self.rt.variables.workflow_vars())
+
     async def _run_on_exit(self, main_phase: str) -> str:
         handler = self.spec.get("onExit")
         if not handler:
@@ -164,7 +202,15 @@ class WorkflowRun:
         if handler not in self.root_scope.templates:
             return "Error"
         extra = {"workflow.status": main_phase, "workflow.failures": self._failures()}
-        call = Call(self.root_scope.templates[handler], self.root_scope, self._arguments())
+        try:
+            call = Call(
+                self.root_scope.templates[handler],
+                self.root_scope,
+                self._arguments(),
+                self._artifact_arguments(),
+            )
+        except NodeFailure:
+            return "Error"
         flags = self.rt.flags
         saved, flags.shutdown = flags.shutdown, None  # the exit handler runs even after a Stop
         name = f"{self.wf.name}.onExit"
@@ -193,18 +239,18 @@ class WorkflowRun:
             ]
         )
 
-    async def _watch_shutdown(self) -> None:
-        """Poll the store for a stop/terminate request from another process, and
-        write the owner's heartbeat every few seconds (hundreds of workflows
-        running at once would otherwise spend the store's writes on it)."""
-        last_beat = 0.0
-        while True:
-            await asyncio.sleep(SHUTDOWN_POLL)
-            if time.monotonic() - last_beat >= HEARTBEAT_INTERVAL:
-                self.journal.heartbeat()
-                last_beat = time.monotonic()
-            requested = self.journal.shutdown_requested()
-            if requested and not self.rt.flags.shutdown:
-                self.rt.flags.shutdown = requested
-                if self._main is not None:
-                    self._main.cancel()
+    @property
+    def store(self) -> Store:
+        return self.journal.store
+
+    @property
+    def workflow_id(self) -> str:
+        return self.wf.id
+
+    def request_shutdown(self, strategy: str) -> None:
+        """Another process asked to stop or terminate this run (the loop's
+        :class:`~.batch.RunWatcher` read it, with everybody else's)."""
+        if not self.rt.flags.shutdown:
+            self.rt.flags.shutdown = strategy
+            if self._main is not None:
+                self._main.cancel()

@@ -1,5 +1,6 @@
 """What every part of a workflow run shares: its journal, variables, stop flags,
-pods, the snapshotted WorkflowTemplates and the workflow's ``parallelism``.
+pods, the snapshotted WorkflowTemplates, the workflow's ``parallelism`` and
+the engine home's mutexes.
 
 One small bundle instead of one large class: the DAG, steps, retry and call
 modules take a :class:`Runtime` and an :class:`~.context.Executes`, and own
@@ -9,14 +10,17 @@ only their own state.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from clusterforge.engine.local._operator.context import Context, RunFlags
+from clusterforge.engine.local._operator.artifacts import RunArtifacts
+from clusterforge.engine.local._operator.context import Call, Context, RunFlags
+from clusterforge.engine.local._operator.daemons import LOOPBACK, Daemons
 from clusterforge.engine.local._operator.journal import Journal
+from clusterforge.engine.local._operator.mutexes import Mutexes
 from clusterforge.engine.local._operator.pods import Pods
-from clusterforge.engine.local._operator.scope import Variables, node_vars
+from clusterforge.engine.local._operator.scope import Variables, node_vars, parameter_list
 from clusterforge.store import NodeRecord
 
 JSON = dict[str, Any]
@@ -30,10 +34,46 @@ class Runtime:
     pods: Pods
     documents: Mapping[str, JSON]
     workflow_semaphore: asyncio.Semaphore | None = None
+    artifacts: RunArtifacts | None = None
+    mutexes: Mutexes | None = None
+    daemons: Daemons = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.daemons = Daemons(self.journal, self.pods)
 
     def node_vars(self, key: str, rec: NodeRecord) -> dict[str, str]:
-        """``tasks.X.*`` / ``steps.X.*`` of a finished node."""
-        return node_vars(key, rec, self.journal.children(rec) if rec.type == "TaskGroup" else ())
+        """``tasks.X.*`` / ``steps.X.*`` of a finished (or daemoned) node."""
+        values = node_vars(key, rec, self.journal.children(rec) if rec.type == "TaskGroup" else ())
+        if rec.id in self.daemons.daemoned:
+            values[f"{key}.ip"] = LOOPBACK
+        return values
+
+    def leaf_node(
+        self,
+        name: str,
+        display: str,
+        node_type: str,
+        call: Call,
+        inputs: dict[str, str],
+        ctx: Context,
+    ) -> tuple[NodeRecord, dict[str, str]]:
+        """A node that calls no template (HTTP, Suspend): the node with its inputs
+        recorded, and the variables its template's body sees."""
+        template = call.template
+        node = self.journal.node(name, display, node_type, ctx, template.get("name", ""))
+        node.inputs = {"parameters": parameter_list(inputs)}
+        return node, self.variables.template_vars(inputs, ctx)
+
+    async def gather_children(self, node: NodeRecord, jobs: Sequence[asyncio.Future[None]]) -> None:
+        """Run a node's children; cancelled, cancel every child and end the node."""
+        try:
+            await asyncio.gather(*jobs)
+        except asyncio.CancelledError:
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
+            self.cancelled(node)
+            raise
 
     def cancelled(self, node: NodeRecord) -> NodeRecord:
         """End a node whose run was cancelled (stop, terminate, deadline)."""

@@ -10,10 +10,12 @@ too, so a plan and a run see the same text.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from clusterforge.engine.local._operator.artifacts import entry_vars
 from clusterforge.engine.local._operator.context import Context
 from clusterforge.engine.local._operator.errors import InputError
 from clusterforge.engine.local.values import iso_time, parameter_text
@@ -47,6 +49,7 @@ class Variables:
         self.wf = workflow
         self.spec: JSON = workflow.manifest.get("spec", {})
         self.globals: dict[str, str] = {}
+        self.global_artifacts: dict[str, JSON] = {}
         self._workflow_vars: dict[str, str] | None = None
 
     def publish_global(self, name: str, value: str) -> None:
@@ -54,15 +57,31 @@ class Variables:
         self.globals[GLOBAL_PREFIX + name] = value
         self._workflow_vars = None
 
+    def publish_artifacts(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        """Artifacts with a ``globalName``: ``workflow.outputs.artifacts.NAME`` (the last wins)."""
+        for entry in entries:
+            if entry.get("globalName"):
+                name = str(entry["globalName"])
+                rest = {k: v for k, v in entry.items() if k not in ("globalName", "path")}
+                self.global_artifacts[name] = {**rest, "name": name}
+                self._workflow_vars = None
+
+    def global_vars(self) -> dict[str, str]:
+        """The global outputs published so far (a later step or task sees them)."""
+        values = dict(self.globals)
+        values.update(entry_vars("workflow", list(self.global_artifacts.values())))
+        return values
+
     def global_outputs(self) -> JSON:
         """The workflow's ``status.outputs``."""
-        if not self.globals:
-            return {}
-        return {
-            "parameters": [
+        outputs: JSON = {}
+        if self.globals:
+            outputs["parameters"] = [
                 {"name": k.removeprefix(GLOBAL_PREFIX), "value": v} for k, v in self.globals.items()
             ]
-        }
+        if self.global_artifacts:
+            outputs["artifacts"] = list(self.global_artifacts.values())
+        return outputs
 
     def workflow_vars(self) -> dict[str, str]:
         """The ``workflow.*`` variables (computed once; global outputs invalidate it)."""
@@ -85,14 +104,20 @@ class Variables:
             values[f"workflow.parameters.{name}"] = value
         values["workflow.parameters"] = json.dumps(parameter_list(params))
         values.update(self.globals)
+        values.update(entry_vars("workflow", list(self.global_artifacts.values())))
         return values
+
+    def workflow_arguments(self) -> dict[str, str]:
+        """``spec.arguments`` with the submitted values: what a hook without arguments gets."""
+        return workflow_parameters(self.spec, self.wf.arguments)
 
     def template_vars(self, inputs: Mapping[str, str], ctx: Context) -> dict[str, str]:
         """What a template's body sees: workflow variables, its inputs, the caller's extras."""
         values = dict(self.workflow_vars())
         for key, value in inputs.items():
             values[f"inputs.parameters.{key}"] = value
-        values["inputs.parameters"] = json.dumps(parameter_list(inputs))
+        # As Argo (json.Marshal of the template's inputs): "null" when it has none.
+        values["inputs.parameters"] = json.dumps(parameter_list(inputs) or None)
         values.update(ctx.extra_vars)
         return values
 
@@ -135,7 +160,7 @@ def resolve_inputs(
         elif param.get("default") is not None:
             value = substitute(parameter_text(param["default"]), workflow_vars, missing="keep")
         else:
-            raise InputError(f"inputs.parameters.{pname} was not supplied")
+            raise InputError(_not_supplied(pname, param))
         enum = param.get("enum")
         if enum and value not in [parameter_text(e) for e in enum]:
             raise InputError(
@@ -146,13 +171,55 @@ def resolve_inputs(
     return values
 
 
+SKIPPED = frozenset({"Skipped", "Omitted"})
+_PURE_REFERENCE = re.compile(r"^\{\{\s*((tasks|steps)\.([^.{}\s]+)\.outputs\.[^{}\s]+)\s*\}\}$")
+
+
+def skipped_defaults(key: str, template: JSON) -> dict[str, str]:
+    """A skipped/omitted call's output parameters that declare ``valueFrom.default``."""
+    values: dict[str, str] = {}
+    for param in (template.get("outputs") or {}).get("parameters", []) or []:
+        default = (param.get("valueFrom") or {}).get("default")
+        if default is not None:
+            values[f"{key}.outputs.parameters.{param['name']}"] = parameter_text(default)
+    return values
+
+
+def _not_supplied(pname: str, param: JSON) -> str:
+    """Why an input has no value, naming a ConfigMap it would be read from on a cluster."""
+    ref = (param.get("valueFrom") or {}).get("configMapKeyRef")
+    if isinstance(ref, dict):
+        return (
+            f"inputs.parameters.{pname} is read from ConfigMap {ref.get('name')!r} "
+            f"(key {ref.get('key')!r}), and the local engine reads no ConfigMaps: "
+            f"pass the value as an argument (-p {pname}=VALUE) or give it a default"
+        )
+    return f"inputs.parameters.{pname} was not supplied"
+
+
 def call_arguments(task: JSON, values: Mapping[str, str]) -> dict[str, str]:
-    """A task's/step's ``arguments.parameters``, substituted."""
-    return {
-        p["name"]: substitute(parameter_text(p.get("value", "")), values, missing="error")
-        for p in (task.get("arguments") or {}).get("parameters", []) or []
-        if p.get("value") is not None
-    }
+    """A task's/step's ``arguments.parameters``, substituted.
+
+    An argument that is only a reference to a skipped/omitted call's output
+    with no default (an absent optional, in Argo's words) is left unsupplied,
+    so the called template's input default applies, as Argo does.
+    """
+    arguments: dict[str, str] = {}
+    for p in (task.get("arguments") or {}).get("parameters", []) or []:
+        if p.get("value") is None:
+            continue
+        text = parameter_text(p["value"])
+        if _absent_optional(text, values):
+            continue
+        arguments[p["name"]] = substitute(text, values, missing="error")
+    return arguments
+
+
+def _absent_optional(text: str, values: Mapping[str, str]) -> bool:
+    match = _PURE_REFERENCE.match(text)
+    if match is None or match.group(1) in values:
+        return False
+    return values.get(f"{match.group(2)}.{match.group(3)}.status") in SKIPPED
 
 
 def node_vars(key: str, rec: NodeRecord, children: Iterable[NodeRecord]) -> dict[str, str]:
@@ -173,6 +240,8 @@ def node_vars(key: str, rec: NodeRecord, children: Iterable[NodeRecord]) -> dict
         values[f"{key}.outputs.exitCode"] = outputs["exitCode"]
     for param in outputs.get("parameters", []):
         values[f"{key}.outputs.parameters.{param['name']}"] = param["value"]
+    if "artifacts" in outputs:
+        values.update(entry_vars(key, outputs["artifacts"]))
     return values
 
 

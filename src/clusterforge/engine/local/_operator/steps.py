@@ -44,7 +44,7 @@ class StepsRun(TemplateRun):
         group_name = f"{self.name}[{index}]"
         group = journal.node(group_name, f"[{index}]", "StepGroup", self.ctx)
         group_ctx = Context(self.node.id, group.id, self.ctx.semaphores, self.ctx.extra_vars)
-        values = {**self.base_vars, **self.step_vars}
+        values = {**self.base_vars, **self.rt.variables.global_vars(), **self.step_vars}
         results = await asyncio.gather(
             *(self.run_step(f"{group_name}.{s['name']}", s, values, group_ctx) for s in steps)
         )
@@ -54,7 +54,7 @@ class StepsRun(TemplateRun):
             if r.phase in FAILED and not continues_on(s, r.phase)
         ]
         for s, r in zip(steps, results, strict=True):
-            self.step_vars.update(self.rt.node_vars(f"steps.{s['name']}", r))
+            self.step_vars.update(self.called_vars(f"steps.{s['name']}", s, r))
         if failed:
             journal.finish(group, failed[0].phase, f"child '{failed[0].id}' failed")
             return failed[0]

@@ -72,9 +72,19 @@ def resolve(
 
 
 def kind(template: Mapping[str, Any]) -> str:
-    """What a template does: ``dag``, ``steps``, ``container``, ``script`` or ``""`` (nothing
-    the local engine can run)."""
-    for key in ("dag", "steps", "container", "script"):
+    """What a template does: ``dag``, ``steps``, ``container``, ``script``,
+    ``containerSet``, ``http``, ``suspend`` or ``""`` (nothing the local engine can run)."""
+    for key in ("dag", "steps", "container", "script", "containerSet", "http", "suspend"):
         if key in template:
             return key
     return ""
+
+
+def exit_hook(task: JSON) -> JSON | None:
+    """A step's/task's exit hook: ``hooks.exit``, or the older ``onExit: TEMPLATE``."""
+    hook = (task.get("hooks") or {}).get("exit")
+    if isinstance(hook, dict):
+        return hook
+    if task.get("onExit"):
+        return {"template": task["onExit"]}
+    return None

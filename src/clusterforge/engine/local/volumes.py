@@ -1,0 +1,150 @@
+"""Argo's volumes on one machine: a host directory bind-mounted into the step.
+
+In a cluster a volume is storage a pod mounts; here a step is a process in its
+own mount namespace (see :mod:`process`), so the natural local meaning of each
+kind is a host directory bind-mounted at the ``mountPath``:
+
+* ``emptyDir`` — a fresh directory per pod (attempt), in the workflow's
+  scratch, gone when the workflow ends (as the pod's would be);
+* ``volumeClaimTemplates`` — one directory per workflow (``<run dir>/.volumes/
+  <name>``), shared by its steps; removed when the workflow ends as its
+  ``volumeClaimGC`` says (Argo's default: on success; ``OnWorkflowCompletion``:
+  always), kept with the run otherwise, so a ``retry`` sees what the failed
+  run left;
+* ``persistentVolumeClaim`` (an existing claim) — one directory per claim
+  name under clusterforge's data home (``volumes/<claimName>``), kept across
+  workflows as a claim outlives them;
+* ``hostPath`` — the host path itself (``type`` checked or created as the
+  kubelet does).
+
+``readOnly`` and ``subPath`` are honoured. Any other source (configMap,
+secret, …) ends the node in Error naming the volume. Mounting needs the mount
+namespace — root, or CAP_SYS_ADMIN; elsewhere a step with volumeMounts ends in
+Error saying so. A mount point missing on the host (``/mnt/vol``) is created
+there as an empty directory (it stays; the volume's files never land in it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clusterforge import paths
+from clusterforge.engine.local.process import Mount
+from clusterforge.workflow import mount_path_problem
+
+JSON = dict[str, Any]
+
+SUPPORTED = ("emptyDir", "hostPath", "persistentVolumeClaim")
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_CLAIM = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
+_MUST_EXIST = {"Directory": os.path.isdir, "File": os.path.isfile}
+
+
+class VolumeError(Exception):
+    """A volume or mount that cannot be given to the step (the node's Error message)."""
+
+
+@dataclass(frozen=True)
+class WorkflowVolumes:
+    """Where one workflow's volumes live on the host."""
+
+    declared: Mapping[str, JSON]  # spec.volumes by name
+    claims: frozenset[str]  # spec.volumeClaimTemplates' names
+    workflow_dir: Path  # <run dir>/.volumes
+    scratch_dir: str  # emptyDirs: <scratch>/.emptydir/<attempt>/<name>
+
+    @classmethod
+    def of(cls, spec: JSON, run_dir: Path, scratch_dir: str) -> WorkflowVolumes:
+        declared = {v.get("name", ""): v for v in spec.get("volumes") or []}
+        claims = frozenset(
+            (c.get("metadata") or {}).get("name", "")
+            for c in spec.get("volumeClaimTemplates") or []
+        )
+        return cls(declared, claims, run_dir / ".volumes", f"{scratch_dir}/.emptydir")
+
+    def mounts(
+        self, body: JSON, template_volumes: Sequence[JSON], attempt: str
+    ) -> tuple[Mount, ...]:
+        """The step's bind mounts for its ``volumeMounts`` (sources made as needed)."""
+        own = {v.get("name", ""): v for v in template_volumes}
+        found = []
+        for mount in body.get("volumeMounts") or []:
+            name = str(mount.get("name", ""))
+            target = str(mount.get("mountPath", ""))
+            problem = mount_path_problem(target)
+            if problem:
+                raise VolumeError(f"volumeMounts {name!r}: {problem}")
+            source = self._source(name, own.get(name) or self.declared.get(name), attempt)
+            source = _sub_path(source, str(mount.get("subPath") or ""), name)
+            found.append(Mount(source, os.path.normpath(target), bool(mount.get("readOnly"))))
+        return tuple(found)
+
+    def _source(self, name: str, volume: JSON | None, attempt: str) -> str:
+        if not _NAME.fullmatch(name) or len(name) > 63:
+            raise VolumeError(f"volumeMounts: invalid volume name {name!r} (a DNS-1123 label)")
+        if volume is None:
+            if name in self.claims:
+                return _directory(self.workflow_dir / name)
+            raise VolumeError(
+                f"volumeMounts {name!r}: no such volume; declare it in spec.volumes, "
+                "the template's volumes or spec.volumeClaimTemplates"
+            )
+        if "emptyDir" in volume:
+            return _directory(Path(self.scratch_dir, attempt, name))
+        if "hostPath" in volume:
+            return _host_path(name, volume["hostPath"] or {})
+        if "persistentVolumeClaim" in volume:
+            claim = str((volume["persistentVolumeClaim"] or {}).get("claimName", ""))
+            if claim in self.claims:
+                return _directory(self.workflow_dir / claim)
+            if not _CLAIM.fullmatch(claim) or len(claim) > 253:
+                raise VolumeError(f"volume {name!r}: invalid claimName {claim!r}")
+            return _directory(paths.data_home() / "volumes" / claim)
+        kinds = ", ".join(sorted(k for k in volume if k != "name")) or "no source"
+        raise VolumeError(
+            f"volume {name!r}: {kinds} volumes are not supported locally "
+            f"(only {', '.join(SUPPORTED)} and volumeClaimTemplates)"
+        )
+
+    def collect(self, succeeded: bool, gc: JSON | None) -> None:
+        """The workflow ended: remove its claims as ``volumeClaimGC`` says."""
+        strategy = (gc or {}).get("strategy") or "OnWorkflowSuccess"
+        if strategy == "OnWorkflowCompletion" or succeeded:
+            shutil.rmtree(self.workflow_dir, ignore_errors=True)
+
+
+def _directory(path: Path) -> str:
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+def _host_path(name: str, spec: JSON) -> str:
+    path = str(spec.get("path", ""))
+    kind = str(spec.get("type") or "")
+    if not path.startswith("/"):
+        raise VolumeError(f"volume {name!r}: hostPath.path {path!r} is not absolute")
+    check = _MUST_EXIST.get(kind)
+    if check is not None and not check(path):
+        raise VolumeError(f"volume {name!r}: hostPath {path} is not an existing {kind.lower()}")
+    if kind == "FileOrCreate" and not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        Path(path).touch()
+    elif kind in ("", "DirectoryOrCreate") and not os.path.exists(path):
+        os.makedirs(path, exist_ok=True)
+    elif not os.path.exists(path):
+        raise VolumeError(f"volume {name!r}: hostPath {path} does not exist (type {kind})")
+    return path
+
+
+def _sub_path(source: str, sub: str, name: str) -> str:
+    if not sub:
+        return source
+    if sub.startswith("/") or ".." in sub.split("/"):
+        raise VolumeError(f"volumeMounts {name!r}: subPath {sub!r} must be relative, without '..'")
+    return _directory(Path(source, sub))

@@ -1,0 +1,163 @@
+"""A project checked out under /tmp still runs its steps (issue 13).
+
+Each step gets a private /tmp; before, that hid a checkout, a virtualenv or
+tools living under the host's /tmp, and every step failed with "No such file
+or directory". The launcher now binds back the paths a step needs
+(:mod:`clusterforge.engine.local.reachable`) — and only those: another
+directory under /tmp stays out of sight. A start that still fails names the
+program and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.engine.launchers import run_step
+
+from clusterforge.engine.local import process, reachable
+
+LAUNCHERS = ["c-extension", "unshare-sh"]
+
+pytestmark = pytest.mark.skipif(
+    not process.isolation().private_tmp, reason="steps get no private /tmp on this host"
+)
+
+
+@pytest.fixture
+def checkout() -> Iterator[Path]:
+    """A venv-like tree directly under the host's /tmp (pytest's tmp_path is
+    deeper, but this is where CI clones): ``tools/bin/greet`` runs through an
+    interpreter in ``interp/bin`` (its ``#!`` line) and reads ``tools/share``."""
+    with tempfile.TemporaryDirectory(prefix="cf-checkout-", dir=reachable.TMP) as root:
+        base = Path(root)
+        (base / "interp" / "bin").mkdir(parents=True)
+        (base / "interp" / "bin" / "mysh").symlink_to(shutil.which("sh") or "/bin/sh")
+        (base / "tools" / "bin").mkdir(parents=True)
+        (base / "tools" / "share").mkdir()
+        (base / "tools" / "share" / "greeting").write_text("hello from the checkout\n")
+        greet = base / "tools" / "bin" / "greet"
+        greet.write_text(f'#!{base}/interp/bin/mysh\ncat "$(dirname "$0")/../share/greeting"\n')
+        greet.chmod(0o755)
+        yield base
+
+
+def _step(attempt: Path, argv: list[str], path: str) -> process.StepProcess:
+    return process.StepProcess(
+        argv=argv,
+        env={"PATH": path},
+        cwd=str(attempt / "work"),
+        tmp_dir=str(attempt / "tmp"),
+        stdout=str(attempt / "stdout.log"),
+        stderr=str(attempt / "stderr.log"),
+        make_dirs=(str(attempt), str(attempt / "work"), str(attempt / "tmp")),
+    )
+
+
+def test_a_program_on_path_under_tmp_runs_with_its_data(
+    tmp_path: Path, checkout: Path, launcher: str
+) -> None:
+    path = f"{checkout}/tools/bin{os.pathsep}{os.environ['PATH']}"
+    code, out, err = run_step(_step(tmp_path / "a", ["greet"], path))
+    assert (code, out) == (0, "hello from the checkout\n"), err
+
+
+def test_only_what_the_step_needs_is_kept(tmp_path: Path, checkout: Path, launcher: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="cf-other-", dir=reachable.TMP) as other:
+        Path(other, "secret").write_text("another step's file\n")
+        program = str(checkout / "tools" / "bin" / "greet")
+        # A path under /tmp given as an argument is kept; one written inside the
+        # shell text is not (nothing parses it), so `other` stays out of sight.
+        script = (
+            f'"$1"; test -e "{other}/secret" && echo visible; echo private > /tmp/mine; echo done'
+        )
+        step = _step(tmp_path / "b", ["sh", "-c", script, "step", program], os.environ["PATH"])
+        code, out, err = run_step(step)
+        assert code == 0, err
+        assert out == "hello from the checkout\ndone\n"  # the program ran, `other` was hidden
+        assert (tmp_path / "b" / "tmp" / "mine").read_text() == "private\n"
+        assert not Path("/tmp/mine").exists()
+
+
+def test_the_program_given_by_path_is_kept(tmp_path: Path, checkout: Path, launcher: str) -> None:
+    program = str(checkout / "tools" / "bin" / "greet")
+    code, out, err = run_step(_step(tmp_path / "c", [program], os.environ["PATH"]))
+    assert (code, out) == (0, "hello from the checkout\n"), err
+
+
+def test_a_missing_interpreter_is_named(tmp_path: Path, checkout: Path) -> None:
+    broken = checkout / "tools" / "bin" / "broken"
+    broken.write_text(f"#!{checkout}/no-such-venv/bin/python\nprint('x')\n")
+    broken.chmod(0o755)
+    with pytest.raises(process.StartError) as caught:
+        process.launch_sync(_step(tmp_path / "d", [str(broken)], os.environ["PATH"]))
+    text = str(caught.value)
+    assert str(broken) in text
+    assert f"{checkout}/no-such-venv/bin/python" in text
+    assert "No such file or directory" in text
+
+
+def test_keep_roots_are_minimal_and_never_tmp_itself(checkout: Path) -> None:
+    program = str(checkout / "tools" / "bin" / "greet")
+    roots = reachable.keep_roots(program, f"{checkout}/tools/bin:/usr/bin")
+    ours = [r for r in roots if r.startswith(str(checkout))]
+    assert ours == [f"{checkout}/interp", f"{checkout}/tools"]  # bin dirs widen to prefixes
+    assert reachable.TMP not in roots
+    assert reachable.minimal_roots([str(checkout), f"{checkout}/tools"]) == (str(checkout),)
+
+
+WORKFLOW = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {{name: tmp-checkout}}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    script:
+      image: alpine
+      command: [{program}]
+      source: |
+        echo from the script
+"""
+
+
+def test_clusterforge_run_with_home_and_program_under_tmp(checkout: Path) -> None:
+    # The interpreter named on the program's #! line runs the script file (the
+    # attempt's, under the home in /tmp: scratch is the run directory here).
+    wrapper = checkout / "tools" / "bin" / "run-script"
+    wrapper.write_text(f'#!{checkout}/interp/bin/mysh\n. "$1"; greet\n')
+    wrapper.chmod(0o755)
+    flow = checkout / "wf.yaml"
+    flow.write_text(WORKFLOW.format(program=wrapper))
+    env = {
+        **os.environ,
+        "CLUSTERFORGE_HOME": str(checkout / "home"),
+        "CLUSTERFORGE_SCRATCH": "runs",
+        "PATH": f"{checkout}/tools/bin{os.pathsep}{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "clusterforge.cli", "run", str(flow), "--wait"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    logs = subprocess.run(
+        [sys.executable, "-m", "clusterforge.cli", "logs", "tmp-checkout"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "from the script" in logs.stdout, logs.stdout + logs.stderr
+    assert "hello from the checkout" in logs.stdout
