@@ -177,6 +177,51 @@ def test_an_invalid_spec_is_422_with_field_paths(client: httpx.Client, server: S
     assert _count(server) == before
 
 
+def _alias_bomb(levels: int = 9) -> bytes:
+    """Each anchor a list of ten aliases of the previous one: 10**levels values once expanded."""
+    lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, levels):
+        lines.append(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]")
+    return "\n".join(lines).encode() + b"\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"metadata: [1,\n", "not valid YAML: line 2 column 1"),
+        (b"a: 1\n---\nb: 2\n", "send one YAML document, not 2"),
+        (b"\xff\xfe", "not UTF-8"),
+        (_alias_bomb(), "values once its aliases are expanded"),
+    ],
+)
+def test_bad_yaml_is_400(client: httpx.Client, server: Server, body: bytes, message: str) -> None:
+    before = _count(server)
+    response = client.post(
+        "/api/v1/builds", content=body, headers={"Content-Type": "application/yaml"}
+    )
+    assert response.status_code == 400
+    assert _error(response)["code"] == "invalid_yaml"
+    assert message in _error(response)["message"]
+    assert _count(server) == before
+
+
+def test_a_yaml_spec_is_read_and_checked_like_json(client: httpx.Client, server: Server) -> None:
+    """A spec pasted as YAML (the web UI's form) meets the same checks, field by field."""
+    before = _count(server)
+    spec = (
+        b"apiVersion: clusterforge.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: Bad_Name\n"
+        b"spec:\n  provider: {type: kwok}\n  nodeGroups:\n  - {name: a, desired: x}\n"
+    )
+    response = client.post(
+        "/api/v1/builds", content=spec, headers={"Content-Type": "application/yaml; charset=utf-8"}
+    )
+    assert response.status_code == 422
+    fields = {p["field"] for p in _error(response)["problems"]}
+    assert "metadata.name" in fields
+    assert any(f.startswith("spec.nodeGroups[0]") for f in fields)
+    assert _count(server) == before
+
+
 def test_stage_and_teardown_of_unknown_clusters_are_404(client: httpx.Client) -> None:
     response = client.post("/api/v1/clusters/nowhere/stages/core", json={})
     assert response.status_code == 404

@@ -225,7 +225,7 @@ def test_a_pasted_spec_with_mistakes_shows_each_problem_at_its_field(
 ) -> None:
     sign_in(page, server.url)
     page.goto(f"{server.url}/#/new")
-    spec = page.input_value("#spec").replace('"desired": 2', '"desired": -1')
+    spec = page.input_value("#spec").replace("desired: 2", "desired: -1")  # YAML, as on disk
     page.fill("#spec", spec)
     page.click("button:text-is('Start build')")
     problem = page.locator("#spec-problems li[data-field='spec.nodeGroups[0].desired']")

@@ -1,4 +1,5 @@
-"""Reading a request body as JSON, with the errors a caller can fix.
+"""Reading a request body as JSON (or, where a person pastes a spec, YAML), with the
+errors a caller can fix.
 
 The whole body is read first (under the size limit of :mod:`limits`), then
 decoded: not UTF-8, not JSON, a key given twice in one object (the second
@@ -12,11 +13,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import yaml
 from fastapi import Request
 
 from clusterforge.api.errors import ApiError
+from clusterforge.safety import LimitExceeded, load_yaml_documents
 
-__all__ = ["MAX_DEPTH", "read_json"]
+__all__ = ["MAX_DEPTH", "YAML_TYPES", "read_json"]
+
+#: Media types read as YAML where a body may be YAML (a spec pasted in the web UI).
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml"})
 
 #: Deepest nesting accepted (a spec is about 6 levels deep; webhooks rarely pass 20).
 MAX_DEPTH = 64
@@ -94,7 +100,35 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
-async def read_json(request: Request, *, empty: Any = ...) -> tuple[Any, bytes]:
-    """The decoded body and its raw bytes (for idempotency fingerprints)."""
+def decode_yaml(raw: bytes) -> Any:
+    """Decode a YAML body of one document, within the bounded loader's limits."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_yaml", "the request body is not UTF-8 text") from None
+    try:
+        documents = load_yaml_documents(text, "the request body")
+    except LimitExceeded as err:
+        raise ApiError(400, "invalid_yaml", str(err)) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or "not valid YAML"
+        raise ApiError(
+            400, "invalid_yaml", f"the request body is not valid YAML: {where}{problem}"
+        ) from None
+    if len(documents) != 1 or documents[0] is None:
+        raise ApiError(400, "invalid_yaml", f"send one YAML document, not {len(documents)}")
+    return documents[0]
+
+
+async def read_json(
+    request: Request, *, empty: Any = ..., yaml_ok: bool = False
+) -> tuple[Any, bytes]:
+    """The decoded body and its raw bytes (for idempotency fingerprints); with
+    ``yaml_ok``, a body sent as YAML (``Content-Type: application/yaml``) is read as YAML."""
     raw = await request.body()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if yaml_ok and media in YAML_TYPES and raw.strip():
+        return decode_yaml(raw), raw
     return decode_json(raw, empty=empty), raw

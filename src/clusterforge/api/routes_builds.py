@@ -53,7 +53,7 @@ async def _accept(
     empty: Any = ...,
 ) -> JSONResponse:
     """Read the body, run ``work(data)`` once per idempotency key, answer 202."""
-    data, raw = await read_json(request, empty=empty)
+    data, raw = await read_json(request, empty=empty, yaml_ok=True)
     base = base_url(request)
 
     def run() -> tuple[dict[str, Any], int]:
@@ -87,7 +87,10 @@ async def _accept(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": _spec_schema()}},
+            "content": {
+                "application/json": {"schema": _spec_schema()},
+                "application/yaml": {"schema": _spec_schema()},
+            },
         }
     },
 )

@@ -20,7 +20,7 @@ export async function api(path, {method = 'GET', body, headers = {}} = {}) {
     options.headers['X-CSRF-Token'] = session.csrfToken;
   }
   if (body !== undefined) {
-    options.headers['Content-Type'] = 'application/json';
+    options.headers['Content-Type'] ||= 'application/json';
     options.body = typeof body === 'string' ? body : JSON.stringify(body);
   }
   return readAnswer(await fetch(path, options));
