@@ -109,7 +109,8 @@ class _Planner:
                 child = PlannedNode(label, tmpl.get("name", ""), "run")
                 self.hook(task, child, scope)
                 node.children.append(child)
-            if not items:
+            if not items:  # one Skipped node at run time, as in Argo ("Skipped, empty params")
+                node.decision = "skip"
                 node.explain("no items")
             return node
         self.hook(task, node, scope)
