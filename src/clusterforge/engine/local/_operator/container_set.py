@@ -17,7 +17,6 @@ volume is mounted.
 from __future__ import annotations
 
 import asyncio
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -92,7 +91,7 @@ class ContainerSetRun:
             if self.results[dep].phase != "Succeeded":
                 return journal.finish(child, "Failed", f"dependency {dep!r} did not succeed")
         try:
-            body = substitute_tree(copy.deepcopy(container), self.values)
+            body = substitute_tree(container, self.values)
         except ExpressionError as err:
             return journal.finish(child, "Error", str(err))
         child.image = body.get("image")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 from typing import Any
 
 import httpx
@@ -134,7 +133,7 @@ async def run_http(
     journal, template = rt.journal, call.template
     node, values = rt.leaf_node(name, display, "HTTP", call, inputs, ctx)
     try:
-        spec = substitute_tree(copy.deepcopy(template["http"]), values)
+        spec = substitute_tree(template["http"], values)
         await journal.durable()
         phase, message, body = await send(spec)
     except (ExpressionError, HttpRefused) as err:

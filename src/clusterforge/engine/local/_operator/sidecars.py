@@ -10,7 +10,6 @@ started, ends the pod in Error before its main container runs.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from clusterforge.engine.local._operator.errors import NodeFailure
@@ -33,7 +32,7 @@ async def start_sidecars(
     started: list[Sidecar] = []
     try:
         for index, raw in enumerate(template.get("sidecars") or []):
-            body = substitute_tree(copy.deepcopy(raw), values)
+            body = substitute_tree(raw, values)
             name = str(body.get("name") or f"sidecar-{index}")
             if not body.get("command"):
                 raise SidecarFailed(

@@ -14,7 +14,6 @@ supply it. Stopping the workflow ends a waiting node like any running one.
 from __future__ import annotations
 
 import asyncio
-import copy
 import time
 from typing import Any
 
@@ -61,7 +60,7 @@ async def run_suspend(
     journal, template = rt.journal, call.template
     node, values = rt.leaf_node(name, display, "Suspend", call, inputs, ctx)
     try:
-        spec = substitute_tree(copy.deepcopy(template["suspend"] or {}), values)
+        spec = substitute_tree(template["suspend"] or {}, values)
         raw = spec.get("duration")
         field = f"templates.{template.get('name', '')}.suspend.duration"
         seconds = parse_duration(raw, field=field) if raw not in (None, "") else None
