@@ -69,14 +69,13 @@ def test_a_kubeconfig_is_stored_as_its_path_with_the_namespace(
     tmp_path: Path, kubeconfig: Path
 ) -> None:
     engine = LocalEngine(tmp_path / "home")
-    record = engine.prepare(
-        Submission(text=HELLO, kubeconfig=str(kubeconfig), namespace="team-a")
-    )
+    record = engine.prepare(Submission(text=HELLO, kubeconfig=str(kubeconfig), namespace="team-a"))
     assert record.namespace == "team-a"
     assert record.manifest["metadata"]["annotations"][KUBECONFIG_ANNOTATION] == str(kubeconfig)
     assert SECRET not in repr(record)
     ref = cluster_of(record.manifest, record.namespace)
-    assert ref is not None and (ref.kubeconfig, ref.namespace) == (str(kubeconfig), "team-a")
+    assert ref is not None
+    assert (ref.kubeconfig, ref.namespace) == (str(kubeconfig), "team-a")
 
 
 def test_a_documents_own_annotation_never_names_the_cluster(tmp_path: Path) -> None:
@@ -142,7 +141,8 @@ def test_run_without_kubeconfig_refuses_a_resource_template_and_stores_nothing(
     assert "--kubeconfig FILE" in done.stderr
     assert "Traceback" not in done.stderr
     listed = _cli(tmp_path, "list", "-o", "json")
-    assert listed.returncode == 0 and "needs-cluster" not in listed.stdout
+    assert listed.returncode == 0
+    assert "needs-cluster" not in listed.stdout
 
 
 def test_run_with_a_missing_kubeconfig_names_the_option(tmp_path: Path) -> None:
