@@ -127,7 +127,9 @@ def _operand(path: str) -> Operand:
     return lambda root, current, budget: apply_path(segments, root, root, budget)
 
 
-def apply_path(segments: tuple[_Segment, ...], root: object, value: object, budget: Budget) -> object:
+def apply_path(
+    segments: tuple[_Segment, ...], root: object, value: object, budget: Budget
+) -> object:
     """Apply ``segments`` to ``value``; ``root`` is what ``$`` means inside filters."""
     for position, segment in enumerate(segments):
         budget.spend(1)

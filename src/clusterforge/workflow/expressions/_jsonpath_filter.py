@@ -61,7 +61,8 @@ class Budget:
         self.left -= steps
         if self.left < 0:
             raise BudgetExceeded(
-                f"the path visits more than {self.limit:,} values; select less (fewer '..' or filters)"
+                f"the path visits more than {self.limit:,} values; "
+                "select less (fewer '..' or filters)"
             )
 
 
