@@ -63,7 +63,9 @@ KubeconfigOpt = Annotated[
     str | None,
     typer.Option(
         "--kubeconfig",
-        help="--engine argo: the management cluster's kubeconfig (or CLUSTERFORGE_KUBECONFIG)",
+        help="The cluster's kubeconfig: the one workflows run against (resource templates, "
+        "ConfigMaps), or with --engine argo the management cluster (or "
+        "CLUSTERFORGE_KUBECONFIG). Read by path, never stored.",
         callback=_into_environment("CLUSTERFORGE_KUBECONFIG"),
     ),
 ]
@@ -71,7 +73,8 @@ NamespaceOpt = Annotated[
     str | None,
     typer.Option(
         "--namespace",
-        help="--engine argo: the namespace the workflows run in (default: default)",
+        help="The namespace the workflows run in (default: the workflow's "
+        "metadata.namespace, else default)",
         callback=_into_environment("CLUSTERFORGE_NAMESPACE"),
     ),
 ]
@@ -183,6 +186,9 @@ def run(
         template_dirs=tuple(template_dir),
         arguments=parse_params(param),
         name=name,
+        # the local engine runs against this cluster; Argo's runs inside it (--engine argo)
+        kubeconfig=kubeconfig if engine.kind == "local" else None,
+        namespace=namespace if engine.kind == "local" else None,
     )
     view = engine.submit(submission, detach=not wait)
     err = Console(stderr=True)

@@ -53,6 +53,11 @@ class Submission:
     already as data (what a sensor's trigger renders): it is checked exactly as
     its JSON text would be, and an engine may reuse that check for documents
     that differ only in ``spec.arguments.parameters`` values.
+
+    ``kubeconfig`` names the cluster the workflow runs against (its ``resource``
+    templates, ConfigMap references) by path — never the file's content — and
+    ``namespace`` the workflow's namespace there (``argo submit -n``); see
+    :mod:`clusterforge.engine.cluster`.
     """
 
     files: tuple[Path, ...] = ()
@@ -63,6 +68,8 @@ class Submission:
     arguments: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     name: str | None = None
+    kubeconfig: str | None = None
+    namespace: str | None = None
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ class ArgoEngine:
         self.kube = Kube(kubeconfig, namespace)
         self.namespace = namespace
         self.start_timeout = start_timeout
-        self._checker = LocalEngine(home)
+        self._checker = LocalEngine(home, in_cluster=True)  # resource templates: Argo's cluster
         self._records = ConfigMapRecords(self.kube)
         self._journal = ObservedJournal(self._checker.home, self.kube.server, namespace)
         self._informer: Informer | None = None

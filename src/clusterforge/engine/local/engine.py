@@ -33,6 +33,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from clusterforge import ids, paths
+from clusterforge.engine.cluster import (
+    KUBECONFIG_ANNOTATION,
+    annotate,
+    check_namespace,
+    cluster_ref,
+    resource_user,
+)
 from clusterforge.engine.interface import LogLine, Records, StopStrategy, Submission
 from clusterforge.engine.local import process
 from clusterforge.engine.local._operator import PodsFactory, WorkflowRun, delete_garbage
@@ -105,6 +112,8 @@ class _Compiled:
     """The checks a parameter's value takes part in (a workflow parameter's enum,
     the entrypoint inputs' enums): what a document differing only in values
     must pass again to share this compilation."""
+    resource_user: str | None = None
+    """Where its first ``resource`` template is: it needs ``--kubeconfig``."""
 
 
 _VALUE = "\x00value"
@@ -179,6 +188,36 @@ def _values_fit(compiled: _Compiled, values: Mapping[str, str | None]) -> bool:
     return True
 
 
+def _place(manifest: dict[str, Any], submission: Submission, resource_user: str | None) -> str:
+    """The workflow's namespace, and the cluster it runs against recorded in ``manifest``
+    (see :mod:`clusterforge.engine.cluster`). Only the submission names a cluster: an
+    annotation the document itself carries is dropped, so a posted workflow cannot
+    point the engine at a file of its choosing."""
+    meta = manifest.setdefault("metadata", {})
+    annotations = meta.get("annotations")
+    if isinstance(annotations, dict):
+        annotations.pop(KUBECONFIG_ANNOTATION, None)
+    given = meta.get("namespace")
+    namespace = submission.namespace or given or "default"
+    if submission.namespace:
+        check_namespace(submission.namespace)
+        if given and given != submission.namespace:
+            raise InvalidInput(
+                f"--namespace {submission.namespace}: the workflow's metadata.namespace is "
+                f"{given!r}; give the same namespace or drop one of them"
+            )
+        meta["namespace"] = namespace
+    if submission.kubeconfig:
+        annotate(manifest, cluster_ref(submission.kubeconfig, namespace))
+    elif resource_user:
+        raise InvalidInput(
+            f"{resource_user}: a resource template creates Kubernetes objects, so the "
+            "workflow needs a cluster to run against; name one with --kubeconfig FILE "
+            "(and --namespace N), e.g. clusterforge run WORKFLOW --kubeconfig ~/.kube/config"
+        )
+    return namespace
+
+
 def _fingerprint(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
     """What the given files and directories hold, as far as a cache needs to know."""
     out = []
@@ -199,9 +238,13 @@ class LocalEngine:
 
     kind = "local"
 
-    def __init__(self, home: Path | None = None, *, pods: PodsFactory = host_pods) -> None:
+    def __init__(
+        self, home: Path | None = None, *, pods: PodsFactory = host_pods, in_cluster: bool = False
+    ) -> None:
         """``pods``: how steps run (host processes; in-memory pods for benchmarks
-        of the engine alone, see ``bench/fleet.py``)."""
+        of the engine alone, see ``bench/fleet.py``). ``in_cluster``: this engine
+        only checks workflows that run inside a cluster (the Argo backend's), so a
+        ``resource`` template needs no ``--kubeconfig``."""
         self.home = home or paths.data_home()
         self.store = Store(self.home / "state.db")
         self.runs = self.home / "runs"
@@ -213,6 +256,7 @@ class LocalEngine:
         self._compiled: dict[tuple[Any, ...], _Compiled] = {}
         self._compile_lock = threading.Lock()
         self._pods = pods
+        self._in_cluster = in_cluster
 
     # -- submit ------------------------------------------------------------------
 
@@ -246,7 +290,10 @@ class LocalEngine:
         manifest = json.loads(compiled.manifest_json)
         if values:
             _put_values(manifest, values)
-        meta = manifest.get("metadata", {})
+        namespace = _place(
+            manifest, submission, None if self._in_cluster else compiled.resource_user
+        )
+        meta = manifest["metadata"]
         name = submission.name or (meta.get("name") if compiled.kind == "Workflow" else None)
         check = True
         if not name:
@@ -264,7 +311,7 @@ class LocalEngine:
         return WorkflowRecord(
             id=name,
             name=name,
-            namespace=meta.get("namespace") or "default",
+            namespace=namespace,
             uid=str(ids.uuid4()),
             manifest=manifest,
             templates=json.loads(compiled.templates_json),
@@ -368,6 +415,7 @@ class LocalEngine:
             warnings=tuple(warnings),
             enums=enums,
             value_rules=_value_rules(spec),
+            resource_user=resource_user(spec, templates),
         )
 
     def _collect_refs(
