@@ -141,6 +141,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.daemon",  # a background process until its scope ends (daemons.py)
         "template.dag",
         "template.http",  # sent by the engine, as Argo's agent does (docs/argo-parity.md)
+        "template.data",  # listed and transformed by the engine (_operator/data.py)
         "template.inputs",
         "template.name",
         "template.outputs",
