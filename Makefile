@@ -60,7 +60,7 @@ bench: setup
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/fleet.py
 	$(BIN)/python bench/ui.py
-	$(BIN)/python bench/artifacts.py
+	$(BIN)/python bench/artifacts.py --quick
 	$(BIN)/python bench/redos.py
 	$(BIN)/python bench/argo.py
 
