@@ -30,6 +30,7 @@ from clusterforge.engine.artifacts import (
     ArtifactRepository,
     RepositoryError,
     own_bucket,
+    own_location,
 )
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.runtime import Runtime
@@ -114,9 +115,8 @@ def _located(rt: Runtime, artifact: JSON) -> tuple[ArtifactRepository, str]:
             f"unable to process data source: artifactPaths.{kinds[0]}: the local engine lists "
             "only s3 locations and the workflow's artifact repository"
         )
-    s3 = artifact.get("s3") or {}
-    key = str(s3.get("key") or "")
-    if s3.get("bucket"):
+    key = str((artifact.get("s3") or {}).get("key") or "")
+    if own_location(artifact, "data.source.artifactPaths") is not None:
         return own_bucket(artifact), key
     if rt.artifacts is None:
         raise DataFailed("unable to process data source: the run has no artifact repository")
