@@ -123,7 +123,8 @@ def _check_case(submission: Submission, expect: dict[str, Any], tmp_path: Path, 
     for key, text in (expect.get("messages") or {}).items():
         assert text in nodes[name(key)].message, tree
     for key, result in (expect.get("results") or {}).items():
-        assert nodes[name(key)].outputs.get("result") == name(result), tree
+        wanted = name(result) if isinstance(result, str) else result
+        assert nodes[name(key)].outputs.get("result") == wanted, tree
     for key, params_out in (expect.get("parameters_out") or {}).items():
         got = {p["name"]: p["value"] for p in nodes[name(key)].outputs.get("parameters", [])}
         for pname, value in params_out.items():
