@@ -13,7 +13,6 @@ object, no multipart upload still open.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +66,7 @@ def _entries(s3: S3Server, closed: str) -> str:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: S3Server) -> Iterator[Setup]:
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: S3Server) -> Setup:
     secrets = tmp_path / "secrets"
     for name, secret in (("good", s3_server.secret_key), ("wrong", WRONG_SECRET)):
         (secrets / name).mkdir(parents=True)
@@ -83,7 +82,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: S3Server) 
     monkeypatch.setenv("CLUSTERFORGE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CLUSTERFORGE_ARTIFACT_REPOSITORIES", str(config))
     monkeypatch.setenv("CLUSTERFORGE_SECRETS_DIR", str(secrets))
-    yield Setup(LocalEngine(tmp_path / "home"), s3_server, closed)
+    return Setup(LocalEngine(tmp_path / "home"), s3_server, closed)
 
 
 def _workflow(name: str, repository: str, retry: dict[str, Any] | None, **main: Any) -> str:
