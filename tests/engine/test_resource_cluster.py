@@ -1,12 +1,14 @@
 """Resource templates against the session's kwok cluster, beyond one run: an engine
-killed while a node waits on its conditions does not act twice when resumed, and
+killed while a node waits on its conditions does not act twice when resumed,
 deleting a workflow deletes what its ``setOwnerReference`` templates created
-(through the owner ConfigMap and Kubernetes' garbage collector)."""
+(through the owner ConfigMap and Kubernetes' garbage collector), and a server
+started with ``--kubeconfig`` runs workflows posted to its API against it."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,7 +16,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from tests.management import Cluster
 
 from clusterforge.engine import LocalEngine, Submission
@@ -138,3 +142,59 @@ def test_deleting_the_workflow_deletes_what_it_owns(
         assert time.monotonic() < deadline, "the owned ConfigMap outlived its workflow"
         time.sleep(0.5)
     assert not engine.exists(view.id)
+
+
+def test_a_server_runs_api_workflows_against_its_own_kubeconfig(
+    tmp_path: Path, argo_cluster: Cluster, namespace: str
+) -> None:
+    """``serve --kubeconfig``: the server's operator names the cluster; a workflow
+    posted through Argo Server's API runs its resource template there, in the
+    namespace of the URL."""
+    token = "resource-token-0123456789abcdef"
+    port = _free_port()
+    env = {**os.environ, "CLUSTERFORGE_HOME": str(tmp_path / "home"), "CLUSTERFORGE_TOKENS": token}
+    command = [*CLI, "serve", "--port", str(port), "--kubeconfig", str(argo_cluster.kubeconfig)]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    url, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
+    try:
+        _ready(url, server)
+        workflow = yaml.safe_load(OWNING.replace("resource-owner", "served-owner"))
+        posted = httpx.post(
+            f"{url}/api/v1/workflows/{namespace}", json={"workflow": workflow}, headers=headers
+        )
+        assert posted.status_code == 200, posted.text
+        deadline = time.monotonic() + 90
+        while True:
+            got = httpx.get(f"{url}/api/v1/workflows/{namespace}/served-owner", headers=headers)
+            phase = got.json().get("status", {}).get("phase")
+            if phase in ("Succeeded", "Failed", "Error"):
+                break
+            assert time.monotonic() < deadline, f"still {phase}"
+            time.sleep(0.3)
+        assert phase == "Succeeded", got.text
+        made = argo_cluster.kubectl_run(
+            "get", "-n", namespace, "configmap", "owned-one", "-o", "name"
+        )
+        assert made.strip() == "configmap/owned-one"
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        assert server.poll() is None, f"serve exited with {server.returncode}"
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "serve did not become ready"
+        time.sleep(0.2)
