@@ -102,3 +102,35 @@ def test_an_unarchived_tree_of_small_and_large_files_round_trips(tmp_path: Path)
     put_path(repo, "wf/pod/one.bin", source / "big-1.bin", archived=False)
     get_path(repo, "wf/pod/one.bin", tmp_path / "one.bin")
     assert (tmp_path / "one.bin").read_bytes() == expected[Path("big-1.bin")]
+
+
+def test_a_tree_with_a_link_or_a_hidden_file_goes_object_by_object(tmp_path: Path) -> None:
+    """cp -r would copy a link as a link; one object per regular file skips it, as Argo."""
+    source = tmp_path / "out"
+    (source / "sub").mkdir(parents=True)
+    (source / "sub" / "a.txt").write_text("a")
+    os.symlink("/etc/hostname", source / "link")
+    repo = LocalRepository("local", tmp_path / "repo")
+    put_path(repo, "wf/pod/out", source, archived=False)
+    assert [o.key for o in repo.list("wf/pod/out/")] == ["wf/pod/out/sub/a.txt"]
+    get_path(repo, "wf/pod/out", tmp_path / "back")
+    assert sorted(p.name for p in (tmp_path / "back").rglob("*")) == ["a.txt", "sub"]
+
+
+def test_a_whole_tree_copy_leaves_nothing_hidden_and_replaces_the_destination(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "out"
+    (source / "d").mkdir(parents=True)
+    (source / "d" / "x.txt").write_text("x")
+    repo = LocalRepository("local", tmp_path / "repo")
+    put_path(repo, "wf/pod/out", source, archived=False)
+    (source / "d" / "x.txt").write_text("second")
+    put_path(repo, "wf/pod/out", source, archived=False)  # the key exists: object by object
+    dest = tmp_path / "dest"
+    (dest / "old").mkdir(parents=True)
+    get_path(repo, "wf/pod/out", dest)
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*")) == ["d", "d/x.txt"]
+    assert (dest / "d" / "x.txt").read_text() == "second"
+    hidden = list((tmp_path / "repo").rglob(".*")) + list(tmp_path.glob(".*"))
+    assert hidden == []

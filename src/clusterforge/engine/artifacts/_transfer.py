@@ -32,6 +32,7 @@ from clusterforge.engine.artifacts._archive import (
     remove_path,
     unpack,
 )
+from clusterforge.engine.artifacts._local_trees import get_tree, put_tree
 from clusterforge.engine.artifacts._repository import (
     ArtifactMissing,
     ArtifactRepository,
@@ -54,6 +55,8 @@ def put_path(
             pack(source, out, level)
         return
     if source.is_dir():
+        if put_tree(repo, key, source):
+            return
         files = sorted(_files(source))
 
         def put(path: Path) -> None:
@@ -112,6 +115,11 @@ def get_path(
             place_stream(stream, dest, sub_path=sub_path)
     except ArtifactMissing:
         prefix = key.rstrip("/") + "/"
+        wanted = prefix + checked_relative(sub_path, "subPath") if sub_path else prefix
+        if get_tree(repo, wanted.rstrip("/"), dest):
+            if mode is not None:
+                apply_mode(dest, mode)
+            return
         objects = list(repo.list(prefix))
         if not objects:
             raise
