@@ -96,7 +96,9 @@ def test_example_ends_in_argos_phase(example: str, tmp_path: Path) -> None:
     expected = data["run"][example]
     library = tuple(EXAMPLES / d for d in data.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
-    view = engine.submit(Submission(files=(EXAMPLES / example,), template_dirs=library))
+    objects = tuple(str(DATA.parent / o) for o in (data.get("objects") or {}).get(example, []))
+    submission = Submission(files=(EXAMPLES / example,), template_dirs=library, objects=objects)
+    view = engine.submit(submission)
     for node, supplied in (data.get("resume") or {}).get(example, {}).items():
         _resume_when_waiting(engine, view.id, node, supplied)
     engine.join(view.id, timeout=180)

@@ -16,7 +16,8 @@ reached and never exceeded), ``parameters`` (``-p`` values; ``{tmp}`` is the
 test's directory, ``{http}`` the base URL of a loopback HTTP server started for
 the case when ``http_server: true``, ``{port}``/``{port2}`` free loopback ports;
 see tests/conformance/http_server.py),
-``template_dirs``.
+``template_dirs``, ``objects`` (ConfigMap/Secret manifest files the run reads,
+relative to tests/conformance).
 """
 
 from __future__ import annotations
@@ -73,7 +74,11 @@ def _check_case(workflow: Path, expect: dict[str, Any], tmp_path: Path, url: str
     params = case_parameters(expect.get("parameters") or {}, tmp_path, url)
     dirs = tuple(HERE / d for d in expect.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
-    view = engine.submit(Submission(files=(workflow,), template_dirs=dirs, arguments=params))
+    objects = tuple(str(HERE / o) for o in expect.get("objects") or [])
+    submission = Submission(
+        files=(workflow,), template_dirs=dirs, arguments=params, objects=objects
+    )
+    view = engine.submit(submission)
     engine.join(view.id, timeout=120)
     view = engine.get(view.id)
     from rich.console import Console

@@ -91,7 +91,10 @@ def _agree(workflow: Path, expect: dict[str, Any], tmp_path: Path, url: str) -> 
     dirs = tuple(HERE / d for d in expect.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
     submission = Submission(
-        files=(workflow,), template_dirs=dirs, arguments=_arguments(workflow, tmp_path, url)
+        files=(workflow,),
+        template_dirs=dirs,
+        arguments=_arguments(workflow, tmp_path, url),
+        objects=tuple(str(HERE / o) for o in expect.get("objects") or []),
     )
     record = engine.prepare(submission)
     planned = planned_paths(plan(record))
@@ -100,6 +103,10 @@ def _agree(workflow: Path, expect: dict[str, Any], tmp_path: Path, url: str) -> 
     engine.join(record.id, timeout=120)
     view = engine.get(record.id)
     assert view.done, f"{workflow.name} did not finish"
+    if record.name not in view.nodes:
+        # ended before its first node (a global parameter's ConfigMap missing)
+        assert view.phase == "Error", view.record.message
+        return
     ran = run_paths(view.nodes, record.name)
 
     for path, node in ran.items():

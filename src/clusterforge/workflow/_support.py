@@ -102,7 +102,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "container.volumeDevices": _NO_VOLUMES,
         "env.valueFrom": "not supported locally: the variable is not set",
         # -- inputs, outputs, parameters ---------------------------------------------
-        "valueFrom.configMapKeyRef": "not supported locally: there is no ConfigMap to read",
         "valueFrom.event": "not supported locally: there is no event to read",
         "valueFrom.jqFilter": "not supported locally (resource templates only)",
         "valueFrom.jsonPath": "not supported locally (resource templates only)",
@@ -195,6 +194,8 @@ HONOURED: frozenset[str] = frozenset(
         "parameter.name",
         "parameter.value",
         "parameter.valueFrom",
+        # Read from the run's objects files or cluster (engine/objects, docs/argo-parity.md).
+        "valueFrom.configMapKeyRef",
         "valueFrom.default",
         "valueFrom.expression",
         "valueFrom.parameter",

@@ -72,7 +72,14 @@ class Executor:
             return done
         template = call.template
         try:
-            inputs = resolve_inputs(template, call.arguments, self.rt.variables.workflow_vars())
+            variables = self.rt.variables
+            inputs = resolve_inputs(
+                template,
+                call.arguments,
+                variables.workflow_vars(),
+                variables.objects,
+                variables.wf.namespace,
+            )
             call = dataclasses.replace(call, artifacts=template_inputs(template, call.artifacts))
         except (NodeFailure, ExpressionError) as err:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))

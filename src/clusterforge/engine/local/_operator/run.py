@@ -18,12 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from clusterforge.engine.artifacts import ArtifactFailure, RepositoryError
+from clusterforge.engine.cluster import cluster_of
 from clusterforge.engine.local._operator.artifacts import (
     RunArtifacts,
     garbage_collect,
     resolve_arguments,
 )
 from clusterforge.engine.local._operator.batch import run_watcher
+from clusterforge.engine.local._operator.configmaps import global_parameters
 from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.execute import Executor
@@ -31,9 +33,10 @@ from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.mutexes import Mutexes, mutex_names
 from clusterforge.engine.local._operator.pods import HostPods, Pods, interrupted_message
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import Variables, workflow_parameters
+from clusterforge.engine.local._operator.scope import Variables
 from clusterforge.engine.local._operator.templates import workflow_scope
 from clusterforge.engine.local.values import iso_time, parameter_text
+from clusterforge.engine.objects import ObjectMissing, Objects, objects_of
 from clusterforge.engine.phases import (
     COMPLETED,
     FAILED,
@@ -41,6 +44,7 @@ from clusterforge.engine.phases import (
     WORKFLOW_DEADLINE_MESSAGE,
     shutdown_message,
 )
+from clusterforge.errors import InvalidInput
 from clusterforge.store import Store, WorkflowRecord
 
 PodsFactory = Callable[[Journal, Path, Path], Pods]
@@ -92,6 +96,13 @@ class WorkflowRun:
         self.interrupted_attempts()
         self.rt.pods.recover(list(self.journal.nodes.values()))
         self.journal.workflow_started()
+        problem = await self._read_objects()
+        if problem is not None:
+            # As Argo's setGlobalParameters: the workflow ends in Error before any node.
+            await self.rt.pods.settle()
+            self.rt.pods.close()
+            self.journal.workflow_finished("Error", problem, {})
+            return self.wf
         watcher = run_watcher()
         watcher.add(self)
         try:
@@ -108,6 +119,23 @@ class WorkflowRun:
         self.rt.pods.close()
         self.journal.workflow_finished(final, message, self.rt.variables.global_outputs())
         return self.wf
+
+    async def _read_objects(self) -> str | None:
+        """Read the run's ConfigMaps/Secrets and the global parameters taken from them
+        (in a thread: files, or kubectl for a cluster); why the run cannot start, if so."""
+        wf = self.wf
+        files, cluster = objects_of(wf.manifest), cluster_of(wf.manifest, wf.namespace)
+
+        def read() -> tuple[Objects, dict[str, str]]:
+            objects = Objects.load(files, cluster)
+            return objects, global_parameters(self.spec, wf.arguments, objects, wf.namespace)
+
+        try:
+            objects, values = await asyncio.get_running_loop().run_in_executor(None, read)
+        except (ObjectMissing, InvalidInput) as err:
+            return str(err)
+        self.rt.variables.use_objects(objects, values)
+        return None
 
     async def _collect_garbage(self, message: str) -> str:
         """``artifactGC`` with ``OnWorkflowCompletion``: delete those artifacts now."""
@@ -189,7 +217,7 @@ class WorkflowRun:
         """What the entrypoint and the ``onExit`` handler are called with: as in
         Argo, the workflow's ``spec.arguments`` (with the submitted values) fill
         the template's inputs of the same names."""
-        return workflow_parameters(self.spec, self.wf.arguments)
+        return self.rt.variables.workflow_arguments()
 
     def _artifact_arguments(self) -> list[dict[str, object]]:
         """``spec.arguments.artifacts``, for the entrypoint's (and onExit's) inputs."""
