@@ -6,14 +6,21 @@ The examples are read from the argo-workflows Go module in the Go module cache
 expected phase, and every other single-Workflow example with the reason it is
 left out; a new Argo version's examples must be sorted into one list or the
 other. Without the module in the cache the tests skip, saying how to get it.
+
+Examples listed under ``cluster`` (resource templates) run with ``--kubeconfig``
+against the session's kwok management cluster (``argo_cluster``), each in a
+fresh namespace unless it names one, with the files of its ``apply`` applied first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +31,7 @@ from clusterforge.engine import LocalEngine, Submission
 from clusterforge.engine.suspension import resume_node
 
 DATA = Path(__file__).parent.parent / "conformance" / "argo-examples.yaml"
+REPOSITORY = Path(__file__).parent.parent.parent
 MODULE = "github.com/argoproj/argo-workflows/v3"
 
 
@@ -91,13 +99,57 @@ def _resume_when_waiting(
 @needs_examples
 @pytest.mark.slow
 @pytest.mark.parametrize("example", sorted(_data()["run"]))
-def test_example_ends_in_argos_phase(example: str, tmp_path: Path) -> None:
+def test_example_ends_in_argos_phase(
+    example: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     data = _data()
     expected = data["run"][example]
     library = tuple(EXAMPLES / d for d in data.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
     objects = tuple(str(DATA.parent / o) for o in (data.get("objects") or {}).get(example, []))
-    submission = Submission(files=(EXAMPLES / example,), template_dirs=library, objects=objects)
+    with _cluster_for(data.get("cluster", {}).get(example), request) as (kubeconfig, namespace):
+        submission = Submission(
+            files=(EXAMPLES / example,),
+            template_dirs=library,
+            kubeconfig=kubeconfig,
+            namespace=namespace,
+            objects=objects,
+        )
+        workflow_id = _run_example(engine, submission, data, example, expected)
+        if kubeconfig is not None:  # its owner ConfigMap too (setOwnerReference)
+            engine.delete(workflow_id)
+
+
+@contextlib.contextmanager
+def _cluster_for(
+    setup: dict[str, Any] | None, request: pytest.FixtureRequest
+) -> Iterator[tuple[str | None, str | None]]:
+    """The kubeconfig and namespace an example with resource templates runs with."""
+    if setup is None:
+        yield None, None
+        return
+    cluster = request.getfixturevalue("argo_cluster")
+    namespace = setup.get("namespace") or f"ex-{uuid.uuid4().hex[:10]}"
+    if namespace == "default":
+        cluster.clean()
+    else:
+        cluster.kubectl_run("create", "namespace", namespace)
+    for item in setup.get("apply") or []:
+        path = EXAMPLES / item.removeprefix("examples/") if item.startswith("examples/") else None
+        path = path or REPOSITORY / item
+        cluster.kubectl_run("apply", "-n", namespace, "-f", str(path))
+    try:
+        yield str(cluster.kubeconfig), namespace
+    finally:
+        if namespace == "default":
+            cluster.clean()  # the Workflows it made, the templates it needed
+        else:
+            cluster.kubectl_run("delete", "namespace", namespace, "--wait=false")
+
+
+def _run_example(
+    engine: LocalEngine, submission: Submission, data: dict[str, Any], example: str, expected: str
+) -> str:
     view = engine.submit(submission)
     for node, supplied in (data.get("resume") or {}).get(example, {}).items():
         _resume_when_waiting(engine, view.id, node, supplied)
@@ -108,3 +160,4 @@ def test_example_ends_in_argos_phase(example: str, tmp_path: Path) -> None:
     }
     assert view.phase == expected, failures
     assert not any("Traceback" in m for m in failures.values()), failures
+    return view.id

@@ -17,20 +17,27 @@ test's directory, ``{http}`` the base URL of a loopback HTTP server started for
 the case when ``http_server: true``, ``{port}``/``{port2}`` free loopback ports;
 see tests/conformance/http_server.py),
 ``template_dirs``, ``objects`` (ConfigMap/Secret manifest files the run reads,
-relative to tests/conformance).
+relative to tests/conformance), ``cluster: true`` (run against the session's kwok cluster with
+``--kubeconfig``, in a namespace of its own; see tests/conformance/cluster.py),
+``cluster_objects`` (``present``/``absent`` ``kind/name`` in that namespace once the
+workflow ended), ``refused`` (the submission is refused with this text and
+nothing is stored).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.conformance.cluster import case_cluster, objects_present
 from tests.conformance.http_server import case_parameters, http_server
 
 from clusterforge.engine import LocalEngine, Submission, WorkflowView
+from clusterforge.errors import InvalidInput
 from clusterforge.store import NodeRecord
 
 HERE = Path(__file__).parent.parent / "conformance"
@@ -63,20 +70,35 @@ def _max_overlap(trace: Path) -> int:
 
 
 @pytest.mark.parametrize("workflow", CASES, ids=[p.stem for p in CASES])
-def test_conformance(workflow: Path, tmp_path: Path) -> None:
+def test_conformance(workflow: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     expect = _expectations(workflow)
+    if "refused" in expect:
+        engine = LocalEngine(home=tmp_path / "home")
+        with pytest.raises(InvalidInput) as refused:
+            engine.submit(Submission(files=(workflow,)))
+        assert expect["refused"] in str(refused.value)
+        assert engine.list() == []
+        return
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(http_server()) if expect.get("http_server") else ""
-        _check_case(workflow, expect, tmp_path, url)
+        kubeconfig, namespace, cluster = stack.enter_context(case_cluster(expect, request))
+        submission = Submission(files=(workflow,), kubeconfig=kubeconfig, namespace=namespace)
+        _check_case(submission, expect, tmp_path, url)
+        if cluster is not None and namespace is not None:
+            objects = expect.get("cluster_objects") or {}
+            found = objects_present(cluster, namespace, objects.get("present", []))
+            assert all(found.values()), found
+            found = objects_present(cluster, namespace, objects.get("absent", []))
+            assert not any(found.values()), found
 
 
-def _check_case(workflow: Path, expect: dict[str, Any], tmp_path: Path, url: str) -> None:
+def _check_case(submission: Submission, expect: dict[str, Any], tmp_path: Path, url: str) -> None:
     params = case_parameters(expect.get("parameters") or {}, tmp_path, url)
     dirs = tuple(HERE / d for d in expect.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
     objects = tuple(str(HERE / o) for o in expect.get("objects") or [])
-    submission = Submission(
-        files=(workflow,), template_dirs=dirs, arguments=params, objects=objects
+    submission = dataclasses.replace(
+        submission, template_dirs=dirs, arguments=params, objects=objects
     )
     view = engine.submit(submission)
     engine.join(view.id, timeout=120)

@@ -21,10 +21,12 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.conformance.cluster import case_cluster
 from tests.conformance.http_server import case_parameters, http_server
 
 from clusterforge.engine import LocalEngine, PlannedNode, Submission
 from clusterforge.engine.local.planner import plan
+from clusterforge.errors import InvalidInput
 from clusterforge.store import NodeRecord
 
 HERE = Path(__file__).parent.parent / "conformance"
@@ -80,22 +82,28 @@ def _arguments(workflow: Path, tmp_path: Path, url: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("workflow", CASES, ids=[p.stem for p in CASES])
-def test_plan_and_run_agree(workflow: Path, tmp_path: Path) -> None:
+def test_plan_and_run_agree(workflow: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     expect = yaml.safe_load(workflow.with_name(workflow.stem + ".expect.yaml").read_text())
+    if "refused" in expect:  # neither plans nor runs
+        with pytest.raises(InvalidInput, match="--kubeconfig"):
+            LocalEngine(home=tmp_path / "home").plan(Submission(files=(workflow,)))
+        return
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(http_server()) if expect.get("http_server") else ""
-        _agree(workflow, expect, tmp_path, url)
+        kubeconfig, namespace, _ = stack.enter_context(case_cluster(expect, request))
+        submission = Submission(
+            files=(workflow,),
+            template_dirs=tuple(HERE / d for d in expect.get("template_dirs", [])),
+            arguments=_arguments(workflow, tmp_path, url),
+            kubeconfig=kubeconfig,
+            namespace=namespace,
+            objects=tuple(str(HERE / o) for o in expect.get("objects") or []),
+        )
+        _agree(workflow, submission, tmp_path)
 
 
-def _agree(workflow: Path, expect: dict[str, Any], tmp_path: Path, url: str) -> None:
-    dirs = tuple(HERE / d for d in expect.get("template_dirs", []))
+def _agree(workflow: Path, submission: Submission, tmp_path: Path) -> None:
     engine = LocalEngine(home=tmp_path / "home")
-    submission = Submission(
-        files=(workflow,),
-        template_dirs=dirs,
-        arguments=_arguments(workflow, tmp_path, url),
-        objects=tuple(str(HERE / o) for o in expect.get("objects") or []),
-    )
     record = engine.prepare(submission)
     planned = planned_paths(plan(record))
     engine.store.create_workflow(record)

@@ -19,6 +19,7 @@ from clusterforge.engine.artifacts import (
     collect_outputs,
     stage_inputs,
 )
+from clusterforge.engine.local import process
 from clusterforge.engine.local.values import host_path
 from clusterforge.errors import InvalidInput
 
@@ -93,3 +94,34 @@ def test_an_output_parameter_through_a_symlink_ends_the_node_in_error(tmp_path: 
     assert node.phase == "Error"
     assert "outputs.parameters.stolen.valueFrom.path" in node.message
     assert "host secret" not in str(node.outputs)
+
+
+PLANTED = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: planted}
+spec:
+  entrypoint: leak
+  templates:
+  - name: leak
+    container:
+      image: alpine
+      command: [sh, -c, 'mkdir /cf-art-leak && ln -s "$0" /cf-art-leak/out', "SECRET"]
+    outputs:
+      artifacts: [{name: stolen, path: /cf-art-leak/out, archive: {none: {}}}]
+"""
+
+
+@pytest.mark.skipif(not process.isolation().private_tmp, reason="no mount namespace here")
+def test_a_symlink_in_a_private_root_cannot_read_a_host_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("host secret\n")
+    engine = LocalEngine(home=tmp_path / "home")
+    view = engine.submit(Submission(text=PLANTED.replace("SECRET", str(secret))))
+    engine.join(view.id, timeout=60)
+    node = next(n for n in engine.get(view.id).nodes.values() if n.type == "Pod")
+    assert node.phase == "Error"
+    assert "outputs.artifacts.stolen.path" in node.message
+    assert "outside" in node.message
+    stored = [p for p in (tmp_path / "home").rglob("*") if p.is_file()]
+    assert not any(p.read_bytes() == b"host secret\n" for p in stored)

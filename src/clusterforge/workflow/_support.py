@@ -75,7 +75,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.plugin": _NOT_RUN,
         "template.podSpecPatch": _HOST,
         "template.priorityClassName": _HOST,
-        "template.resource": _NOT_RUN,
         "template.schedulerName": _HOST,
         "template.securityContext": "ignored: steps run as the user running clusterforge",
         "template.serviceAccountName": _HOST,
@@ -103,8 +102,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "env.valueFrom": "not supported locally: the variable is not set",
         # -- inputs, outputs, parameters ---------------------------------------------
         "valueFrom.event": "not supported locally: there is no event to read",
-        "valueFrom.jqFilter": "not supported locally (resource templates only)",
-        "valueFrom.jsonPath": "not supported locally (resource templates only)",
         "retryStrategy.affinity": _HOST,
         "synchronization.semaphores": "not honoured locally: no semaphore limits are taken "
         "(mutexes are)",
@@ -148,6 +145,9 @@ HONOURED: frozenset[str] = frozenset(
         "template.sidecars",  # host processes beside the main one (sidecars.py)
         "template.script",
         "template.steps",
+        "template.resource",  # kubectl against --kubeconfig's cluster (_operator/resource.py)
+        "valueFrom.jqFilter",  # resource templates: libjq over the object
+        "valueFrom.jsonPath",  # resource templates: kubectl's jsonpath
         "template.suspend",  # until `clusterforge resume-node` or its duration
         "dag.failFast",
         "dag.target",
@@ -220,7 +220,6 @@ HONOURED: frozenset[str] = frozenset(
 TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
     "data",
     "plugin",
-    "resource",
 )
 
 

@@ -67,9 +67,13 @@ def put_bytes(repo: ArtifactRepository, key: str, data: bytes) -> None:
 
 
 def _files(root: Path) -> Iterator[Path]:
+    """Regular files under ``root``; symlinks are skipped, as Argo's PutDirectory
+    (workflow/artifacts/s3/s3.go: generatePutTasks) skips them."""
     for base, _dirs, files in os.walk(root):
         for name in files:
-            yield Path(base, name)
+            path = Path(base, name)
+            if path.is_file() and not path.is_symlink():
+                yield path
 
 
 def get_path(

@@ -37,6 +37,7 @@ from clusterforge.engine.cluster import (
     KUBECONFIG_ANNOTATION,
     annotate,
     check_namespace,
+    cluster_of,
     cluster_ref,
     resource_user,
 )
@@ -46,6 +47,7 @@ from clusterforge.engine.local._operator import PodsFactory, WorkflowRun, delete
 from clusterforge.engine.local._operator.run import host_pods
 from clusterforge.engine.local._operator.templates import callers, ref_key
 from clusterforge.engine.local.loop import shared_loop
+from clusterforge.engine.local.owner import delete_owner
 from clusterforge.engine.local.planner import PlannedNode, plan
 from clusterforge.engine.objects import annotate_objects, object_files
 from clusterforge.engine.phases import FAILED, FULFILLED, WORKFLOW_DONE
@@ -691,6 +693,11 @@ class LocalEngine:
         # artifactGC OnWorkflowDeletion first: a repository that refuses keeps the workflow.
         outputs = [n.outputs for n in view.nodes.values() if n.outputs]
         delete_garbage(view.record.manifest.get("spec", {}), outputs, self.home / "artifacts")
+        cluster = cluster_of(view.record.manifest, view.record.namespace)
+        documents = json.dumps([view.record.manifest, view.record.templates])
+        if cluster is not None and '"setOwnerReference": true' in documents:
+            # what its resource templates own goes with it (Kubernetes' garbage collector)
+            delete_owner(cluster, view.record.name)
         self.store.delete_workflow(workflow_id)
         shutil.rmtree(self.runs / workflow_id, ignore_errors=True)
 

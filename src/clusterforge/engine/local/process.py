@@ -43,11 +43,12 @@ import signal
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
 from clusterforge.engine.local import reachable, shim
+from clusterforge.engine.local.private_root import PrivateRoot
 
 
 def _load_spawn() -> ModuleType | None:
@@ -75,6 +76,12 @@ _WRAPPER = (
     "shift 3; n=$((n - 1)); done; "
     'exec "$@"'
 )
+
+
+# Run inside a private root (see private_root.py): chroot(8) into it, then this
+# script moves to the step's working directory there ($0) and execs the step
+# ("$@"), every user string a positional parameter, never spliced.
+_IN_ROOT = 'cd -- "$0" || exit 126; exec "$@"'
 
 
 class StartError(OSError):
@@ -179,6 +186,10 @@ class StepProcess:
     which records the exit code there."""
     volumes: tuple[Mount, ...] = ()
     """Bind mounts inside the step's mount namespace (its ``volumeMounts``)."""
+    root: PrivateRoot | None = None
+    """The attempt's private root (artifact paths outside /tmp), chroot'ed into."""
+    root_cwd: str = "/"
+    """The working directory inside the private root."""
 
 
 def _argv(step: StepProcess, mounts: list[tuple[str, str, bool]] | None) -> list[str]:
@@ -215,14 +226,16 @@ def mount_plan(step: StepProcess, executable: str) -> list[tuple[str, str, bool]
     kept = [*files, supervisor] if supervisor else files  # a checkout under /tmp holds it
     roots = reachable.keep_roots(executable, step.env.get("PATH", ""), args, kept)
     inside = [(root, tmp + root[len(reachable.TMP) :], False) for root in roots]
-    outside: list[tuple[str, str, bool]] = []
+    # In a private root, every mount is made inside it (its host entries first).
+    prefix = step.root.root if step.root is not None else ""
+    outside = step.root.binds() if step.root is not None else []
     for volume in step.volumes:
         if reachable.under_tmp(volume.target):
             target = tmp + volume.target[len(reachable.TMP) :]
             inside.append((volume.source, target, volume.readonly))
         else:
-            outside.append((volume.source, volume.target, volume.readonly))
-    return [*outside, *inside, (tmp, reachable.TMP, False)]
+            outside.append((volume.source, prefix + volume.target, volume.readonly))
+    return [*outside, *inside, (tmp, prefix + reachable.TMP, False)]
 
 
 def make_mount_points(mounts: list[tuple[str, str, bool]]) -> None:
@@ -385,6 +398,17 @@ def launch_sync(step: StepProcess) -> StepHandle:
             )
     executable = _resolve(step, env)
     mounts = mount_plan(step, executable) if isolated else None
+    if step.root is not None:
+        if mounts is None:
+            raise StartError(
+                f"a private root needs a private mount namespace ({isolation().reason})"
+            )
+        step.root.make()
+        # A volume's mount point on the host too: the root may bind its parent in.
+        make_mount_points(
+            [(v.source, v.target, False) for v in step.volumes if not reachable.under_tmp(v.target)]
+        )
+        step, executable = _in_root(step, step.root, executable, env)
     if mounts:
         make_mount_points(mounts)
     flags = os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
@@ -442,6 +466,17 @@ def _resolve(step: StepProcess, env: dict[str, str]) -> str:
     if executable is None:
         raise StartError(f"executable file not found in $PATH: {step.argv[0]!r}")
     return executable
+
+
+def _in_root(
+    step: StepProcess, root: PrivateRoot, executable: str, env: dict[str, str]
+) -> tuple[StepProcess, str]:
+    """The step's command run through chroot(8) into its private root."""
+    chroot = _which("chroot", env.get("PATH", os.defpath) + ":/usr/sbin:/sbin")
+    if chroot is None:
+        raise StartError("a private root needs the 'chroot' command (coreutils)")
+    argv = [chroot, root.root, "/bin/sh", "-c", _IN_ROOT, step.root_cwd, executable]
+    return replace(step, argv=[*argv, *step.argv[1:]]), chroot
 
 
 def _start_error(error: OSError, program: str, executable: str) -> OSError:

@@ -82,12 +82,15 @@ def output_path_vars(template: Mapping[str, Any]) -> dict[str, str]:
 
 
 def resolve_reference(art: Mapping[str, Any], values: Mapping[str, str]) -> JSON | None:
-    """The entry ``art['from']`` names in ``values``; None when it is absent and optional.
-
-    A required one that cannot be resolved fails with Argo's message.
-    """
-    ref = reference_name(str(art["from"]))
-    found = values.get(ref)
+    """The entry ``art['from']`` (or ``fromExpression``) names in ``values``; None when
+    it is absent and optional. A required one that cannot be resolved fails with
+    Argo's message."""
+    if art.get("fromExpression"):
+        ref = str(art["fromExpression"])
+        found = _expression_entry(art, values)
+    else:
+        ref = reference_name(str(art["from"]))
+        found = values.get(ref)
     if found is None:
         if art.get("optional"):
             return None
@@ -106,16 +109,23 @@ def resolve_reference(art: Mapping[str, Any], values: Mapping[str, str]) -> JSON
     return entry
 
 
+def _expression_entry(art: Mapping[str, Any], values: Mapping[str, str]) -> str | None:
+    """``fromExpression`` evaluated as Argo does (expr over the caller's scope, in which
+    an artifact is its entry): the chosen entry's JSON text; None when it chose none."""
+    try:
+        text = substitute("{{=" + str(art["fromExpression"]) + "}}", values, missing="error")
+    except ExpressionError as err:
+        if art.get("optional"):
+            return None
+        raise InputError(f"artifacts.{art.get('name')}.fromExpression: {err}") from None
+    return text if text not in ("", "<nil>", "null") else None
+
+
 def resolve_arguments(task: Mapping[str, Any], values: Mapping[str, str]) -> list[JSON]:
     """A call's ``arguments.artifacts`` in the caller's scope."""
     resolved: list[JSON] = []
     for art in (task.get("arguments") or {}).get("artifacts") or []:
-        if art.get("fromExpression"):
-            raise InputError(
-                f"arguments.artifacts.{art.get('name')}.fromExpression is not supported "
-                "locally; use from: '{{…}}'"
-            )
-        if art.get("from"):
+        if art.get("from") or art.get("fromExpression"):
             entry = resolve_reference(art, values)
             if entry is not None:
                 resolved.append(entry)
@@ -155,14 +165,11 @@ def template_inputs(template: Mapping[str, Any], supplied: Sequence[JSON]) -> li
 
 
 def template_output_artifacts(template: Mapping[str, Any], values: Mapping[str, str]) -> list[JSON]:
-    """A DAG's or steps' ``outputs.artifacts``: each ``from`` one of its children."""
+    """A DAG's or steps' ``outputs.artifacts``: each ``from`` (or ``fromExpression``)
+    one of its children."""
     entries: list[JSON] = []
     for art in (template.get("outputs") or {}).get("artifacts") or []:
-        if art.get("fromExpression"):
-            raise InputError(
-                f"outputs.artifacts.{art.get('name')}.fromExpression is not supported locally"
-            )
-        if not art.get("from"):
+        if not art.get("from") and not art.get("fromExpression"):
             continue
         entry = resolve_reference(art, values)
         if entry is not None:

@@ -29,6 +29,7 @@ from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.http_call import run_http
 from clusterforge.engine.local._operator.mutexes import mutex_names
 from clusterforge.engine.local._operator.pods import PodSpec
+from clusterforge.engine.local._operator.resource import run_resource
 from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
@@ -109,6 +110,8 @@ class Executor:
         runner: Callable[[], Awaitable[NodeRecord]]
         if what == "http":
             runner = functools.partial(run_http, self.rt, name, display, call, inputs, ctx)
+        elif what == "resource":
+            runner = functools.partial(run_resource, self.rt, name, display, call, inputs, ctx)
         elif what == "suspend":
             runner = functools.partial(run_suspend, self.rt, name, display, call, inputs, ctx)
         elif what == "dag":
@@ -119,7 +122,7 @@ class Executor:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             message = (
                 f"template {template.get('name', '')!r} has no container, script, containerSet, "
-                "dag, steps, http or suspend; "
+                "dag, steps, http, suspend or resource; "
                 "the local engine cannot run it"
             )
             return journal.finish(node, "Error", message)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from clusterforge.engine.artifacts import ArtifactFailure
-from clusterforge.engine.local import process, shim
+from clusterforge.engine.local import private_root, process, shim
 from clusterforge.engine.local import scratch as scratch_files
 from clusterforge.engine.local._operator.artifacts import PodArtifacts
 from clusterforge.engine.local._operator.errors import InputError
@@ -179,6 +179,8 @@ class HostPods:
             step = self._step_process(spec, attempt, name)
         except (VolumeError, OSError) as err:
             return PodOutcome("Error", f"failed to start: {err}")
+        except private_root.RootError as err:
+            return PodOutcome("Error", str(err))
         node.log_dir = attempt.scratch
         try:
             if adopted:
@@ -217,7 +219,10 @@ class HostPods:
             argv = [*command, *[str(a) for a in body.get("args") or []], script[0]]
         cwd = work
         working_dir = body.get("workingDir")
-        if working_dir:
+        root = _private_root(spec.artifacts, f"{attempt.scratch}/root")
+        if root is not None:  # "/" of the root stands for the image's working directory
+            cwd = root.root
+        elif working_dir:
             cwd = os.path.join(work, working_dir)  # an absolute workingDir replaces work
             make_dirs.append(cwd)
         return process.StepProcess(
@@ -233,6 +238,8 @@ class HostPods:
             if body.get("volumeMounts")
             else (),
             state_dir=attempt.scratch,
+            root=root,
+            root_cwd=os.path.join("/", working_dir or ""),
         )
 
     async def _attempt(
@@ -300,20 +307,20 @@ class HostPods:
         """Place the input artifacts (off the event loop: it is file and network I/O)."""
         for path in step.make_dirs:
             os.makedirs(path, exist_ok=True)
-        tmp, cwd = Path(step.tmp_dir), Path(step.cwd)
+        if step.root is not None:
+            step.root.make()
         await asyncio.get_running_loop().run_in_executor(
-            None, artifacts.stage, lambda p: artifact_path(p, tmp, cwd)
+            None, artifacts.stage, lambda p: step_path(p, step)
         )
 
     async def _store(
         self, artifacts: PodArtifacts, step: process.StepProcess, outcome: PodOutcome
     ) -> PodOutcome:
         """Store the output artifacts and the log; a failure ends the node in Error."""
-        tmp, cwd = Path(step.tmp_dir), Path(step.cwd)
         logs = [Path(step.stdout), Path(step.stderr)]
         try:
             entries = await asyncio.get_running_loop().run_in_executor(
-                None, artifacts.collect, lambda p: artifact_path(p, tmp, cwd), logs
+                None, artifacts.collect, lambda p: step_path(p, step), logs
             )
         except ArtifactFailure as err:
             if outcome.phase == "Succeeded":
@@ -338,9 +345,7 @@ class HostPods:
         if spec.kind == "script" or result:
             outputs["result"] = result
         try:
-            params = output_parameters(
-                spec.outputs, lambda path: host_path(path, Path(step.tmp_dir), Path(step.cwd))
-            )
+            params = output_parameters(spec.outputs, lambda path: step_path(path, step))
         except InputError as err:
             return PodOutcome("Error", str(err), code, outputs)
         if params:
@@ -466,18 +471,40 @@ class _HostSidecar:
         self.proc.close()
 
 
-def artifact_path(path: str, tmp: Path, cwd: Path) -> Path:
-    """Where an artifact's ``path`` is on the host: under the attempt's private
-    /tmp or working directory. Other absolute paths would be the host's own
-    files (shared by every step), so they are refused."""
-    mapped = host_path(path, tmp, cwd)
-    if path.startswith("/") and not (path == "/tmp" or path.startswith("/tmp/")):  # noqa: S108
-        raise ArtifactFailure(
-            f"artifact path {path}: the local engine keeps artifacts under /tmp or the "
-            "step's working directory (a relative path); other absolute paths would be "
-            "this host's own files — use /tmp/…"
+def _private_root(artifacts: PodArtifacts | None, where: str) -> private_root.PrivateRoot | None:
+    """The attempt's private root when an artifact path is outside /tmp and the
+    working directory (see private_root.py); refused without a mount namespace."""
+    if artifacts is None:
+        return None
+    inputs = _paths("inputs", artifacts.inputs)
+    outputs = _paths("outputs", artifacts.outputs)
+    root = private_root.plan(where, inputs, outputs)
+    isolation = process.isolation()
+    if root is not None and not isolation.private_tmp:
+        field, path = next(
+            (k, v) for k, v in {**inputs, **outputs}.items() if private_root.elsewhere(v)
         )
-    return mapped
+        raise private_root.RootError(
+            f"{field} {path}: a path outside /tmp and the working directory needs a "
+            f"private mount namespace, which steps do not get here ({isolation.reason}); "
+            "use a path under /tmp, or run clusterforge as root"
+        )
+    return root
+
+
+def _paths(kind: str, artifacts: Iterable[JSON]) -> dict[str, str]:
+    return {
+        f"{kind}.artifacts.{a['name']}.path": str(a["path"]) for a in artifacts if a.get("path")
+    }
+
+
+def step_path(path: str, step: process.StepProcess) -> Path:
+    """Where a path of the step's view is on the host: its private /tmp, its working
+    directory, its private root, or else the host's own (which the step sees too)."""
+    root = step.root
+    if root is None or path == "/tmp" or path.startswith("/tmp/"):  # noqa: S108
+        return host_path(path, Path(step.tmp_dir), Path(step.cwd))
+    return root.host(path if path.startswith("/") else os.path.join(step.root_cwd, path))
 
 
 def output_parameters(specs: list[JSON], host: Callable[[str], Path]) -> list[JSON]:

@@ -86,6 +86,8 @@ class WorkflowRun:
             # The engine home's own repository when none is configured (run_dir is home/runs/ID).
             artifacts=RunArtifacts(self.spec, run_dir.parent.parent / "artifacts"),
             mutexes=Mutexes(run_dir.parent.parent / "locks"),
+            cluster=cluster_of(workflow.manifest, workflow.namespace),
+            work_dir=run_dir,
         )
         self.executor = Executor(self.rt)
         self._main: asyncio.Future[None] | None = None

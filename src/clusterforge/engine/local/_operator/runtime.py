@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from clusterforge.engine.cluster import ClusterRef
 from clusterforge.engine.local._operator.artifacts import RunArtifacts
 from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.daemons import LOOPBACK, Daemons
@@ -36,6 +38,10 @@ class Runtime:
     workflow_semaphore: asyncio.Semaphore | None = None
     artifacts: RunArtifacts | None = None
     mutexes: Mutexes | None = None
+    cluster: ClusterRef | None = None
+    """The cluster ``resource`` templates act on (``--kubeconfig``), if one was given."""
+    work_dir: Path | None = None
+    """The run's own directory (resource manifests are written under it)."""
     daemons: Daemons = field(init=False)
 
     def __post_init__(self) -> None:

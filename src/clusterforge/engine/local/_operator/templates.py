@@ -71,10 +71,14 @@ def resolve(
     return scope.templates[name], scope
 
 
+_KINDS = ("dag", "steps", "container", "script", "containerSet", "http", "suspend", "resource")
+
+
 def kind(template: Mapping[str, Any]) -> str:
     """What a template does: ``dag``, ``steps``, ``container``, ``script``,
-    ``containerSet``, ``http``, ``suspend`` or ``""`` (nothing the local engine can run)."""
-    for key in ("dag", "steps", "container", "script", "containerSet", "http", "suspend"):
+    ``containerSet``, ``http``, ``suspend``, ``resource`` or ``""`` (nothing the local
+    engine can run)."""
+    for key in _KINDS:
         if key in template:
             return key
     return ""

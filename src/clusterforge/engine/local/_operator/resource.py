@@ -1,0 +1,304 @@
+"""A ``resource`` template: kubectl against the workflow's cluster, as Argo's executor.
+
+Argo runs these in a pod whose ``argoexec resource`` (cmd/argoexec/commands/
+resource.go, workflow/executor/resource.go) does, in order — and so does this
+module, from the engine, with the real kubectl (``engine/local/kubectl.py``):
+
+1. refuse ``successCondition``/``failureCondition``/outputs on ``delete``;
+2. the manifest — ``manifest`` after ``{{…}}`` substitution, or the input
+   artifact ``manifestFrom.artifact`` names; with ``setOwnerReference`` the
+   object gets a controller owner (locally the workflow's owner ConfigMap,
+   see ``engine/local/owner.py``);
+3. ``kubectl ACTION … -o json`` with Argo's arguments; a failure fails the node
+   with ``no more retries <kubectl's error>``;
+4. unless deleting: poll the object every ``RESOURCE_STATE_CHECK_INTERVAL``
+   (Argo's variable; 5 s on Argo, 1 s here by default) until a failure
+   condition holds (Failed: ``failure condition '…' evaluated true``) or every
+   success condition does; an object deleted meanwhile fails the node;
+5. output parameters from ``valueFrom.jsonPath`` (kubectl's jsonpath) or
+   ``valueFrom.jqFilter`` (libjq), ``valueFrom.default`` when there is no object.
+
+The node is a ``Pod`` node, as on Argo; ``retryStrategy`` and
+``activeDeadlineSeconds`` wrap it as any pod. A workflow submitted without a
+cluster never gets here (refused at submission, naming ``--kubeconfig``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from clusterforge.engine.artifacts import ArtifactFailure
+from clusterforge.engine.cluster import ClusterRef
+from clusterforge.engine.local import conditions
+from clusterforge.engine.local._operator.artifacts import PodArtifacts, input_vars, pod_name
+from clusterforge.engine.local._operator.context import Call, Context
+from clusterforge.engine.local._operator.runtime import Runtime
+from clusterforge.engine.local.durations import parse_duration
+from clusterforge.engine.local.kubectl import (
+    KubectlMissing,
+    action_args,
+    jq_filter,
+    names_namespace,
+    run_kubectl,
+)
+from clusterforge.engine.local.owner import OwnerFailed, ensure_owner
+from clusterforge.engine.local.values import parameter_text, substitute_tree
+from clusterforge.errors import InvalidInput
+from clusterforge.safety import inside, load_yaml_documents, loads_json
+from clusterforge.store import NodeRecord
+from clusterforge.workflow.expressions import ExpressionError
+
+__all__ = ["NO_CLUSTER", "ResourceFailed", "check_interval", "run_resource"]
+
+JSON = dict[str, Any]
+ACTIONS = ("get", "create", "apply", "delete", "replace", "patch")
+NO_CLUSTER = (
+    "a resource template needs a cluster: run the workflow with --kubeconfig FILE "
+    "(and --namespace N)"
+)
+
+
+class ResourceFailed(Exception):
+    """The node fails (``phase``) with this message."""
+
+    def __init__(self, message: str, phase: str = "Failed") -> None:
+        super().__init__(message)
+        self.phase = phase
+
+
+def check_interval() -> float:
+    """Seconds between condition checks: ``RESOURCE_STATE_CHECK_INTERVAL`` (a Go
+    duration, as Argo's executor reads it), else 1 s."""
+    raw = os.environ.get("RESOURCE_STATE_CHECK_INTERVAL")
+    if not raw:
+        return 1.0
+    try:
+        return max(0.05, parse_duration(raw, field="RESOURCE_STATE_CHECK_INTERVAL"))
+    except InvalidInput:
+        return 1.0
+
+
+async def run_resource(
+    rt: Runtime, name: str, display: str, call: Call, inputs: dict[str, str], ctx: Context
+) -> NodeRecord:
+    """A resource node: substitute, act with kubectl, wait for its conditions, outputs."""
+    node, values = rt.leaf_node(name, display, "Pod", call, inputs, ctx)
+    values.update(input_vars(call.artifacts))
+    values["pod.name"] = pod_name(rt.journal.wf.name, str(call.template.get("name", "")), node.id)
+    try:
+        spec = substitute_tree(call.template["resource"], values)
+    except ExpressionError as err:
+        return rt.journal.finish(node, "Error", str(err))
+    if rt.cluster is None or rt.work_dir is None:
+        return rt.journal.finish(node, "Error", NO_CLUSTER)
+    await rt.journal.durable()
+    run = ResourceRun(rt, node, call, spec, rt.cluster, rt.work_dir / "resources" / node.id)
+    try:
+        outputs = await run.run(values)
+    except ResourceFailed as err:
+        return rt.journal.finish(node, err.phase, str(err))
+    except KubectlMissing as err:
+        return rt.journal.finish(node, "Error", str(err))
+    if outputs:
+        node.outputs = {"parameters": outputs}
+        for param, out in zip(run.output_params, outputs, strict=False):
+            if param.get("globalName"):
+                rt.variables.publish_global(param["globalName"], out["value"])
+    return rt.journal.finish(node, "Succeeded", "")
+
+
+class ResourceRun:
+    """One attempt of a resource template (Argo's ``execResource``)."""
+
+    def __init__(
+        self, rt: Runtime, node: NodeRecord, call: Call, spec: JSON, cluster: ClusterRef, work: Path
+    ) -> None:
+        self.rt, self.node, self.call, self.spec = rt, node, call, spec
+        self.cluster, self.work = cluster, work
+        self.action = str(spec.get("action", ""))
+        template_outputs = (call.template.get("outputs") or {}).get("parameters") or []
+        self.output_params: list[JSON] = list(template_outputs)
+
+    async def run(self, values: dict[str, str]) -> list[JSON]:
+        if self.action not in ACTIONS:
+            raise ResourceFailed(
+                f"resource.action {self.action!r}: use one of {', '.join(ACTIONS)}", "Error"
+            )
+        deleting = self.action == "delete"
+        waits = self.spec.get("successCondition") or self.spec.get("failureCondition")
+        if deleting and (waits or self.output_params):
+            raise ResourceFailed(
+                "successCondition, failureCondition and outputs are not supported for delete action"
+            )
+        text, doc = await self._manifest(values)
+        manifest = self.work / "manifest.yaml"
+        manifest.write_text(text)
+        flags = [parameter_text(f) for f in self.spec.get("flags") or []]
+        try:
+            args = action_args(
+                self.action, manifest, text, flags, self.spec.get("mergeStrategy"), doc
+            )
+        except ValueError as err:
+            raise ResourceFailed(str(err)) from None
+        ran = await run_kubectl(self.cluster, args, namespace=not names_namespace(args, doc))
+        if ran.code != 0:
+            raise ResourceFailed(f"no more retries {ran.stderr.strip()}")
+        if deleting:
+            return []
+        if self.action == "get" and not ran.stdout.strip():
+            return self._defaults()
+        namespace, full_name = _identity(ran.stdout)
+        if waits:
+            await self._wait(namespace, full_name)
+        return await self._outputs(namespace, full_name)
+
+    async def _manifest(self, values: dict[str, str]) -> tuple[str, Any]:
+        """The manifest's text and its decoded document (owner reference added)."""
+        self.work.mkdir(parents=True, exist_ok=True)
+        source = (self.spec.get("manifestFrom") or {}).get("artifact") or {}
+        if source:
+            text = await self._artifact_text(str(source.get("name", "")), values)
+        else:
+            text = parameter_text(self.spec.get("manifest", ""))
+        try:
+            docs = [d for d in load_yaml_documents(text, "resource.manifest") if d is not None]
+        except (yaml.YAMLError, InvalidInput) as err:
+            raise ResourceFailed(f"resource.manifest: not valid YAML: {err}", "Error") from None
+        doc = docs[0] if len(docs) == 1 else None
+        if self.spec.get("setOwnerReference"):
+            if not isinstance(doc, dict):
+                raise ResourceFailed(
+                    "resource.setOwnerReference: the manifest must be one Kubernetes object",
+                    "Error",
+                )
+            wf = self.rt.journal.wf
+            try:
+                owner = await ensure_owner(self.cluster, wf.name, wf.uid, self.work)
+            except OwnerFailed as err:
+                raise ResourceFailed(str(err)) from None
+            meta = doc.setdefault("metadata", {})
+            meta["ownerReferences"] = [*(meta.get("ownerReferences") or []), owner]
+            text = yaml.safe_dump(doc, sort_keys=False)
+        return text, doc
+
+    async def _artifact_text(self, name: str, values: dict[str, str]) -> str:
+        """The content of the input artifact ``manifestFrom.artifact`` names."""
+        found = next((a for a in self.call.artifacts if a.get("name") == name), None)
+        if found is None or self.rt.artifacts is None:
+            raise ResourceFailed(
+                f"resource.manifestFrom.artifact {name!r}: the template has no input "
+                "artifact of that name",
+                "Error",
+            )
+        root = self.work / "artifacts"
+        root.mkdir(parents=True, exist_ok=True)
+        arts = PodArtifacts(self.rt.artifacts, self.call.template, [found], values, "")
+
+        def host_path(path: str) -> Path:
+            return inside(root, path.lstrip("/") or ".")
+
+        try:
+            await asyncio.to_thread(arts.stage, host_path)
+            placed = host_path(str(found.get("path", "")))
+            return await asyncio.to_thread(placed.read_text)
+        except (ArtifactFailure, InvalidInput, OSError, UnicodeDecodeError) as err:
+            raise ResourceFailed(f"resource.manifestFrom.artifact {name!r}: {err}") from None
+
+    async def _wait(self, namespace: str, full_name: str) -> None:
+        """Poll until a failure condition holds (fail) or every success condition does."""
+        success = _parse(self.spec.get("successCondition"), "success")
+        failure = _parse(self.spec.get("failureCondition"), "fail")
+        interval = check_interval()
+        while True:
+            ran = await run_kubectl(
+                self.cluster, [*_in(namespace), "get", full_name, "-o", "json"], namespace=False
+            )
+            if ran.code != 0 and "NotFound" in ran.stderr:
+                raise ResourceFailed(
+                    "The resource has been deleted while its status was still being checked. "
+                    f"Will not be retried: {ran.stderr.strip()}"
+                )
+            if ran.code == 0:
+                try:
+                    document = loads_json(ran.stdout, "kubectl get output")
+                except (ValueError, InvalidInput):
+                    document = None
+                if document is not None:
+                    for req in failure:
+                        if req.matches(document):
+                            raise ResourceFailed(f"failure condition '{req}' evaluated true")
+                    if all(req.matches(document) for req in success):
+                        return
+            await asyncio.sleep(interval)
+
+    async def _outputs(self, namespace: str, full_name: str) -> list[JSON]:
+        """Output parameters read from the object (jsonPath, jqFilter)."""
+        outputs: list[JSON] = []
+        for param in self.output_params:
+            source = param.get("valueFrom") or {}
+            if source.get("jsonPath"):
+                fmt = f"jsonpath={source['jsonPath']}"
+            elif source.get("jqFilter"):
+                fmt = "json"
+            else:
+                continue
+            ran = await run_kubectl(
+                self.cluster, [*_in(namespace), "get", full_name, "-o", fmt], namespace=False
+            )
+            if ran.code != 0:
+                raise ResourceFailed(
+                    f"outputs.parameters.{param.get('name')}: {ran.stderr.strip()}"
+                )
+            value = ran.stdout
+            if source.get("jqFilter"):
+                try:
+                    value = jq_filter(ran.stdout, str(source["jqFilter"]))
+                except ValueError as err:
+                    raise ResourceFailed(f"outputs.parameters.{param.get('name')}: {err}") from None
+            outputs.append({"name": param["name"], "value": value})
+        return outputs
+
+    def _defaults(self) -> list[JSON]:
+        """No object (a ``get`` that found nothing): each output's ``valueFrom.default``."""
+        return [
+            {"name": p["name"], "value": parameter_text((p["valueFrom"] or {}).get("default", ""))}
+            for p in self.output_params
+            if p.get("valueFrom")
+        ]
+
+
+def _in(namespace: str) -> list[str]:
+    return [f"--namespace={namespace}"] if namespace else []
+
+
+def _parse(condition: Any, which: str) -> list[conditions.Requirement]:
+    if not condition:
+        return []
+    text = parameter_text(condition)
+    try:
+        return conditions.parse(text)
+    except conditions.ConditionError as err:
+        raise ResourceFailed(f"{which} condition '{text}' failed to parse: {err}") from None
+
+
+def _identity(output: str) -> tuple[str, str]:
+    """``(namespace, kind.group/name)`` of the object kubectl printed, as Argo's."""
+    try:
+        obj = loads_json(output, "kubectl output")
+    except (ValueError, InvalidInput):
+        obj = None
+    if not isinstance(obj, dict):
+        raise ResourceFailed(f"kubectl printed no object: {output[:200]!r}")
+    meta = obj.get("metadata") or {}
+    kind, name = str(obj.get("kind") or ""), str(meta.get("name") or "")
+    if not kind or not name:
+        raise ResourceFailed(
+            "Kind and name are both required but at least one of them is missing from the manifest"
+        )
+    group, _, _ = str(obj.get("apiVersion") or "").rpartition("/")
+    return str(meta.get("namespace") or ""), f"{kind.lower()}.{group}/{name}"
