@@ -273,6 +273,8 @@ def _floor_s3_files(client: Any, bucket: str, source: Path, dest: Path) -> None:
 
 
 def _child(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
+    # Dirty pages of the previous case would throttle this one's writes: flush them first.
+    os.sync()
     proc = subprocess.run(
         [sys.executable, __file__, *argv], env=env, capture_output=True, text=True, check=False
     )

@@ -5,16 +5,30 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.management import argo_cluster  # noqa: F401  (one management cluster per session)
+
+if TYPE_CHECKING:
+    from tests.artifacts.seaweed import S3Server
 
 # Every workflow step gets a private /tmp, so directories a test hands to its
 # steps must live outside /tmp. pytest's temp root moves under the checkout;
 # each run still gets its own numbered directory (concurrent runs don't clash).
 os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(Path(__file__).parent.parent / ".pytest-tmp"))
 (Path(os.environ["PYTEST_DEBUG_TEMPROOT"])).mkdir(exist_ok=True)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3-compatible server (SeaweedFS) on loopback, one per session (and worker):
+    the artifact tests and the build end to end share it."""
+    from tests.artifacts.seaweed import seaweed_server
+
+    with seaweed_server(tmp_path_factory.mktemp("seaweed")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

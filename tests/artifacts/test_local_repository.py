@@ -79,3 +79,58 @@ def test_a_missing_key_is_reported_as_missing(tmp_path: Path) -> None:
     with pytest.raises(ArtifactMissing, match="no artifact 'nope'"):
         get_path(repo, "nope", tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+def test_an_unarchived_tree_of_small_and_large_files_round_trips(tmp_path: Path) -> None:
+    """Small objects move several at a time, large ones one by one; a plain file comes
+    back by sendfile after the bytes read to tell whether it is a tarball."""
+    source = tmp_path / "out"
+    expected = {}
+    for index in range(60):
+        path = source / f"d{index % 4}" / f"f{index}.bin"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(index * 97))
+        expected[path.relative_to(source)] = path.read_bytes()
+    for name in ("big-1.bin", "big-2.bin"):
+        (source / name).write_bytes(os.urandom((3 << 20) + 5))
+        expected[Path(name)] = (source / name).read_bytes()
+    repo = LocalRepository("local", tmp_path / "repo")
+    put_path(repo, "wf/pod/out", source, archived=False)
+    get_path(repo, "wf/pod/out", tmp_path / "back")
+    back = tmp_path / "back"
+    assert {p.relative_to(back): p.read_bytes() for p in back.rglob("*") if p.is_file()} == expected
+    put_path(repo, "wf/pod/one.bin", source / "big-1.bin", archived=False)
+    get_path(repo, "wf/pod/one.bin", tmp_path / "one.bin")
+    assert (tmp_path / "one.bin").read_bytes() == expected[Path("big-1.bin")]
+
+
+def test_a_tree_with_a_link_or_a_hidden_file_goes_object_by_object(tmp_path: Path) -> None:
+    """cp -r would copy a link as a link; one object per regular file skips it, as Argo."""
+    source = tmp_path / "out"
+    (source / "sub").mkdir(parents=True)
+    (source / "sub" / "a.txt").write_text("a")
+    os.symlink("/etc/hostname", source / "link")
+    repo = LocalRepository("local", tmp_path / "repo")
+    put_path(repo, "wf/pod/out", source, archived=False)
+    assert [o.key for o in repo.list("wf/pod/out/")] == ["wf/pod/out/sub/a.txt"]
+    get_path(repo, "wf/pod/out", tmp_path / "back")
+    assert sorted(p.name for p in (tmp_path / "back").rglob("*")) == ["a.txt", "sub"]
+
+
+def test_a_whole_tree_copy_leaves_nothing_hidden_and_replaces_the_destination(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "out"
+    (source / "d").mkdir(parents=True)
+    (source / "d" / "x.txt").write_text("x")
+    repo = LocalRepository("local", tmp_path / "repo")
+    put_path(repo, "wf/pod/out", source, archived=False)
+    (source / "d" / "x.txt").write_text("second")
+    put_path(repo, "wf/pod/out", source, archived=False)  # the key exists: object by object
+    dest = tmp_path / "dest"
+    (dest / "old").mkdir(parents=True)
+    get_path(repo, "wf/pod/out", dest)
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*")) == ["d", "d/x.txt"]
+    assert (dest / "d" / "x.txt").read_text() == "second"
+    hidden = list((tmp_path / "repo").rglob(".*")) + list(tmp_path.glob(".*"))
+    assert hidden == []

@@ -67,6 +67,22 @@ def test_a_multipart_file_round_trips(repo: S3Repository, tmp_path: Path) -> Non
     assert _digest(tmp_path / "back.bin") == _digest(big)
 
 
+def test_an_unarchived_directory_of_many_files_round_trips(
+    repo: S3Repository, tmp_path: Path
+) -> None:
+    """Small objects are uploaded and downloaded several at a time."""
+    source = tmp_path / "out"
+    for index in range(40):
+        path = source / f"d{index % 3}" / f"f{index}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"file {index}\n" * index)
+    put_path(repo, "wf/pod/many", source, archived=False)
+    assert len(list(repo.list("wf/pod/many/"))) == 40
+    get_path(repo, "wf/pod/many", tmp_path / "back")
+    for path in source.rglob("*.txt"):
+        assert (tmp_path / "back" / path.relative_to(source)).read_text() == path.read_text()
+
+
 def test_outputs_and_inputs_through_s3(repo: S3Repository, tmp_path: Path) -> None:
     gen, use = tmp_path / "gen", tmp_path / "use"
     (gen / "tmp" / "out").mkdir(parents=True)

@@ -2,7 +2,13 @@
 nothing to a validated cluster, a second build that converges without
 recreating anything, each stage run alone, ``plan`` agreeing with what the build
 did, preflight retries and a preflight that stops the build, hostile values that
-stay data, and teardown."""
+stay data, and teardown.
+
+The first build runs with an S3 artifact repository configured (the real
+SeaweedFS server the artifact tests share, credentials from a file): its
+reports, logs and spec must be in the bucket under the documented keys — read
+with boto3 directly — and the CLI and the API must serve the same bytes; the
+second build runs with no configuration and lands in the local repository."""
 
 from __future__ import annotations
 
@@ -18,6 +24,8 @@ import pytest
 import yaml
 
 from clusterforge.engine import LocalEngine, WorkflowView
+from tests.api.conftest import start_server, stop_server
+from tests.artifacts.seaweed import S3Server
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -92,24 +100,80 @@ def _by_display(view: WorkflowView) -> dict[str, str]:
     return phases
 
 
+BUCKET = "e2e-builds"
+"""The e2e build's own bucket on the shared server: every object in it is this module's."""
+
+REPOSITORIES = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: artifact-repositories
+  annotations:
+    workflows.argoproj.io/default-artifact-repository: e2e-s3
+data:
+  e2e-s3: |
+    s3:
+      endpoint: {endpoint}
+      bucket: {bucket}
+      insecure: true
+      credentialsFile: {credentials}
+      profile: e2e
+"""
+
+
 class Built:
-    def __init__(self, home: Path, env: dict[str, str], spec: Path, marker: Path) -> None:
-        self.home, self.env, self.spec, self.marker = home, env, spec, marker
+    def __init__(
+        self, home: Path, env: dict[str, str], spec: Path, marker: Path, s3: S3Server
+    ) -> None:
+        self.home, self.env, self.spec, self.marker, self.s3 = home, env, spec, marker, s3
         self.kubeconfig = home / "clusters" / "e2e-dev" / "kubeconfig.yaml"
+        self.build_id = _last_build(home, "e2e-dev").id
+
+    def bucket(self) -> dict[str, bytes]:
+        """Every object of the build bucket, read with boto3 (not through our code)."""
+        client = self.s3.client()
+        objects: dict[str, bytes] = {}
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+            for item in page.get("Contents", []):
+                body = client.get_object(Bucket=BUCKET, Key=item["Key"])["Body"]
+                objects[item["Key"]] = body.read()
+        return objects
+
+
+def _s3_env(base: Path, s3: S3Server) -> dict[str, str]:
+    """The environment of a build that publishes to the bucket; credentials in a file."""
+    client = s3.client()
+    if BUCKET not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
+        client.create_bucket(Bucket=BUCKET)
+    credentials = base / "aws-credentials"
+    credentials.write_text(
+        f"[e2e]\naws_access_key_id = {s3.access_key}\naws_secret_access_key = {s3.secret_key}\n"
+    )
+    credentials.chmod(0o600)
+    config = base / "artifact-repositories.yaml"
+    config.write_text(
+        REPOSITORIES.format(endpoint=s3.endpoint, bucket=BUCKET, credentials=credentials)
+    )
+    return {"CLUSTERFORGE_ARTIFACT_REPOSITORIES": str(config)}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, tool_path: Path) -> Iterator[Built]:
+def built(
+    tmp_path_factory: pytest.TempPathFactory, tool_path: Path, s3_server: S3Server
+) -> Iterator[Built]:
     base = tmp_path_factory.mktemp("pipeline")
     home = base / "home"
     marker = base / "PWNED"
     spec = base / "cluster.yaml"
     spec.write_text(yaml.safe_dump(_spec("e2e-dev", marker, base / "counter")))
     env = {**os.environ, "CLUSTERFORGE_HOME": str(home), "COLUMNS": "200"}
+    env.pop("CLUSTERFORGE_ARTIFACT_REPOSITORIES", None)
+    env.update(_s3_env(base, s3_server))
     result = _cli(env, "build", str(spec))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "kubeconfig:" in result.stdout
-    yield Built(home, env, spec, marker)
+    assert f"artifacts: s3 http://{s3_server.endpoint}/{BUCKET}" in result.stderr
+    yield Built(home, env, spec, marker, s3_server)
     _cli(env, "destroy", str(spec))
 
 
@@ -171,14 +235,144 @@ def test_plan_matches_what_the_build_did(built: Built) -> None:
             assert "Skipped" not in phase_of[name], name
 
 
+REPORTS = ("summary.json", "junit.xml", "results.tap")
+
+
+def _logged_nodes(home: Path, build: str) -> dict[str, str]:
+    """Each Pod node of the build that logged something → its log as published."""
+    engine = LocalEngine(home=home)
+    logs = {}
+    for node in engine.get(build).nodes.values():
+        if node.type == "Pod":
+            text = "".join(line.text + "\n" for line in engine.logs(build, node.id))
+            if text:
+                logs[node.id] = text
+    return logs
+
+
+def test_the_build_reports_logs_and_spec_are_in_the_bucket(built: Built) -> None:
+    build = built.build_id
+    objects = {k: v for k, v in built.bucket().items() if k.startswith(f"{build}/")}
+    logs = _logged_nodes(built.home, build)
+    assert len(logs) >= 10  # preflight, control plane, node groups, add-ons, checks
+    checks = {k for k in objects if k.startswith(f"{build}/reports/checks/")}
+    assert checks, "each check's own report"
+    expected = {
+        f"{build}/spec.yaml",
+        f"{build}/parameters.json",
+        f"{build}/artifacts.json",
+        *(f"{build}/reports/{name}" for name in REPORTS),
+        *(f"{build}/{node}/main.log" for node in logs),
+    }
+    assert set(objects) - checks == expected
+    local = next((built.home / "builds").glob(f"{build}/artifacts/validation"))
+    for key in checks | {f"{build}/reports/{name}" for name in REPORTS}:
+        relative = key.removeprefix(f"{build}/reports/")
+        assert objects[key] == (local / relative).read_bytes(), key
+    assert json.loads(objects[f"{build}/reports/summary.json"])["failed"] == 0
+    assert objects[f"{build}/reports/results.tap"].startswith(b"TAP version 13\n1..")
+    assert b"<testsuite" in objects[f"{build}/reports/junit.xml"]
+    for node, text in logs.items():
+        assert objects[f"{build}/{node}/main.log"].decode() == text, node
+    assert yaml.safe_load(objects[f"{build}/spec.yaml"])["metadata"]["name"] == "e2e-dev"
+    index = json.loads(objects[f"{build}/artifacts.json"])
+    assert sorted(index["keys"]) == sorted(set(objects) - {f"{build}/artifacts.json"})
+
+
+def _cli_listing(stdout: str) -> set[str]:
+    rows = [line.split() for line in stdout.splitlines()]
+    return {row[0] for row in rows if len(row) == 2 and row[0] != "PATH"}
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_cli_and_api_serve_the_bytes_in_the_bucket(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build = built.build_id
+    prefix = f"{build}/"
+    objects = {k.removeprefix(prefix): v for k, v in built.bucket().items() if k.startswith(prefix)}
+    listed = _cli(built.env, "artifacts", "ls", build)
+    assert listed.returncode == 0, listed.stderr
+    assert _cli_listing(listed.stdout) == set(objects)
+    got = _cli(built.env, "artifacts", "get", build, "-o", str(tmp_path / "all"))
+    assert got.returncode == 0, got.stderr
+    assert _tree(tmp_path / "all" / build) == objects
+    node = next(iter(_logged_nodes(built.home, build)))
+    one = _cli(built.env, "artifacts", "get", build, node, "-o", str(tmp_path / "one"))
+    assert one.returncode == 0, one.stderr
+    assert _tree(tmp_path / "one" / build) == {f"{node}/main.log": objects[f"{node}/main.log"]}
+    for name in ("CLUSTERFORGE_HOME", "CLUSTERFORGE_ARTIFACT_REPOSITORIES"):
+        monkeypatch.setenv(name, built.env[name])
+    server = start_server(built.home)
+    try:
+        with server.client() as client:
+            listing = client.get(f"/api/v1/builds/{build}/artifacts")
+            assert listing.status_code == 200, listing.text
+            assert listing.json()["repository"] == "artifact-repositories/e2e-s3"
+            assert {a["path"] for a in listing.json()["artifacts"]} == set(objects)
+            for path, data in objects.items():
+                answer = client.get(f"/api/v1/builds/{build}/artifacts/{path}")
+                assert answer.status_code == 200, path
+                assert answer.content == data, path
+        with server.client(token=None) as anonymous:
+            denied = anonymous.get(f"/api/v1/builds/{build}/artifacts/reports/summary.json")
+            assert denied.status_code == 401
+    finally:
+        stop_server(server)
+
+
+def _secrets(built: Built) -> set[bytes]:
+    """What must never be uploaded: the S3 keys, and every credential of the kubeconfig."""
+    found = {built.s3.secret_key.encode(), built.s3.access_key.encode()}
+    config = yaml.safe_load(built.kubeconfig.read_text())
+    for user in config.get("users") or []:
+        for field, value in (user.get("user") or {}).items():
+            if field in ("client-key", "client-certificate", "tokenFile"):
+                value = (built.kubeconfig.parent / value).read_text()  # content, not path
+            if isinstance(value, str):
+                found |= {
+                    line.encode()
+                    for line in value.splitlines()
+                    if len(line) >= 16 and not line.startswith("-----")  # PEM armour is public
+                }
+    return found
+
+
+def test_no_kubeconfig_token_or_key_is_uploaded(built: Built) -> None:
+    objects = built.bucket()
+    secrets = _secrets(built)
+    assert len(secrets) > 2  # the kubeconfig has credentials, or this checks nothing
+    for key, data in objects.items():
+        assert b"PRIVATE KEY" not in data, key
+        leaked = [s for s in secrets if s in data]
+        assert not leaked, f"{key} holds a credential"
+        assert "kubeconfig" not in key.lower(), key
+
+
 def test_second_build_converges_without_recreating(built: Built) -> None:
     before_nodes = {
         n["metadata"]["name"]: n["metadata"]["uid"]
         for n in _kubectl(built.kubeconfig, "get", "nodes")["items"]
     }
     before_dns = _kubectl(built.kubeconfig, "get", "deployment", "coredns", "-n", "kube-system")
-    result = _cli(built.env, "build", str(built.spec))
+    # With no repository configured, the same build lands in the local repository.
+    plain = {k: v for k, v in built.env.items() if k != "CLUSTERFORGE_ARTIFACT_REPOSITORIES"}
+    result = _cli(plain, "build", str(built.spec))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    second = _last_build(built.home, "e2e-dev").id
+    assert second != built.build_id
+    local = built.home / "artifacts" / second
+    assert f"artifacts: local {built.home / 'artifacts'}" in result.stderr
+    for name in REPORTS:
+        assert (local / "reports" / name).is_file(), name
+    assert {p.parent.name for p in local.glob("*/main.log")} == set(
+        _logged_nodes(built.home, second)
+    )
+    assert not any(key.startswith(f"{second}/") for key in built.bucket())
+    assert not (built.home / "artifacts" / built.build_id).exists()
     after_nodes = {
         n["metadata"]["name"]: n["metadata"]["uid"]
         for n in _kubectl(built.kubeconfig, "get", "nodes")["items"]

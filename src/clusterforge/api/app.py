@@ -72,7 +72,7 @@ def _server_engine(
         argo = open_argo_engine(settings.kubeconfig, settings.namespace, home=settings.data_dir)
         return WatchingEngine(argo, on_finished=finished)
     return QueuedEngine(
-        engine or open_hosted_engine(settings.data_dir),
+        engine or open_hosted_engine(settings.data_dir, settings.kubeconfig),
         # an acceptor of a multi-process server hands every workflow to its controller
         workers=0 if settings.hand_to else settings.workers,
         on_finished=finished,

@@ -140,7 +140,9 @@ class Settings:
     engine: str = "local"
     """The backend: ``local`` (this server runs the workflows) or ``argo``."""
     kubeconfig: str | None = None
-    """``argo``: the management cluster (else CLUSTERFORGE_KUBECONFIG, KUBECONFIG)."""
+    """``argo``: the management cluster (else CLUSTERFORGE_KUBECONFIG, KUBECONFIG);
+    ``local``: the cluster every workflow runs against (resource templates), a path
+    the server's operator chose — API clients never name one."""
     namespace: str | None = None
     """``argo``: the namespace of the workflows (else CLUSTERFORGE_NAMESPACE, ``default``)."""
     hand_to: str | None = None

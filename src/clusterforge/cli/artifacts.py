@@ -39,14 +39,16 @@ def _local() -> BuildArtifacts:
     return BuildArtifacts(Pipeline(LocalEngine()))
 
 
-def _listing(build: str, node: str | None, server: str | None) -> list[tuple[str, int]]:
+def _listing(
+    build: str, node: str | None, server: str | None, local: BuildArtifacts | None = None
+) -> list[tuple[str, int]]:
     from clusterforge.cli.remote import from_env
 
     remote = from_env(server)
     if remote is not None:
         return [(str(a["path"]), int(a["size"])) for a in remote.artifacts(build, node)]
     prefix = f"{build}/"
-    return [(o.key.removeprefix(prefix), o.size) for o in _local().list(build, node)]
+    return [(o.key.removeprefix(prefix), o.size) for o in (local or _local()).list(build, node)]
 
 
 @artifacts_app.command("ls")
@@ -79,14 +81,16 @@ def get_artifacts(
     from clusterforge.engine.artifacts import checked_key
 
     remote = from_env(server)
-    wanted = [path] if path else [p for p, _ in _listing(build, node, server)]
+    local = _local() if remote is None else None  # one repository client for every object
+    wanted = [path] if path else [p for p, _ in _listing(build, node, server, local)]
     for item in wanted:
         target = output / build / checked_key(item, "path")
-        if remote is not None:
+        if local is None:
+            assert remote is not None
             with remote.artifact(build, item) as chunks:
                 _write(target, chunks)
         else:
-            with _local().reader(build, item) as stream:
+            with local.reader(build, item) as stream:
                 _write(target, _read_chunks(stream))
         typer.echo(str(target))
 

@@ -71,8 +71,9 @@ def open_argo_engine(
     )
 
 
-def open_hosted_engine(home: Path | None = None) -> HostedEngine:
-    """The engine a server hosts runs on: workflows in this machine's processes."""
+def open_hosted_engine(home: Path | None = None, kubeconfig: str | None = None) -> HostedEngine:
+    """The engine a server hosts runs on: workflows in this machine's processes;
+    ``kubeconfig``: the cluster they run against (``serve --kubeconfig``)."""
     from clusterforge.engine.local import LocalEngine
 
-    return LocalEngine(home)
+    return LocalEngine(home, kubeconfig=kubeconfig)

@@ -144,9 +144,10 @@ def _globals(
         if meta is not None:
             labels.update(meta.labels or {})
             annotations.update(meta.annotations or {})
+    labels_from: set[str] = set()
     if spec.workflow_metadata is not None:
         labels.update(spec.workflow_metadata.labels or {})
-        labels.update(spec.workflow_metadata.labels_from or {})
+        labels_from.update(spec.workflow_metadata.labels_from or {})
         annotations.update(spec.workflow_metadata.annotations or {})
     outputs: set[str] = set()
     for owner in [context, *library.documents()]:
@@ -159,6 +160,7 @@ def _globals(
         parameters=frozenset(params | set(given)),
         open_parameters=lint and doc.kind != "Workflow",
         labels=frozenset(labels),
+        labels_from=frozenset(labels_from - labels),
         annotations=frozenset(annotations),
         output_parameters=frozenset(outputs),
         has_priority=spec.priority is not None,

@@ -58,7 +58,11 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "spec.templateDefaults": "not applied locally: set those fields on each template",
         "spec.tolerations": _HOST,
         "spec.ttlStrategy": "ignored: finished workflows stay in the local store until deleted",
-        "spec.workflowMetadata": "ignored: labels and annotations are not added locally",
+        "spec.workflowMetadata": (
+            "ignored: labels and annotations are not added to the stored workflow locally "
+            "(they are visible as {{workflow.labels.NAME}} / {{workflow.annotations.NAME}}; "
+            "labelsFrom is not evaluated)"
+        ),
         # -- a template -----------------------------------------------------------
         "template.affinity": _HOST,
         "template.annotations": _HOST,

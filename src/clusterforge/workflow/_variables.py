@@ -47,6 +47,7 @@ _CHECKED_PREFIXES = (
     "tasks.",
     "steps.",
 )
+SCHEDULED_TIME = "workflows.argoproj.io/scheduled-time"
 _NOT_PROVIDED = "is not provided by the local engine; the text stays as written"
 
 
@@ -65,6 +66,7 @@ class Globals:
     parameters: frozenset[str] = frozenset()
     open_parameters: bool = False  # a WorkflowTemplate linted alone: any name may come later
     labels: frozenset[str] = frozenset()
+    labels_from: frozenset[str] = frozenset()  # spec.workflowMetadata.labelsFrom: not evaluated
     annotations: frozenset[str] = frozenset()
     output_parameters: frozenset[str] = frozenset()
     has_priority: bool = False
@@ -228,30 +230,37 @@ _WORKFLOW_PROVIDED = frozenset(
         "workflow.status",
         "workflow.failures",
         "workflow.parameters",
-    }
-)
-_WORKFLOW_NOT_PROVIDED = frozenset(
-    {
+        "workflow.parameters.json",
         "workflow.serviceAccountName",
         "workflow.duration",
-        "workflow.scheduledTime",
-        "workflow.parameters.json",
         "workflow.labels",
         "workflow.labels.json",
         "workflow.annotations",
         "workflow.annotations.json",
     }
 )
+# workflow.creationTimestamp.X: Argo's strftime characters, Unix seconds, RFC 3339.
+_CREATION_FORMATS = frozenset("BbmAadHIMSYypZzL") | {"s", "RFC3339"}
 
 
 def _workflow(name: str, globals_: Globals) -> Verdict | None:
     if name in _WORKFLOW_PROVIDED:
         return None
-    if name in _WORKFLOW_NOT_PROVIDED or name.startswith("workflow.creationTimestamp."):
-        return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
+    if name.startswith("workflow.creationTimestamp."):
+        if name.removeprefix("workflow.creationTimestamp.") in _CREATION_FORMATS:
+            return None
+        return Verdict(
+            "error",
+            f"{{{{{name}}}}}: not a creationTimestamp format",
+            "use one strftime character of BbmAadHIMSYypZzL, s (Unix seconds) or RFC3339",
+        )
+    if name == "workflow.scheduledTime":
+        if SCHEDULED_TIME in globals_.annotations:
+            return None
+        return Verdict("warning", f"{{{{{name}}}}} is set only for a CronWorkflow's runs")
     if name == "workflow.priority":
         if globals_.has_priority:
-            return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
+            return None
         return Verdict("error", "{{workflow.priority}}: the workflow sets no spec.priority")
     for prefix, known, what in (
         ("workflow.parameters.", globals_.parameters, "parameter"),
@@ -263,9 +272,9 @@ def _workflow(name: str, globals_: Globals) -> Verdict | None:
             continue
         key = name[len(prefix) :]
         if key in known:
-            if what in ("label", "annotation"):
-                return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
             return None
+        if what == "label" and key in globals_.labels_from:
+            return Verdict("warning", f"{{{{{name}}}}} (from labelsFrom) {_NOT_PROVIDED}")
         if what == "parameter":
             if globals_.open_parameters:
                 return None
@@ -291,8 +300,10 @@ def _workflow(name: str, globals_: Globals) -> Verdict | None:
     return Verdict(
         "error",
         f"unknown variable {{{{{name}}}}}",
-        "workflow variables: name, namespace, uid, parameters.NAME, status, failures, "
-        "creationTimestamp, mainEntrypoint, outputs.parameters.NAME",
+        "workflow variables: name, namespace, uid, parameters(.json), parameters.NAME, "
+        "labels(.json), labels.NAME, annotations(.json), annotations.NAME, status, failures, "
+        "creationTimestamp(.X), mainEntrypoint, serviceAccountName, priority, duration, "
+        "outputs.parameters.NAME",
     )
 
 

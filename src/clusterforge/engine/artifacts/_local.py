@@ -43,6 +43,10 @@ class LocalRepository:
             raise UnsafeKey(f"key {key!r} leads outside the repository {self.root}")
         return target
 
+    def tree_path(self, key: str) -> Path:
+        """Where the objects under ``key/`` live: a directory, checked like any key."""
+        return self._path(key)
+
     @contextmanager
     def writer(self, key: str) -> Iterator[IO[bytes]]:
         target = self._path(key)

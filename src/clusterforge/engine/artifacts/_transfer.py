@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import tarfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from clusterforge.engine.artifacts._archive import (
     DEFAULT_LEVEL,
@@ -25,19 +26,24 @@ from clusterforge.engine.artifacts._archive import (
     apply_mode,
     checked_relative,
     copy_into_place,
+    copy_stream,
     is_gzip,
     pack,
     remove_path,
     unpack,
 )
+from clusterforge.engine.artifacts._local_trees import get_tree, put_tree
 from clusterforge.engine.artifacts._repository import (
     ArtifactMissing,
     ArtifactRepository,
     StoredObject,
 )
 
+_T = TypeVar("_T")
 _CHUNK = 1 << 20
 _SNIFF = 64 * 1024
+PARALLEL = 8
+SMALL = 1 << 20
 
 
 def put_path(
@@ -49,16 +55,35 @@ def put_path(
             pack(source, out, level)
         return
     if source.is_dir():
-        for path in sorted(_files(source)):
-            relative = path.relative_to(source).as_posix()
-            put_file(repo, f"{key}/{relative}", path)
+        if put_tree(repo, key, source):
+            return
+        files = sorted(_files(source))
+
+        def put(path: Path) -> None:
+            put_file(repo, f"{key}/{path.relative_to(source).as_posix()}", path)
+
+        _each(put, files, lambda path: path.stat().st_size)
         return
     put_file(repo, key, source)
 
 
+def _each(action: Callable[[_T], None], items: Sequence[_T], size: Callable[[_T], int]) -> None:
+    """``action`` on every item: small ones :data:`PARALLEL` at a time, then large ones."""
+    small = [item for item in items if size(item) <= SMALL]
+    large = [item for item in items if size(item) > SMALL]
+    if len(small) > 1:
+        with ThreadPoolExecutor(PARALLEL, thread_name_prefix="artifact") as pool:
+            for _ in pool.map(action, small):
+                pass  # re-raises the first failure
+    else:
+        large = list(items)
+    for item in large:
+        action(item)
+
+
 def put_file(repo: ArtifactRepository, key: str, source: Path) -> None:
     with source.open("rb") as handle, repo.writer(key) as out:
-        shutil.copyfileobj(handle, out, _CHUNK)
+        copy_stream(handle, out)
 
 
 def put_bytes(repo: ArtifactRepository, key: str, data: bytes) -> None:
@@ -90,6 +115,11 @@ def get_path(
             place_stream(stream, dest, sub_path=sub_path)
     except ArtifactMissing:
         prefix = key.rstrip("/") + "/"
+        wanted = prefix + checked_relative(sub_path, "subPath") if sub_path else prefix
+        if get_tree(repo, wanted.rstrip("/"), dest):
+            if mode is not None:
+                apply_mode(dest, mode)
+            return
         objects = list(repo.list(prefix))
         if not objects:
             raise
@@ -106,17 +136,23 @@ def _get_tree(
     sub_path: str | None,
 ) -> None:
     wanted = prefix + checked_relative(sub_path, "subPath") if sub_path else prefix
+    base = wanted.rstrip("/")
     staging = dest.with_name(f".{dest.name}.tree")
     remove_path(staging)
+    chosen = []
+    for item in objects:
+        if item.key == base or item.key.startswith(base + "/"):
+            relative = checked_relative(item.key[len(base) :].lstrip("/"), "key")
+            chosen.append((item, staging / relative if relative else staging))
+
+    def fetch(pair: tuple[StoredObject, Path]) -> None:
+        # Straight into the staging directory: it is renamed into place only when complete.
+        pair[1].parent.mkdir(parents=True, exist_ok=True)
+        with repo.reader(pair[0].key) as stream, pair[1].open("wb") as out:
+            copy_stream(stream, out)
+
     try:
-        for item in objects:
-            key = item.key
-            if not (key == wanted.rstrip("/") or key.startswith(wanted.rstrip("/") + "/")):
-                continue
-            relative = checked_relative(key[len(wanted.rstrip("/")) :].lstrip("/"), "key")
-            target = staging / relative if relative else staging
-            with repo.reader(key) as stream:
-                copy_into_place(stream, target)
+        _each(fetch, chosen, lambda pair: pair[0].size)
         if not staging.exists():
             raise ArtifactMissing(f"subPath {sub_path!r} is not in the artifact")
         remove_path(dest)
@@ -135,7 +171,7 @@ def place_stream(stream: Readable, dest: Path, *, sub_path: str | None = None) -
     if sub_path:
         raise ArtifactMissing(f"subPath {sub_path!r} needs an archived (tar) artifact")
     remove_path(dest)
-    copy_into_place(whole, dest)
+    copy_into_place(stream, dest, head=head)
 
 
 def _is_tar(head: bytes) -> bool:

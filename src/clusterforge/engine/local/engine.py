@@ -191,7 +191,12 @@ def _values_fit(compiled: _Compiled, values: Mapping[str, str | None]) -> bool:
     return True
 
 
-def _place(manifest: dict[str, Any], submission: Submission, resource_user: str | None) -> str:
+def _place(
+    manifest: dict[str, Any],
+    submission: Submission,
+    resource_user: str | None,
+    kubeconfig: str | None,
+) -> str:
     """The workflow's namespace, and the cluster it runs against recorded in ``manifest``
     (see :mod:`clusterforge.engine.cluster`). Only the submission names a cluster: an
     annotation the document itself carries is dropped, so a posted workflow cannot
@@ -210,8 +215,8 @@ def _place(manifest: dict[str, Any], submission: Submission, resource_user: str 
                 f"{given!r}; give the same namespace or drop one of them"
             )
         meta["namespace"] = namespace
-    if submission.kubeconfig:
-        annotate(manifest, cluster_ref(submission.kubeconfig, namespace))
+    if kubeconfig:
+        annotate(manifest, cluster_ref(kubeconfig, namespace))
     elif resource_user:
         raise InvalidInput(
             f"{resource_user}: a resource template creates Kubernetes objects, so the "
@@ -242,12 +247,19 @@ class LocalEngine:
     kind = "local"
 
     def __init__(
-        self, home: Path | None = None, *, pods: PodsFactory = host_pods, in_cluster: bool = False
+        self,
+        home: Path | None = None,
+        *,
+        pods: PodsFactory = host_pods,
+        in_cluster: bool = False,
+        kubeconfig: str | None = None,
     ) -> None:
         """``pods``: how steps run (host processes; in-memory pods for benchmarks
         of the engine alone, see ``bench/fleet.py``). ``in_cluster``: this engine
         only checks workflows that run inside a cluster (the Argo backend's), so a
-        ``resource`` template needs no ``--kubeconfig``."""
+        ``resource`` template needs no ``--kubeconfig``. ``kubeconfig``: the cluster
+        of every submission that names none (a server's ``serve --kubeconfig``:
+        its clients cannot name a file on the server's disk); checked now."""
         self.home = home or paths.data_home()
         self.store = Store(self.home / "state.db")
         self.runs = self.home / "runs"
@@ -260,6 +272,7 @@ class LocalEngine:
         self._compile_lock = threading.Lock()
         self._pods = pods
         self._in_cluster = in_cluster
+        self._kubeconfig = cluster_ref(kubeconfig).kubeconfig if kubeconfig else None
 
     # -- submit ------------------------------------------------------------------
 
@@ -294,7 +307,10 @@ class LocalEngine:
         if values:
             _put_values(manifest, values)
         namespace = _place(
-            manifest, submission, None if self._in_cluster else compiled.resource_user
+            manifest,
+            submission,
+            None if self._in_cluster else compiled.resource_user,
+            submission.kubeconfig or self._kubeconfig,
         )
         if not self._in_cluster:
             annotate_objects(manifest, object_files(submission.objects, self.home))

@@ -49,6 +49,7 @@ from ._depends import (
     parse_depends,
 )
 from ._errors import ExpressionError
+from ._gofmt import go_json
 from ._templates import expression_references, references, substitute
 from ._when import check_when, evaluate_when
 
@@ -63,6 +64,7 @@ __all__ = [
     "evaluate_condition",
     "evaluate_when",
     "expression_references",
+    "go_json",
     "parse_depends",
     "references",
     "substitute",

@@ -39,6 +39,8 @@ from clusterforge.engine.artifacts import (
     key_values,
     merge_arguments,
     open_repository,
+    own_bucket,
+    own_location,
     reference_name,
     stage_inputs,
 )
@@ -257,7 +259,13 @@ class PodArtifacts:
         return bool(self.inputs or self.outputs or self.logs)
 
     def stage(self, host_path: Any) -> None:
-        """Place every input artifact; :class:`ArtifactFailure` says what is missing."""
+        """Place every input artifact; :class:`ArtifactFailure` says what is missing
+        (or which output names a location it cannot have: before the step runs)."""
+        try:
+            for art in self.outputs:
+                own_location(art, f"outputs.artifacts.{art.get('name')}")
+        except InvalidInput as err:
+            raise ArtifactFailure(str(err)) from None
         if not self.inputs:
             return
         try:
@@ -296,11 +304,25 @@ class PodArtifacts:
 
 
 def garbage_collect(run: RunArtifacts, event: str) -> int:
-    """Delete what ``artifactGC`` says to on ``event``; how many objects went."""
-    keys = garbage_keys(run.stored, run.spec.get("artifactGC"), event)
-    if not keys:
-        return 0
-    return collect_garbage(run.repo(), keys)
+    """Delete what ``artifactGC`` says to on ``event``; how many objects went (from
+    the workflow's repository, or an artifact's own location)."""
+    deleted = 0
+    own = [e for e in run.stored if _has_own_location(e)]
+    for entry in own:
+        deleted += collect_garbage(
+            own_bucket(entry), garbage_keys([entry], run.spec.get("artifactGC"), event)
+        )
+    keys = garbage_keys([e for e in run.stored if e not in own], run.spec.get("artifactGC"), event)
+    if keys:
+        deleted += collect_garbage(run.repo(), keys)
+    return deleted
+
+
+def _has_own_location(entry: Mapping[str, Any]) -> bool:
+    try:
+        return own_location(entry, f"artifacts.{entry.get('name')}") is not None
+    except InvalidInput:
+        return False
 
 
 def delete_garbage(

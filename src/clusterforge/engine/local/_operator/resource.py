@@ -19,14 +19,18 @@ module, from the engine, with the real kubectl (``engine/local/kubectl.py``):
    ``valueFrom.jqFilter`` (libjq), ``valueFrom.default`` when there is no object.
 
 The node is a ``Pod`` node, as on Argo; ``retryStrategy`` and
-``activeDeadlineSeconds`` wrap it as any pod. A workflow submitted without a
+``activeDeadlineSeconds`` wrap it as any pod. Once its action succeeded the node
+records the object (``acted.json``), so a run resumed after the engine died
+waits on that object rather than creating it twice. A workflow submitted without a
 cluster never gets here (refused at submission, naming ``--kubeconfig``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +60,8 @@ from clusterforge.workflow.expressions import ExpressionError
 __all__ = ["NO_CLUSTER", "ResourceFailed", "check_interval", "run_resource"]
 
 JSON = dict[str, Any]
+ACTED = "acted.json"
+"""In the node's directory: the object its action made or changed (see ``_acted``)."""
 ACTIONS = ("get", "create", "apply", "delete", "replace", "patch")
 NO_CLUSTER = (
     "a resource template needs a cluster: run the workflow with --kubeconfig FILE "
@@ -87,6 +93,7 @@ async def run_resource(
     rt: Runtime, name: str, display: str, call: Call, inputs: dict[str, str], ctx: Context
 ) -> NodeRecord:
     """A resource node: substitute, act with kubectl, wait for its conditions, outputs."""
+    resumed = name in rt.journal.by_name  # an engine that died left it unfinished
     node, values = rt.leaf_node(name, display, "Pod", call, inputs, ctx)
     values.update(input_vars(call.artifacts))
     values["pod.name"] = pod_name(rt.journal.wf.name, str(call.template.get("name", "")), node.id)
@@ -97,7 +104,10 @@ async def run_resource(
     if rt.cluster is None or rt.work_dir is None:
         return rt.journal.finish(node, "Error", NO_CLUSTER)
     await rt.journal.durable()
-    run = ResourceRun(rt, node, call, spec, rt.cluster, rt.work_dir / "resources" / node.id)
+    work = rt.work_dir / "resources" / node.id
+    if not resumed:  # a new attempt (or `retry` of a failed one) acts anew
+        await asyncio.to_thread(shutil.rmtree, work, True)
+    run = ResourceRun(rt, node, call, spec, rt.cluster, work)
     try:
         outputs = await run.run(values)
     except ResourceFailed as err:
@@ -135,6 +145,22 @@ class ResourceRun:
             raise ResourceFailed(
                 "successCondition, failureCondition and outputs are not supported for delete action"
             )
+        acted = self._acted()
+        if acted is None:  # (a resumed node whose action was done goes on waiting)
+            stdout = await self._act(values)
+            if deleting:
+                return []
+            if self.action == "get" and not stdout.strip():
+                return self._defaults()
+            acted = _identity(stdout)
+            self._record(acted)
+        namespace, full_name = acted
+        if waits:
+            await self._wait(namespace, full_name)
+        return await self._outputs(namespace, full_name)
+
+    async def _act(self, values: dict[str, str]) -> str:
+        """Run the action; kubectl's output (Argo's message when it fails)."""
         text, doc = await self._manifest(values)
         manifest = self.work / "manifest.yaml"
         manifest.write_text(text)
@@ -148,14 +174,21 @@ class ResourceRun:
         ran = await run_kubectl(self.cluster, args, namespace=not names_namespace(args, doc))
         if ran.code != 0:
             raise ResourceFailed(f"no more retries {ran.stderr.strip()}")
-        if deleting:
-            return []
-        if self.action == "get" and not ran.stdout.strip():
-            return self._defaults()
-        namespace, full_name = _identity(ran.stdout)
-        if waits:
-            await self._wait(namespace, full_name)
-        return await self._outputs(namespace, full_name)
+        return ran.stdout
+
+    def _acted(self) -> tuple[str, str] | None:
+        """The object this node already acted on, when an engine that died left it waiting."""
+        try:
+            found = json.loads((self.work / ACTED).read_text())
+            return str(found["namespace"]), str(found["name"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _record(self, acted: tuple[str, str]) -> None:
+        """Remember the object acted on (atomically), so a resumed run does not act twice."""
+        temporary = self.work / f".{ACTED}.{os.getpid()}"
+        temporary.write_text(json.dumps({"namespace": acted[0], "name": acted[1]}))
+        temporary.replace(self.work / ACTED)
 
     async def _manifest(self, values: dict[str, str]) -> tuple[str, Any]:
         """The manifest's text and its decoded document (owner reference added)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,9 +19,10 @@ from clusterforge.engine.local._operator.configmaps import input_from_configmap
 from clusterforge.engine.local._operator.context import Context
 from clusterforge.engine.local._operator.errors import InputError
 from clusterforge.engine.local.values import iso_time, parameter_text
+from clusterforge.engine.local.workflow_globals import creation_vars, duration, metadata_vars
 from clusterforge.engine.objects import ObjectMissing, Objects
 from clusterforge.store import NodeRecord, WorkflowRecord
-from clusterforge.workflow.expressions import substitute
+from clusterforge.workflow.expressions import go_json, substitute
 
 JSON = dict[str, Any]
 GLOBAL_PREFIX = "workflow.outputs.parameters."
@@ -108,18 +108,20 @@ class Variables:
 
     def _compute_workflow_vars(self) -> dict[str, str]:
         wf = self.wf
-        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wf.created_at))
         values = {
             "workflow.name": wf.name,
             "workflow.namespace": wf.namespace,
             "workflow.uid": wf.uid,
-            "workflow.creationTimestamp": created,
             "workflow.mainEntrypoint": self.spec.get("entrypoint", ""),
         }
+        values.update(creation_vars(wf.created_at))
+        values.update(metadata_vars(wf.manifest.get("metadata") or {}, wf.labels, self.spec))
         params = workflow_parameters(self.spec, wf.arguments, self.from_objects)
         for name, value in params.items():
             values[f"workflow.parameters.{name}"] = value
-        values["workflow.parameters"] = json.dumps(parameter_list(params))
+        # json.Marshal of spec.arguments.parameters, under both names (Argo).
+        values["workflow.parameters"] = go_json(parameter_list(params))
+        values["workflow.parameters.json"] = values["workflow.parameters"]
         values.update(self.globals)
         values.update(entry_vars("workflow", list(self.global_artifacts.values())))
         return values
@@ -131,6 +133,7 @@ class Variables:
     def template_vars(self, inputs: Mapping[str, str], ctx: Context) -> dict[str, str]:
         """What a template's body sees: workflow variables, its inputs, the caller's extras."""
         values = dict(self.workflow_vars())
+        values["workflow.duration"] = duration(self.wf.started_at)
         for key, value in inputs.items():
             values[f"inputs.parameters.{key}"] = value
         # As Argo (json.Marshal of the template's inputs): "null" when it has none.

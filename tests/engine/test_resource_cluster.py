@@ -1,0 +1,200 @@
+"""Resource templates against the session's kwok cluster, beyond one run: an engine
+killed while a node waits on its conditions does not act twice when resumed,
+deleting a workflow deletes what its ``setOwnerReference`` templates created
+(through the owner ConfigMap and Kubernetes' garbage collector), and a server
+started with ``--kubeconfig`` runs workflows posted to its API against it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from tests.management import Cluster
+
+from clusterforge.engine import LocalEngine, Submission
+
+CLI = [sys.executable, "-m", "clusterforge.cli"]
+
+WAITING = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: resource-crash}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps: [[{name: made, template: made}]]
+  - name: made
+    resource:
+      action: create
+      successCondition: metadata.labels.go == yes
+      manifest: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: crash-made}
+    outputs:
+      parameters: [{name: uid, valueFrom: {jsonPath: '{.metadata.uid}'}}]
+"""
+
+OWNING = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: resource-owner}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    resource:
+      action: create
+      setOwnerReference: true
+      manifest: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: owned-one}
+"""
+
+
+@pytest.fixture
+def namespace(argo_cluster: Cluster) -> Iterator[str]:
+    name = f"rc-{uuid.uuid4().hex[:10]}"
+    argo_cluster.kubectl_run("create", "namespace", name)
+    yield name
+    argo_cluster.kubectl_run("delete", "namespace", name, "--wait=false")
+
+
+def _node_waiting(home: Path, workflow: str, display: str) -> bool:
+    if not (home / "state.db").exists():
+        return False
+    engine = LocalEngine(home=home)
+    if engine.store.get_workflow(workflow) is None:
+        return False
+    for node in engine.get(workflow).nodes.values():
+        if node.display_name == display and node.phase == "Running":
+            return (home / "runs" / workflow / "resources" / node.id / "acted.json").exists()
+    return False
+
+
+def test_a_resumed_resource_node_waits_on_without_acting_again(
+    tmp_path: Path, argo_cluster: Cluster, namespace: str
+) -> None:
+    wf, home = tmp_path / "wf.yaml", tmp_path / "home"
+    wf.write_text(WAITING)
+    args = ["run", str(wf), "--kubeconfig", str(argo_cluster.kubeconfig), "--namespace", namespace]
+    env = {**os.environ, "CLUSTERFORGE_HOME": str(home)}
+    proc = subprocess.Popen(
+        [*CLI, *args, "--wait"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 90
+    while not _node_waiting(home, "resource-crash", "made"):
+        assert time.monotonic() < deadline, "the resource node never started waiting"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    uid = argo_cluster.kubectl_run(
+        "get", "-n", namespace, "configmap", "crash-made", "-o", "jsonpath={.metadata.uid}"
+    )
+    engine = LocalEngine(home=home)
+    assert engine.orphans() == ["resource-crash"]
+    engine.resume(["resource-crash"])
+    argo_cluster.kubectl_run("label", "-n", namespace, "configmap", "crash-made", "go=yes")
+    engine.join("resource-crash", timeout=90)
+    view = engine.get("resource-crash")
+    made = next(n for n in view.nodes.values() if n.display_name == "made")
+    assert (view.phase, made.phase) == ("Succeeded", "Succeeded"), made.message
+    # the same object, created once: a second create would have failed (AlreadyExists)
+    assert made.outputs["parameters"] == [{"name": "uid", "value": uid}]
+
+
+def test_deleting_the_workflow_deletes_what_it_owns(
+    tmp_path: Path, argo_cluster: Cluster, namespace: str
+) -> None:
+    engine = LocalEngine(home=tmp_path / "home")
+    view = engine.submit(
+        Submission(text=OWNING, kubeconfig=str(argo_cluster.kubeconfig), namespace=namespace)
+    )
+    engine.join(view.id, timeout=90)
+    assert engine.get(view.id).phase == "Succeeded"
+    owner = argo_cluster.kubectl_run(
+        "get",
+        "-n",
+        namespace,
+        "configmap",
+        "owned-one",
+        "-o",
+        "jsonpath={.metadata.ownerReferences[0].name}",
+    )
+    assert owner == "clusterforge-workflow-resource-owner"
+    engine.delete(view.id)
+    deadline = time.monotonic() + 60
+    while argo_cluster.kubectl_run(
+        "get", "-n", namespace, "configmap", "owned-one", "--ignore-not-found", "-o", "name"
+    ).strip():
+        assert time.monotonic() < deadline, "the owned ConfigMap outlived its workflow"
+        time.sleep(0.5)
+    assert not engine.exists(view.id)
+
+
+def test_a_server_runs_api_workflows_against_its_own_kubeconfig(
+    tmp_path: Path, argo_cluster: Cluster, namespace: str
+) -> None:
+    """``serve --kubeconfig``: the server's operator names the cluster; a workflow
+    posted through Argo Server's API runs its resource template there, in the
+    namespace of the URL."""
+    token = "resource-token-0123456789abcdef"
+    port = _free_port()
+    env = {**os.environ, "CLUSTERFORGE_HOME": str(tmp_path / "home"), "CLUSTERFORGE_TOKENS": token}
+    command = [*CLI, "serve", "--port", str(port), "--kubeconfig", str(argo_cluster.kubeconfig)]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    url, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
+    try:
+        _ready(url, server)
+        workflow = yaml.safe_load(OWNING.replace("resource-owner", "served-owner"))
+        posted = httpx.post(
+            f"{url}/api/v1/workflows/{namespace}", json={"workflow": workflow}, headers=headers
+        )
+        assert posted.status_code == 200, posted.text
+        deadline = time.monotonic() + 90
+        while True:
+            got = httpx.get(f"{url}/api/v1/workflows/{namespace}/served-owner", headers=headers)
+            phase = got.json().get("status", {}).get("phase")
+            if phase in ("Succeeded", "Failed", "Error"):
+                break
+            assert time.monotonic() < deadline, f"still {phase}"
+            time.sleep(0.3)
+        assert phase == "Succeeded", got.text
+        made = argo_cluster.kubectl_run(
+            "get", "-n", namespace, "configmap", "owned-one", "-o", "name"
+        )
+        assert made.strip() == "configmap/owned-one"
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        assert server.poll() is None, f"serve exited with {server.returncode}"
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "serve did not become ready"
+        time.sleep(0.2)
