@@ -21,7 +21,7 @@ from clusterforge.engine.local.values import parameter_text
 from clusterforge.engine.objects import ObjectMissing, Objects
 from clusterforge.workflow.expressions import substitute
 
-__all__ = ["PARAMETER_LABEL", "global_parameters", "input_from_configmap"]
+__all__ = ["PARAMETER_LABEL", "global_parameters", "input_from_configmap", "semaphore_limit"]
 
 PARAMETER_LABEL = ("workflows.argoproj.io/configmap-type", "Parameter")
 JSON = dict[str, Any]
@@ -97,3 +97,35 @@ def input_from_configmap(
         raise ObjectMissing(
             f"unable to retrieve inputs.parameters.{param['name']} from ConfigMap: {err}"
         ) from None
+
+
+def semaphore_limit(objects: Objects | None, namespace: str, name: str, key: str) -> int:
+    """A semaphore's limit: the ConfigMap key's integer value (Argo's ``getSyncLimit``;
+    no Parameter label needed). :class:`ObjectMissing` carries Argo's message."""
+    found = objects.get("ConfigMap", namespace, name) if objects is not None else None
+    if found is None:
+        fix = (objects or Objects()).fix("ConfigMap", name, namespace)
+        raise ObjectMissing(f'configmaps "{name}" not found ({fix})')
+    if key not in found.data:
+        raise ObjectMissing(
+            f"Sync configuration key '{key}' not found in ConfigMap "
+            f"(locally: add the key to {found.origin})"
+        )
+    text = found.text(key)
+    try:
+        limit = int(text.strip(), 10)
+    except ValueError:
+        raise ObjectMissing(
+            f'strconv.Atoi: parsing "{text[:40]}": invalid syntax '
+            f"(ConfigMap {name!r}, key {key!r}: give the semaphore's limit as an integer)",
+            not_found=False,
+        ) from None
+    if limit < 1:
+        # Argo waits until the ConfigMap changes; a local run reads it once, so it would
+        # wait forever (a local choice: say so now).
+        raise ObjectMissing(
+            f"Failed to get semaphore limit for {namespace}/ConfigMap/{name}/{key}: it is "
+            f"{limit}, so nothing could ever hold it; set it to at least 1",
+            not_found=False,
+        )
+    return limit

@@ -30,10 +30,11 @@ from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.execute import Executor
 from clusterforge.engine.local._operator.journal import Journal
-from clusterforge.engine.local._operator.mutexes import Mutexes, mutex_names
+from clusterforge.engine.local._operator.mutexes import Mutexes
 from clusterforge.engine.local._operator.pods import HostPods, Pods, interrupted_message
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import Variables
+from clusterforge.engine.local._operator.semaphores import Semaphores
 from clusterforge.engine.local._operator.templates import workflow_scope
 from clusterforge.engine.local.values import iso_time, parameter_text
 from clusterforge.engine.objects import ObjectMissing, Objects, objects_of
@@ -86,11 +87,13 @@ class WorkflowRun:
             # The engine home's own repository when none is configured (run_dir is home/runs/ID).
             artifacts=RunArtifacts(self.spec, run_dir.parent.parent / "artifacts"),
             mutexes=Mutexes(run_dir.parent.parent / "locks"),
+            semaphores=Semaphores(run_dir.parent.parent / "locks"),
             cluster=cluster_of(workflow.manifest, workflow.namespace),
             work_dir=run_dir,
         )
         self.executor = Executor(self.rt)
         self._main: asyncio.Future[None] | None = None
+        self._failure = ""  # why the run ended before its first node
 
     async def run(self) -> WorkflowRecord:
         """Run the workflow (resuming whatever the store already holds) to its end."""
@@ -185,6 +188,8 @@ class WorkflowRun:
             return "Failed", shutdown_message(flags.shutdown)
         if root is not None:
             return root.phase, root.message if root.phase in FAILED else ""
+        if self._failure:
+            return "Failed", self._failure
         return "Error", ""
 
     def _sweep(self, reason: str) -> None:
@@ -198,7 +203,7 @@ class WorkflowRun:
             node = self.journal.node(name, name, "Pod", ctx)
             self.journal.finish(node, "Error", f"entrypoint template {entry!r} not found")
             return
-        names = mutex_names(self.spec.get("synchronization"))
+        synchronization = self.spec.get("synchronization")
         try:
             call = Call(
                 self.root_scope.templates[entry],
@@ -206,14 +211,17 @@ class WorkflowRun:
                 self._arguments(),
                 self._artifact_arguments(),
             )
-            if names and self.rt.mutexes is not None:
-                # A workflow-level mutex is held for the whole run (Argo): wait first.
-                async with self.rt.mutexes.held(self.wf.namespace, names, lambda _: None):
+            if synchronization:
+                # Workflow-level locks are held for the whole run (Argo): wait first.
+                async with self.rt.synchronized(synchronization, lambda _: None):
                     await self.executor.execute(name, name, call, ctx)
             else:
                 await self.executor.execute(name, name, call, ctx)
         except NodeFailure as err:
             self.journal.error(name, name, ctx, str(err))
+        except ObjectMissing as err:
+            # As Argo's workflow-level TryAcquire error: the workflow fails, no node runs.
+            self._failure = f"Failed to acquire the synchronization lock. {err}"
 
     def _arguments(self) -> dict[str, str]:
         """What the entrypoint and the ``onExit`` handler are called with: as in
