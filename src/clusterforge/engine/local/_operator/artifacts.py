@@ -30,6 +30,7 @@ from clusterforge.engine.artifacts import (
     ArtifactRepository,
     Repositories,
     RepositoryConfig,
+    RepositoryError,
     archive_logs,
     archives_logs,
     collect_garbage,
@@ -260,7 +261,10 @@ class PodArtifacts:
 
     def stage(self, host_path: Any) -> None:
         """Place every input artifact; :class:`ArtifactFailure` says what is missing
-        (or which output names a location it cannot have: before the step runs)."""
+        (or which output names a location it cannot have: before the step runs).
+
+        A repository that cannot be opened or reached (a missing secret file, refused
+        credentials) fails the attempt the same way, so its retryStrategy applies."""
         try:
             for art in self.outputs:
                 own_location(art, f"outputs.artifacts.{art.get('name')}")
@@ -276,29 +280,33 @@ class PodArtifacts:
                 produced={},
                 values=self.values,
             )
-        except InvalidInput as err:
+        except (InvalidInput, RepositoryError) as err:
             raise ArtifactFailure(str(err)) from None
 
     def collect(self, host_path: Any, logs: Sequence[Path]) -> list[JSON]:
-        """Store the outputs (and the log, when archived); the node's artifact entries."""
+        """Store the outputs (and the log, when archived); the node's artifact entries.
+
+        The log is archived even when an output could not be stored; any failure,
+        the repository's included, is one :class:`ArtifactFailure` for the attempt."""
+        if not (self.outputs or self.logs):
+            return []
         entries: list[JSON] = []
-        repo = None
         try:
-            if self.outputs or self.logs:
-                repo = self.run.repo()
-                prefix = key_prefix(
-                    self.run.config().key_format, key_values(self.values, self.pod_name)
-                )
-            if self.outputs and repo is not None:
-                entries = collect_outputs(
-                    repo, self.outputs, prefix=prefix, host_path=host_path, values=self.values
-                )
-        except InvalidInput as err:
+            repo = self.run.repo()
+            prefix = key_prefix(
+                self.run.config().key_format, key_values(self.values, self.pod_name)
+            )
+            try:
+                if self.outputs:
+                    entries = collect_outputs(
+                        repo, self.outputs, prefix=prefix, host_path=host_path, values=self.values
+                    )
+            finally:
+                if self.logs:
+                    entries.append(archive_logs(repo, prefix, logs))
+                    self.run.stored.extend(entries[-1:])
+        except (InvalidInput, RepositoryError) as err:
             raise ArtifactFailure(str(err)) from None
-        finally:
-            if self.logs and repo is not None:
-                entries.append(archive_logs(repo, prefix, logs))
-                self.run.stored.extend(entries[-1:])
         self.run.stored.extend(e for e in entries if e.get("name") != "main-logs")
         return entries
 
