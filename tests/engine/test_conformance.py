@@ -4,7 +4,8 @@ engine and must end with the node phases, messages and outputs its
 
 Expectation keys: ``phase``, ``workflow_message``, ``nodes`` (display name →
 phase), ``absent`` (nodes that must never be created), ``messages`` (display
-name → substring), ``results`` (display name → outputs.result),
+name → substring), ``results`` (display name → outputs.result; ``{wf}`` in
+it is the workflow's name, as in keys),
 ``parameters_out`` (display name → {output parameter: value}), ``exit_codes``,
 ``gaps`` (attempt → minimum seconds since the previous attempt ended: backoff),
 ``artifacts_out`` (display name → the names in its outputs.artifacts),
@@ -126,7 +127,8 @@ def _check_case(submission: Submission, expect: dict[str, Any], tmp_path: Path, 
     for key, text in (expect.get("messages") or {}).items():
         assert text in nodes[name(key)].message, tree
     for key, result in (expect.get("results") or {}).items():
-        assert nodes[name(key)].outputs.get("result") == result, tree
+        wanted = name(result) if isinstance(result, str) else result
+        assert nodes[name(key)].outputs.get("result") == wanted, tree
     for key, params_out in (expect.get("parameters_out") or {}).items():
         got = {p["name"]: p["value"] for p in nodes[name(key)].outputs.get("parameters", [])}
         for pname, value in params_out.items():

@@ -67,7 +67,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.affinity": _HOST,
         "template.annotations": _HOST,
         "template.automountServiceAccountToken": _HOST,
-        "template.data": _NOT_RUN,
         "template.executor": _HOST,
         "template.failFast": "not applied locally: use dag.failFast",
         "template.hostAliases": "ignored: steps use the host's /etc/hosts",
@@ -145,6 +144,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.daemon",  # a background process until its scope ends (daemons.py)
         "template.dag",
         "template.http",  # sent by the engine, as Argo's agent does (docs/argo-parity.md)
+        "template.data",  # listed and transformed by the engine (_operator/data.py)
         "template.inputs",
         "template.name",
         "template.outputs",
@@ -225,10 +225,7 @@ HONOURED: frozenset[str] = frozenset(
 )
 
 # Template types Argo runs that the local engine does not (see LOCAL_SUPPORT).
-TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
-    "data",
-    "plugin",
-)
+TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = ("plugin",)
 
 
 def unsupported_fields(where: str, model: BaseModel | None) -> Iterator[tuple[str, str]]:

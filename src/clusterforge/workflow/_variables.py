@@ -355,8 +355,8 @@ def _attribute(
             return None
         return Verdict(
             "error",
-            f"{{{{{name}}}}}: {called} is not a container, script or http template, so it has no "
-            f"{attribute.removeprefix('outputs.')}",
+            f"{{{{{name}}}}}: {called} is not a container, script, http or data template, "
+            f"so it has no {attribute.removeprefix('outputs.')}",
             "use one of its outputs.parameters",
         )
     if attribute == "outputs.parameters":

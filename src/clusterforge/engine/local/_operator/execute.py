@@ -25,6 +25,7 @@ from clusterforge.engine.local._operator.artifacts import (
 from clusterforge.engine.local._operator.container_set import ContainerSetRun
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
+from clusterforge.engine.local._operator.data import run_data
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.http_call import run_http
 from clusterforge.engine.local._operator.pods import PodSpec
@@ -110,6 +111,8 @@ class Executor:
         runner: Callable[[], Awaitable[NodeRecord]]
         if what == "http":
             runner = functools.partial(run_http, self.rt, name, display, call, inputs, ctx)
+        elif what == "data":
+            runner = functools.partial(run_data, self.rt, name, display, call, inputs, ctx)
         elif what == "resource":
             runner = functools.partial(run_resource, self.rt, name, display, call, inputs, ctx)
         elif what == "suspend":
@@ -122,7 +125,7 @@ class Executor:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             message = (
                 f"template {template.get('name', '')!r} has no container, script, containerSet, "
-                "dag, steps, http, suspend or resource; "
+                "dag, steps, http, suspend, resource or data; "
                 "the local engine cannot run it"
             )
             return journal.finish(node, "Error", message)
