@@ -202,6 +202,10 @@ class TemplateChecker:
         if tmpl.retry_strategy is not None:
             warn("retryStrategy", tmpl.retry_strategy, join(site.path, "retryStrategy"))
         warn("synchronization", tmpl.synchronization, join(site.path, "synchronization"))
+        for i, sem in enumerate(
+            (tmpl.synchronization.semaphores or []) if tmpl.synchronization else []
+        ):
+            warn("semaphore", sem, join(site.path, "synchronization", f"semaphores[{i}]"))
         for kind in ("inputs", "outputs"):
             io = getattr(tmpl, kind)
             if io is None:
