@@ -28,7 +28,6 @@ from clusterforge.engine.local._operator.dag import DagRun
 from clusterforge.engine.local._operator.data import run_data
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.http_call import run_http
-from clusterforge.engine.local._operator.mutexes import mutex_names
 from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.resource import run_resource
 from clusterforge.engine.local._operator.retry import RetryLoop
@@ -45,6 +44,7 @@ from clusterforge.engine.local._operator.templates import kind
 from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.limits import nesting_problem
 from clusterforge.engine.local.values import parameter_text, substitute_tree
+from clusterforge.engine.objects import ObjectMissing
 from clusterforge.engine.phases import DEADLINE_MESSAGE, shutdown_message
 from clusterforge.errors import InvalidInput
 from clusterforge.store import NodeRecord
@@ -78,7 +78,14 @@ class Executor:
             # template's parent, not the attempt).
             ctx = dataclasses.replace(ctx, extra_vars={**ctx.extra_vars, "node.name": name})
         try:
-            inputs = resolve_inputs(template, call.arguments, self.rt.variables.workflow_vars())
+            variables = self.rt.variables
+            inputs = resolve_inputs(
+                template,
+                call.arguments,
+                variables.workflow_vars(),
+                variables.objects,
+                variables.wf.namespace,
+            )
             call = dataclasses.replace(call, artifacts=template_inputs(template, call.artifacts))
         except (NodeFailure, ExpressionError) as err:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
@@ -183,7 +190,7 @@ class Executor:
             # substitute_tree builds new lists and dicts: the template is never changed
             body = substitute_tree(template[what], values)
             volumes = substitute_tree(template.get("volumes") or [], values)
-            mutexes = mutex_names(substitute_tree(template.get("synchronization"), values))
+            synchronization = substitute_tree(template.get("synchronization"), values)
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")
@@ -196,11 +203,12 @@ class Executor:
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
         async with contextlib.AsyncExitStack() as stack:
-            if mutexes and self.rt.mutexes is not None:
-                held = self.rt.mutexes.held(
-                    self.rt.variables.wf.namespace, mutexes, lambda text: self._waiting(node, text)
-                )
-                await stack.enter_async_context(held)
+            if synchronization:
+                held = self.rt.synchronized(synchronization, lambda text: self._waiting(node, text))
+                try:
+                    await stack.enter_async_context(held)
+                except ObjectMissing as err:  # a semaphore's limit cannot be read
+                    return journal.finish(node, "Error", str(err))
             for sem in sorted(semaphores, key=id):
                 await stack.enter_async_context(sem)
             if self.rt.flags.shutdown:

@@ -38,7 +38,6 @@ import yaml
 
 from clusterforge.engine.artifacts import ArtifactFailure
 from clusterforge.engine.cluster import ClusterRef
-from clusterforge.engine.local import conditions
 from clusterforge.engine.local._operator.artifacts import PodArtifacts, input_vars, pod_name
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.runtime import Runtime
@@ -55,6 +54,7 @@ from clusterforge.engine.local.values import parameter_text, substitute_tree
 from clusterforge.errors import InvalidInput
 from clusterforge.safety import inside, load_yaml_documents, loads_json
 from clusterforge.store import NodeRecord
+from clusterforge.workflow import ConditionError, Requirement, parse_condition
 from clusterforge.workflow.expressions import ExpressionError
 
 __all__ = ["NO_CLUSTER", "ResourceFailed", "check_interval", "run_resource"]
@@ -309,13 +309,13 @@ def _in(namespace: str) -> list[str]:
     return [f"--namespace={namespace}"] if namespace else []
 
 
-def _parse(condition: Any, which: str) -> list[conditions.Requirement]:
+def _parse(condition: Any, which: str) -> list[Requirement]:
     if not condition:
         return []
     text = parameter_text(condition)
     try:
-        return conditions.parse(text)
-    except conditions.ConditionError as err:
+        return parse_condition(text)
+    except ConditionError as err:
         raise ResourceFailed(f"{which} condition '{text}' failed to parse: {err}") from None
 
 
