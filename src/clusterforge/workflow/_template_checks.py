@@ -175,6 +175,7 @@ class TemplateChecker:
             inputs=frozenset(p.name for p in (inputs.parameters if inputs else None) or []),
             input_artifacts=frozenset(a.name for a in (inputs.artifacts if inputs else None) or []),
             leaf=is_leaf(tmpl),
+            pod_name=tmpl.resource is not None,
         )
 
     def _unsupported(self, site: Site, tmpl: m.Template) -> None:
