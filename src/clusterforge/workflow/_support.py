@@ -11,8 +11,8 @@ Keys are ``<where>.<field>``, with ``where`` one of ``spec`` (the workflow
 spec), ``template``, ``dag``, ``task`` (a DAG task), ``step``, ``container``
 (a container or script template's container), ``script``, ``env``,
 ``inputs``, ``outputs``, ``parameter``, ``valueFrom``, ``retryStrategy``,
-``backoff``, ``sequence``, ``synchronization``. :data:`HONOURED` lists the fields the engine does
-act on; ``tests/workflow/test_support.py`` checks that every field Hera's
+``backoff``, ``sequence``, ``synchronization``, ``semaphore``. :data:`HONOURED` lists
+the fields the engine does act on; ``tests/workflow/test_support.py`` checks that every field Hera's
 models define in those places is in exactly one of the two.
 """
 
@@ -67,7 +67,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.affinity": _HOST,
         "template.annotations": _HOST,
         "template.automountServiceAccountToken": _HOST,
-        "template.data": _NOT_RUN,
         "template.executor": _HOST,
         "template.failFast": "not applied locally: use dag.failFast",
         "template.hostAliases": "ignored: steps use the host's /etc/hosts",
@@ -105,11 +104,10 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "container.volumeDevices": _NO_VOLUMES,
         "env.valueFrom": "not supported locally: the variable is not set",
         # -- inputs, outputs, parameters ---------------------------------------------
-        "valueFrom.configMapKeyRef": "not supported locally: there is no ConfigMap to read",
         "valueFrom.event": "not supported locally: there is no event to read",
         "retryStrategy.affinity": _HOST,
-        "synchronization.semaphores": "not honoured locally: no semaphore limits are taken "
-        "(mutexes are)",
+        "semaphore.database": "not honoured locally: a database semaphore's limit lives in "
+        "Argo's database; use configMapKeyRef",
     }
 )
 
@@ -124,6 +122,10 @@ HONOURED: frozenset[str] = frozenset(
         "spec.synchronization",
         "template.synchronization",
         "synchronization.mutexes",
+        # a ConfigMap key's limit, across the engine home (_operator/semaphores.py)
+        "synchronization.semaphores",
+        "semaphore.configMapKeyRef",
+        "semaphore.namespace",  # the ConfigMap's (and the lock's) namespace
         "spec.onExit",
         "spec.parallelism",
         # Volumes: host directories bind-mounted into the step (engine/local/volumes.py).
@@ -142,6 +144,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.daemon",  # a background process until its scope ends (daemons.py)
         "template.dag",
         "template.http",  # sent by the engine, as Argo's agent does (docs/argo-parity.md)
+        "template.data",  # listed and transformed by the engine (_operator/data.py)
         "template.inputs",
         "template.name",
         "template.outputs",
@@ -199,6 +202,8 @@ HONOURED: frozenset[str] = frozenset(
         "parameter.name",
         "parameter.value",
         "parameter.valueFrom",
+        # Read from the run's objects files or cluster (engine/objects, docs/argo-parity.md).
+        "valueFrom.configMapKeyRef",
         "valueFrom.default",
         "valueFrom.expression",
         "valueFrom.parameter",
@@ -220,10 +225,7 @@ HONOURED: frozenset[str] = frozenset(
 )
 
 # Template types Argo runs that the local engine does not (see LOCAL_SUPPORT).
-TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
-    "data",
-    "plugin",
-)
+TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = ("plugin",)
 
 
 def unsupported_fields(where: str, model: BaseModel | None) -> Iterator[tuple[str, str]]:

@@ -104,6 +104,7 @@ class Scope:
     inputs: frozenset[str] = frozenset()
     input_artifacts: frozenset[str] = frozenset()
     leaf: bool = True
+    pod_name: bool = False  # the engine sets {{pod.name}} here (resource templates)
     items: ItemScope | None = None
     node_kind: Literal["tasks", "steps"] | None = None
     nodes: Mapping[str, NodeInfo] = field(default_factory=dict)
@@ -138,6 +139,8 @@ def judge(
             )
         if not scope.leaf:
             return Verdict("error", "{{pod.name}} is only set in container and script templates")
+        if scope.pod_name:
+            return None
         return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
     if name.startswith("node."):
         if name != "node.name":
@@ -355,8 +358,8 @@ def _attribute(
             return None
         return Verdict(
             "error",
-            f"{{{{{name}}}}}: {called} is not a container, script or http template, so it has no "
-            f"{attribute.removeprefix('outputs.')}",
+            f"{{{{{name}}}}}: {called} is not a container, script, http or data template, "
+            f"so it has no {attribute.removeprefix('outputs.')}",
             "use one of its outputs.parameters",
         )
     if attribute == "outputs.parameters":

@@ -25,9 +25,9 @@ from clusterforge.engine.local._operator.artifacts import (
 from clusterforge.engine.local._operator.container_set import ContainerSetRun
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
+from clusterforge.engine.local._operator.data import run_data
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.http_call import run_http
-from clusterforge.engine.local._operator.mutexes import mutex_names
 from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.resource import run_resource
 from clusterforge.engine.local._operator.retry import RetryLoop
@@ -44,6 +44,7 @@ from clusterforge.engine.local._operator.templates import kind
 from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.limits import nesting_problem
 from clusterforge.engine.local.values import parameter_text, substitute_tree
+from clusterforge.engine.objects import ObjectMissing
 from clusterforge.engine.phases import DEADLINE_MESSAGE, shutdown_message
 from clusterforge.errors import InvalidInput
 from clusterforge.store import NodeRecord
@@ -73,7 +74,14 @@ class Executor:
             return done
         template = call.template
         try:
-            inputs = resolve_inputs(template, call.arguments, self.rt.variables.workflow_vars())
+            variables = self.rt.variables
+            inputs = resolve_inputs(
+                template,
+                call.arguments,
+                variables.workflow_vars(),
+                variables.objects,
+                variables.wf.namespace,
+            )
             call = dataclasses.replace(call, artifacts=template_inputs(template, call.artifacts))
         except (NodeFailure, ExpressionError) as err:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
@@ -103,6 +111,8 @@ class Executor:
         runner: Callable[[], Awaitable[NodeRecord]]
         if what == "http":
             runner = functools.partial(run_http, self.rt, name, display, call, inputs, ctx)
+        elif what == "data":
+            runner = functools.partial(run_data, self.rt, name, display, call, inputs, ctx)
         elif what == "resource":
             runner = functools.partial(run_resource, self.rt, name, display, call, inputs, ctx)
         elif what == "suspend":
@@ -115,7 +125,7 @@ class Executor:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             message = (
                 f"template {template.get('name', '')!r} has no container, script, containerSet, "
-                "dag, steps, http, suspend or resource; "
+                "dag, steps, http, suspend, resource or data; "
                 "the local engine cannot run it"
             )
             return journal.finish(node, "Error", message)
@@ -172,7 +182,7 @@ class Executor:
             # substitute_tree builds new lists and dicts: the template is never changed
             body = substitute_tree(template[what], values)
             volumes = substitute_tree(template.get("volumes") or [], values)
-            mutexes = mutex_names(substitute_tree(template.get("synchronization"), values))
+            synchronization = substitute_tree(template.get("synchronization"), values)
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")
@@ -185,11 +195,12 @@ class Executor:
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
         async with contextlib.AsyncExitStack() as stack:
-            if mutexes and self.rt.mutexes is not None:
-                held = self.rt.mutexes.held(
-                    self.rt.variables.wf.namespace, mutexes, lambda text: self._waiting(node, text)
-                )
-                await stack.enter_async_context(held)
+            if synchronization:
+                held = self.rt.synchronized(synchronization, lambda text: self._waiting(node, text))
+                try:
+                    await stack.enter_async_context(held)
+                except ObjectMissing as err:  # a semaphore's limit cannot be read
+                    return journal.finish(node, "Error", str(err))
             for sem in sorted(semaphores, key=id):
                 await stack.enter_async_context(sem)
             if self.rt.flags.shutdown:
