@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clusterforge.engine.local.kubectl import action_args, jq_filter, names_namespace
+from clusterforge.engine.local.kubectl import action_args, jq_filter, names_namespace, transient
 from clusterforge.workflow import ConditionError, parse_condition
 from clusterforge.workflow._conditions import lookup
 
@@ -167,3 +167,13 @@ def test_jq_output_is_gos() -> None:
     assert jq_filter(doc, ".a[]") == "1\n2.5\ntrue"
     with pytest.raises(ValueError, match=re.escape("jqFilter '.a | nope'")):
         jq_filter(doc, ".a | nope")
+
+
+def test_transient_errors_are_argos() -> None:
+    assert transient(
+        "Unable to connect to the server: dial tcp 127.0.0.1:1: connect: connection refused"
+    )
+    assert transient("Error from server (ServiceUnavailable): the server is currently unable")
+    assert transient("etcdserver: request timed out")
+    assert not transient('Error from server (NotFound): configmaps "x" not found')
+    assert not transient("Error from server (Forbidden): configmaps is forbidden")

@@ -175,6 +175,7 @@ class TemplateChecker:
             inputs=frozenset(p.name for p in (inputs.parameters if inputs else None) or []),
             input_artifacts=frozenset(a.name for a in (inputs.artifacts if inputs else None) or []),
             leaf=is_leaf(tmpl),
+            pod_name=any(t is not None for t in (tmpl.container, tmpl.script, tmpl.resource)),
         )
 
     def _unsupported(self, site: Site, tmpl: m.Template) -> None:
@@ -199,6 +200,7 @@ class TemplateChecker:
             warn("container", body, join(site.path, kind))
             for i, env in enumerate(body.env or []):
                 warn("env", env, join(site.path, kind, f"env[{i}]"))
+                warn("envSource", env.value_from, join(site.path, kind, f"env[{i}]", "valueFrom"))
         if tmpl.retry_strategy is not None:
             warn("retryStrategy", tmpl.retry_strategy, join(site.path, "retryStrategy"))
         warn("synchronization", tmpl.synchronization, join(site.path, "synchronization"))

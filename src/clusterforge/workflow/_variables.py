@@ -104,6 +104,7 @@ class Scope:
     inputs: frozenset[str] = frozenset()
     input_artifacts: frozenset[str] = frozenset()
     leaf: bool = True
+    pod_name: bool = False  # the engine sets {{pod.name}} here (container, script, resource)
     items: ItemScope | None = None
     node_kind: Literal["tasks", "steps"] | None = None
     nodes: Mapping[str, NodeInfo] = field(default_factory=dict)
@@ -138,7 +139,9 @@ def judge(
             )
         if not scope.leaf:
             return Verdict("error", "{{pod.name}} is only set in container and script templates")
-        return None
+        if scope.pod_name:
+            return None
+        return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
     if name.startswith("node."):
         if name != "node.name":
             return Verdict(

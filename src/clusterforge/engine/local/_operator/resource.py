@@ -48,6 +48,8 @@ from clusterforge.engine.local.kubectl import (
     jq_filter,
     names_namespace,
     run_kubectl,
+    run_with_retries,
+    transient,
 )
 from clusterforge.engine.local.owner import OwnerFailed, ensure_owner
 from clusterforge.engine.local.values import parameter_text, substitute_tree
@@ -171,7 +173,8 @@ class ResourceRun:
             )
         except ValueError as err:
             raise ResourceFailed(str(err)) from None
-        ran = await run_kubectl(self.cluster, args, namespace=not names_namespace(args, doc))
+        namespace = not names_namespace(args, doc)
+        ran = await run_with_retries(self.cluster, args, namespace=namespace)
         if ran.code != 0:
             raise ResourceFailed(f"no more retries {ran.stderr.strip()}")
         return ran.stdout
@@ -256,6 +259,8 @@ class ResourceRun:
                     "The resource has been deleted while its status was still being checked. "
                     f"Will not be retried: {ran.stderr.strip()}"
                 )
+            if ran.code != 0 and not transient(ran.stderr):  # Forbidden, …: never better
+                raise ResourceFailed(ran.stderr.strip())
             if ran.code == 0:
                 try:
                     document = loads_json(ran.stdout, "kubectl get output")
