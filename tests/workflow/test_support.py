@@ -34,6 +34,7 @@ PLACES: dict[str, type[BaseModel]] = {
     "sequence": m.Sequence,
     "synchronization": m.Synchronization,
     "semaphore": m.SemaphoreRef,
+    "envSource": m.EnvVarSource,
 }
 
 

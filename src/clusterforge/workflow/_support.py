@@ -11,7 +11,8 @@ Keys are ``<where>.<field>``, with ``where`` one of ``spec`` (the workflow
 spec), ``template``, ``dag``, ``task`` (a DAG task), ``step``, ``container``
 (a container or script template's container), ``script``, ``env``,
 ``inputs``, ``outputs``, ``parameter``, ``valueFrom``, ``retryStrategy``,
-``backoff``, ``sequence``, ``synchronization``, ``semaphore``. :data:`HONOURED` lists
+``backoff``, ``sequence``, ``synchronization``, ``semaphore``, ``envSource`` (an
+env's ``valueFrom``). :data:`HONOURED` lists
 the fields the engine does act on; ``tests/workflow/test_support.py`` checks that every field Hera's
 models define in those places is in exactly one of the two.
 """
@@ -84,7 +85,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.tolerations": _HOST,
         # -- DAG tasks and steps ----------------------------------------------------
         # -- a container or script ----------------------------------------------------
-        "container.envFrom": "not supported locally: those variables are not set",
         "container.imagePullPolicy": "ignored: images are recorded, never pulled",
         "container.lifecycle": "not run locally: postStart/preStop hooks do not run",
         "container.livenessProbe": "ignored: probes do not run locally",
@@ -102,7 +102,10 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "container.terminationMessagePolicy": _HOST,
         "container.tty": "ignored: steps get no terminal",
         "container.volumeDevices": _NO_VOLUMES,
-        "env.valueFrom": "not supported locally: the variable is not set",
+        "envSource.fieldRef": "not supported locally: there is no pod to read; the variable "
+        "is not set",
+        "envSource.resourceFieldRef": "not supported locally: no resources are allotted; the "
+        "variable is not set",
         # -- inputs, outputs, parameters ---------------------------------------------
         "valueFrom.event": "not supported locally: there is no event to read",
         "retryStrategy.affinity": _HOST,
@@ -183,6 +186,11 @@ HONOURED: frozenset[str] = frozenset(
         "container.args",
         "container.command",
         "container.env",
+        # ConfigMaps and Secrets from the run's objects (_operator/pod_objects.py)
+        "container.envFrom",
+        "env.valueFrom",
+        "envSource.configMapKeyRef",
+        "envSource.secretKeyRef",
         "container.image",
         "container.name",
         "container.workingDir",

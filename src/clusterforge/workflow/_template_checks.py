@@ -200,6 +200,7 @@ class TemplateChecker:
             warn("container", body, join(site.path, kind))
             for i, env in enumerate(body.env or []):
                 warn("env", env, join(site.path, kind, f"env[{i}]"))
+                warn("envSource", env.value_from, join(site.path, kind, f"env[{i}]", "valueFrom"))
         if tmpl.retry_strategy is not None:
             warn("retryStrategy", tmpl.retry_strategy, join(site.path, "retryStrategy"))
         warn("synchronization", tmpl.synchronization, join(site.path, "synchronization"))

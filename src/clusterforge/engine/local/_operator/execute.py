@@ -28,6 +28,11 @@ from clusterforge.engine.local._operator.dag import DagRun
 from clusterforge.engine.local._operator.data import run_data
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.http_call import run_http
+from clusterforge.engine.local._operator.pod_objects import (
+    needs_objects,
+    object_env,
+    object_volumes,
+)
 from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.resource import run_resource
 from clusterforge.engine.local._operator.retry import RetryLoop
@@ -192,6 +197,11 @@ class Executor:
         spec = PodSpec(
             what, body, outputs, timeout, volumes, self._pod_artifacts(node, call, values)
         )
+        if needs_objects(body, [*volumes, *(self.rt.variables.spec.get("volumes") or [])]):
+            try:
+                spec = await self._with_objects(spec)
+            except ObjectMissing as err:
+                return journal.finish(node, "Error", str(err))
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
         async with contextlib.AsyncExitStack() as stack:
@@ -217,6 +227,26 @@ class Executor:
             finally:
                 await stop_sidecars(sidecars)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _with_objects(self, spec: PodSpec) -> PodSpec:
+        """``spec`` with its env and configMap/secret volume files read from the run's
+        objects (in a thread when a cluster is read: kubectl must not stall the loop)."""
+        variables = self.rt.variables
+        objects, namespace = variables.objects, variables.wf.namespace
+        declared = [*spec.volumes, *(variables.spec.get("volumes") or [])]
+        mounted = {str(m.get("name", "")) for m in spec.body.get("volumeMounts") or []}
+
+        def read() -> PodSpec:
+            try:
+                env = object_env(spec.body, objects, namespace)
+            except ObjectMissing as err:
+                raise ObjectMissing(f"CreateContainerConfigError: {err}") from None
+            files = object_volumes(declared, mounted, objects, namespace)
+            return dataclasses.replace(spec, env=env, object_files=files)
+
+        if objects is not None and objects.cluster is not None:
+            return await asyncio.get_running_loop().run_in_executor(None, read)
+        return read()
 
     def _waiting(self, node: NodeRecord, message: str) -> None:
         node.message = message
