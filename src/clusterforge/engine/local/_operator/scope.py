@@ -218,6 +218,12 @@ def skipped_defaults(key: str, template: JSON) -> dict[str, str]:
     return values
 
 
+def reads_configmap(template: JSON) -> bool:
+    """Whether an input of ``template`` is read from a ConfigMap."""
+    params = (template.get("inputs") or {}).get("parameters", []) or []
+    return any("configMapKeyRef" in (p.get("valueFrom") or {}) for p in params)
+
+
 def _from_configmap(
     param: JSON, objects: Objects | None, namespace: str, workflow_vars: Mapping[str, str]
 ) -> str | None:
