@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import asdict
@@ -17,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from clusterforge.engine import LocalEngine, Submission
+from clusterforge.engine.artifacts import RepositoryError
 from clusterforge.stages import BuildArtifacts, BuildRecord, Pipeline
 from tests.api.conftest import TOKEN, start_server, stop_server
-from tests.artifacts.seaweed import S3Server
+from tests.artifacts.seaweed import ACCESS_KEY, SECRET_KEY, S3Server
 
 WORKFLOW = """
 apiVersion: argoproj.io/v1alpha1
@@ -64,6 +66,18 @@ def _make_build(home: Path) -> tuple[Pipeline, str, str]:
     engine.store.kv_put("builds", view.id, asdict(record))
     node = next(n for n in engine.get(view.id).nodes.values() if n.type == "Pod")
     return Pipeline(engine), view.id, node.id
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``clusterforge ARGS`` in a new process (this one's environment unless ``env``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "clusterforge.cli", *args],
+        env=env if env is not None else {**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -118,63 +132,46 @@ def test_api_lists_and_streams_with_auth_and_the_cli_downloads(home: Path, tmp_p
             assert denied.status_code == 401
         env = {**os.environ, "CLUSTERFORGE_TOKEN": TOKEN}
         out = tmp_path / "download"
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "clusterforge.cli",
-                "artifacts",
-                "get",
-                build,
-                "validation",
-                "--server",
-                server.url,
-                "-o",
-                str(out),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+        done = _cli(
+            "artifacts", "get", build, "validation", "--server", server.url, "-o", str(out), env=env
         )
         assert done.returncode == 0, done.stderr
         assert (
             out / build / node / "main.log"
         ).read_text() == "validating the cluster\na warning\n"
-        local = subprocess.run(
-            [sys.executable, "-m", "clusterforge.cli", "artifacts", "ls", build],
-            env={**os.environ},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        local = _cli("artifacts", "ls", build)
         assert local.returncode == 0, local.stderr
         assert "reports/junit.xml" in local.stdout
     finally:
         stop_server(server)
 
 
-def test_with_s3_configured_the_build_lands_in_the_bucket(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: S3Server
+def _configure_s3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, endpoint: str, bucket: str, secret: str
 ) -> None:
+    """An ``s3`` default entry, its keys in secret files."""
     secrets = tmp_path / "secrets" / "s3-cred"
     secrets.mkdir(parents=True)
-    (secrets / "accesskey").write_text(s3_server.access_key)
-    (secrets / "secretkey").write_text(s3_server.secret_key)
+    (secrets / "accesskey").write_text(ACCESS_KEY)
+    (secrets / "secretkey").write_text(secret)
     config = tmp_path / "artifact-repositories.yaml"
     config.write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: artifact-repositories\n"
         "  annotations:\n    workflows.argoproj.io/default-artifact-repository: s3\n"
         "data:\n  s3: |\n    s3:\n"
-        f"      bucket: {s3_server.bucket}\n      endpoint: {s3_server.endpoint}\n"
+        f"      bucket: {bucket}\n      endpoint: {endpoint}\n"
         "      insecure: true\n"
         "      accessKeySecret: {name: s3-cred, key: accesskey}\n"
         "      secretKeySecret: {name: s3-cred, key: secretkey}\n"
     )
     monkeypatch.setenv("CLUSTERFORGE_ARTIFACT_REPOSITORIES", str(config))
     monkeypatch.setenv("CLUSTERFORGE_SECRETS_DIR", str(tmp_path / "secrets"))
+
+
+def test_with_s3_configured_the_build_lands_in_the_bucket(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: S3Server
+) -> None:
+    _configure_s3(tmp_path, monkeypatch, s3_server.endpoint, s3_server.bucket, SECRET_KEY)
     pipeline, build, node = _make_build(home)
     artifacts = BuildArtifacts(pipeline)
     assert artifacts.repo.describe() == f"s3 http://{s3_server.endpoint}/{s3_server.bucket}"
@@ -186,3 +183,62 @@ def test_with_s3_configured_the_build_lands_in_the_bucket(
     body = client.get_object(Bucket=s3_server.bucket, Key=f"{build}/{node}/main.log")["Body"]
     assert body.read() == b"validating the cluster\na warning\n"
     assert not (home / "artifacts").exists()
+
+
+def test_refused_credentials_publish_nothing_and_name_the_repository(
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    s3_server: S3Server,
+) -> None:
+    _configure_s3(tmp_path, monkeypatch, s3_server.endpoint, s3_server.bucket, "wrong-0123456789")
+    pipeline, build, _node = _make_build(home)
+    before = _stored(s3_server, build)  # the bucket is shared: another test may have published
+    with pytest.raises(RepositoryError) as caught:
+        BuildArtifacts(pipeline).publish(build)
+    message = str(caught.value)
+    assert message.startswith(
+        f"artifact repository 'artifact-repositories/s3' (s3 {s3_server.url}/{s3_server.bucket}): "
+        f"cannot write {build}/"
+    )
+    assert "refused the credentials" in message
+    assert "wrong-0123456789" not in message
+    assert _stored(s3_server, build) == before
+    # `clusterforge build` says the same as one warning; the build's own result stands.
+    from clusterforge.cli.build import _publish
+
+    capsys.readouterr()
+    _publish(pipeline, build)
+    warning = capsys.readouterr().err
+    assert warning == f"warning: artifacts not published: {message}\n"
+
+
+def _stored(s3: S3Server, build: str) -> list[tuple[str, str, object]]:
+    listed = s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=f"{build}/")
+    return [(o["Key"], o["ETag"], o["LastModified"]) for o in listed.get("Contents", [])]
+
+
+def test_an_unreachable_repository_is_one_error_in_the_cli_and_the_api(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{sock.getsockname()[1]}"
+    _configure_s3(tmp_path, monkeypatch, closed, "builds", SECRET_KEY)
+    _pipeline, build, _node = _make_build(home)
+    where = f"artifact repository 'artifact-repositories/s3' (s3 http://{closed}/builds)"
+    cli = _cli("artifacts", "ls", build)
+    assert cli.returncode == 1
+    assert where in cli.stderr
+    assert "cannot connect to the endpoint" in cli.stderr
+    assert "Traceback" not in cli.stderr
+    server = start_server(home)
+    try:
+        with server.client() as client:
+            answer = client.get(f"/api/v1/builds/{build}/artifacts")
+        assert 400 <= answer.status_code < 500
+        assert where in answer.text
+        assert SECRET_KEY not in answer.text
+    finally:
+        stop_server(server)

@@ -109,7 +109,7 @@ def test_outputs_and_inputs_through_s3(repo: S3Repository, tmp_path: Path) -> No
     assert (use / "in" / "a.txt").read_text() == "a"
 
 
-def test_an_aborted_write_leaves_no_object(repo: S3Repository) -> None:
+def test_an_aborted_write_leaves_no_object(repo: S3Repository, s3_server: S3Server) -> None:
     class Boom(Exception):
         pass
 
@@ -121,6 +121,8 @@ def test_an_aborted_write_leaves_no_object(repo: S3Repository) -> None:
     with pytest.raises(Boom):
         write_then_fail()
     assert not repo.exists("wf/aborted.bin")
+    uploads = s3_server.client().list_multipart_uploads(Bucket=s3_server.bucket, Prefix="wf/")
+    assert [u["Key"] for u in uploads.get("Uploads", [])] == []  # the multipart was aborted
     with pytest.raises(ArtifactMissing):
         get_path(repo, "wf/aborted.bin", Path("/nonexistent/never-written"))
 

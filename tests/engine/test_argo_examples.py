@@ -106,12 +106,14 @@ def test_example_ends_in_argos_phase(
     expected = data["run"][example]
     library = tuple(EXAMPLES / d for d in data.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
+    objects = tuple(str(DATA.parent / o) for o in (data.get("objects") or {}).get(example, []))
     with _cluster_for(data.get("cluster", {}).get(example), request) as (kubeconfig, namespace):
         submission = Submission(
             files=(EXAMPLES / example,),
             template_dirs=library,
             kubeconfig=kubeconfig,
             namespace=namespace,
+            objects=objects,
         )
         workflow_id = _run_example(engine, submission, data, example, expected)
         if kubeconfig is not None:  # its owner ConfigMap too (setOwnerReference)

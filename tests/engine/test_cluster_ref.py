@@ -165,3 +165,19 @@ def test_run_with_kubeconfig_and_namespace(tmp_path: Path, kubeconfig: Path) -> 
     logs = _cli(tmp_path, "logs", "hello-cluster")
     assert "team-a" in logs.stdout
     assert SECRET not in done.stdout + done.stderr + logs.stdout
+
+
+def test_an_unreachable_cluster_fails_the_node_after_argos_retries(
+    tmp_path: Path, kubeconfig: Path
+) -> None:
+    """kubectl against a closed port: a transient error, tried again as Argo's executor
+    does, then the node fails with Argo's message — no traceback, no credentials."""
+    engine = LocalEngine(tmp_path / "home")
+    view = engine.submit(Submission(text=RESOURCE, kubeconfig=str(kubeconfig)))
+    engine.join(view.id, timeout=120)
+    view = engine.get(view.id)
+    made = next(n for n in view.nodes.values() if n.display_name == "make")
+    assert (view.phase, made.phase) == ("Failed", "Failed")
+    assert made.message.startswith("no more retries "), made.message
+    assert "connection refused" in made.message, made.message
+    assert SECRET not in made.message

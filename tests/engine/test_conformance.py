@@ -4,7 +4,8 @@ engine and must end with the node phases, messages and outputs its
 
 Expectation keys: ``phase``, ``workflow_message``, ``nodes`` (display name →
 phase), ``absent`` (nodes that must never be created), ``messages`` (display
-name → substring), ``results`` (display name → outputs.result),
+name → substring), ``results`` (display name → outputs.result; ``{wf}`` in
+it is the workflow's name, as in keys),
 ``parameters_out`` (display name → {output parameter: value}), ``exit_codes``,
 ``gaps`` (attempt → minimum seconds since the previous attempt ended: backoff),
 ``artifacts_out`` (display name → the names in its outputs.artifacts),
@@ -16,10 +17,13 @@ reached and never exceeded), ``parameters`` (``-p`` values; ``{tmp}`` is the
 test's directory, ``{http}`` the base URL of a loopback HTTP server started for
 the case when ``http_server: true``, ``{port}``/``{port2}`` free loopback ports;
 see tests/conformance/http_server.py),
-``template_dirs``, ``cluster: true`` (run against the session's kwok cluster with
-``--kubeconfig``, in a namespace of its own; see tests/conformance/cluster.py),
-``cluster_objects`` (``present``/``absent`` ``kind/name`` in that namespace once the
-workflow ended), ``refused`` (the submission is refused with this text and
+``template_dirs``, ``objects`` (ConfigMap/Secret manifest files the run reads,
+relative to tests/conformance), ``cluster: true`` (run against the session's
+kwok cluster with ``--kubeconfig``, in a namespace of its own; see
+tests/conformance/cluster.py), ``cluster_apply`` (manifests, relative to
+tests/conformance, applied in that namespace before the run),
+``cluster_objects`` (``present``/``absent`` ``kind/name`` in that namespace
+once the workflow ended), ``refused`` (the submission is refused with this text and
 nothing is stored).
 """
 
@@ -95,7 +99,10 @@ def _check_case(submission: Submission, expect: dict[str, Any], tmp_path: Path, 
     params = case_parameters(expect.get("parameters") or {}, tmp_path, url)
     dirs = tuple(HERE / d for d in expect.get("template_dirs", []))
     engine = LocalEngine(home=tmp_path / "home")
-    submission = dataclasses.replace(submission, template_dirs=dirs, arguments=params)
+    objects = tuple(str(HERE / o) for o in expect.get("objects") or [])
+    submission = dataclasses.replace(
+        submission, template_dirs=dirs, arguments=params, objects=objects
+    )
     view = engine.submit(submission)
     engine.join(view.id, timeout=120)
     view = engine.get(view.id)
@@ -122,7 +129,8 @@ def _check_case(submission: Submission, expect: dict[str, Any], tmp_path: Path, 
     for key, text in (expect.get("messages") or {}).items():
         assert text in nodes[name(key)].message, tree
     for key, result in (expect.get("results") or {}).items():
-        assert nodes[name(key)].outputs.get("result") == result, tree
+        wanted = name(result) if isinstance(result, str) else result
+        assert nodes[name(key)].outputs.get("result") == wanted, tree
     for key, params_out in (expect.get("parameters_out") or {}).items():
         got = {p["name"]: p["value"] for p in nodes[name(key)].outputs.get("parameters", [])}
         for pname, value in params_out.items():

@@ -97,6 +97,7 @@ def test_plan_and_run_agree(workflow: Path, tmp_path: Path, request: pytest.Fixt
             arguments=_arguments(workflow, tmp_path, url),
             kubeconfig=kubeconfig,
             namespace=namespace,
+            objects=tuple(str(HERE / o) for o in expect.get("objects") or []),
         )
         _agree(workflow, submission, tmp_path)
 
@@ -110,6 +111,11 @@ def _agree(workflow: Path, submission: Submission, tmp_path: Path) -> None:
     engine.join(record.id, timeout=120)
     view = engine.get(record.id)
     assert view.done, f"{workflow.name} did not finish"
+    if record.name not in view.nodes:
+        # ended before its first node (a global parameter's ConfigMap missing: Error;
+        # a workflow-level semaphore's: Failed)
+        assert view.phase in ("Error", "Failed"), view.record.message
+        return
     ran = run_paths(view.nodes, record.name)
 
     for path, node in ran.items():

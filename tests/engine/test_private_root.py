@@ -42,7 +42,7 @@ def _run(tmp_path: Path) -> tuple[str, str, list[Path]]:
     engine.join(view.id, timeout=60)
     view = engine.get(view.id)
     node = next(n for n in view.nodes.values() if n.type == "Pod")
-    stored = [p for p in (tmp_path / "home").rglob("out") if p.is_file()]
+    stored = [p for p in (tmp_path / "home" / "artifacts").rglob("out") if p.is_file()]
     return node.phase, node.message, stored
 
 

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clusterforge.engine.local.conditions import ConditionError, lookup, parse
-from clusterforge.engine.local.kubectl import action_args, jq_filter, names_namespace
+from clusterforge.engine.local.kubectl import action_args, jq_filter, names_namespace, transient
+from clusterforge.workflow import ConditionError, parse_condition
+from clusterforge.workflow._conditions import lookup
 
 JOB = {
     "kind": "Job",
@@ -55,7 +56,7 @@ JOB = {
     ],
 )
 def test_conditions_match_as_kubernetes_selectors(condition: str, expected: bool) -> None:
-    assert all(req.matches(JOB) for req in parse(condition)) is expected
+    assert all(req.matches(JOB) for req in parse_condition(condition)) is expected
 
 
 @pytest.mark.parametrize(
@@ -74,11 +75,13 @@ def test_conditions_match_as_kubernetes_selectors(condition: str, expected: bool
 )
 def test_conditions_kubernetes_refuses_are_refused(condition: str, reason: str) -> None:
     with pytest.raises(ConditionError, match=re.escape(reason)):
-        parse(condition)
+        parse_condition(condition)
 
 
 def test_requirements_print_as_go_does_in_argos_messages() -> None:
-    printed = [str(r) for r in parse("status.phase in (Failed, Error), !x, y, z == 1, w>2")]
+    printed = [
+        str(r) for r in parse_condition("status.phase in (Failed, Error), !x, y, z == 1, w>2")
+    ]
     # sorted by key, as Go's ByKey
     assert printed == ["status.phase in (Error,Failed)", "w>2", "!x", "y", "z==1"]
 
@@ -86,8 +89,8 @@ def test_requirements_print_as_go_does_in_argos_messages() -> None:
 @given(st.integers(min_value=-(10**12), max_value=10**12), st.integers(0, 1000))
 def test_greater_and_less_compare_integers(have: int, want: int) -> None:
     doc = {"n": have}
-    assert parse(f"n > {want}")[0].matches(doc) is (have > want)
-    assert parse(f"n < {want}")[0].matches(doc) is (have < want)
+    assert parse_condition(f"n > {want}")[0].matches(doc) is (have > want)
+    assert parse_condition(f"n < {want}")[0].matches(doc) is (have < want)
 
 
 def test_lookup_gives_gjson_text() -> None:
@@ -164,3 +167,13 @@ def test_jq_output_is_gos() -> None:
     assert jq_filter(doc, ".a[]") == "1\n2.5\ntrue"
     with pytest.raises(ValueError, match=re.escape("jqFilter '.a | nope'")):
         jq_filter(doc, ".a | nope")
+
+
+def test_transient_errors_are_argos() -> None:
+    assert transient(
+        "Unable to connect to the server: dial tcp 127.0.0.1:1: connect: connection refused"
+    )
+    assert transient("Error from server (ServiceUnavailable): the server is currently unable")
+    assert transient("etcdserver: request timed out")
+    assert not transient('Error from server (NotFound): configmaps "x" not found')
+    assert not transient("Error from server (Forbidden): configmaps is forbidden")

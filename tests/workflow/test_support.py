@@ -33,6 +33,8 @@ PLACES: dict[str, type[BaseModel]] = {
     "backoff": m.Backoff,
     "sequence": m.Sequence,
     "synchronization": m.Synchronization,
+    "semaphore": m.SemaphoreRef,
+    "envSource": m.EnvVarSource,
 }
 
 
@@ -134,7 +136,7 @@ def test_the_contract_of_the_brief_is_exported() -> None:
         assert name in workflow.__all__, name
 
 
-def test_mutexes_are_honoured_and_semaphores_warned_of() -> None:
+def test_mutexes_and_configmap_semaphores_are_honoured_database_ones_warned_of() -> None:
     text = """\
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
@@ -144,12 +146,13 @@ spec:
   synchronization: {semaphores: [{configMapKeyRef: {name: c, key: k}}]}
   templates:
   - name: main
-    synchronization: {mutexes: [{name: m}], semaphores: [{configMapKeyRef: {name: c, key: k}}]}
+    synchronization:
+      mutexes: [{name: m}]
+      semaphores: [{configMapKeyRef: {name: c, key: k}}, {database: {key: d}}]
     container: {image: alpine, command: ["true"]}
 """
     (doc,) = load_text(text)
     problems = check(doc, TemplateLibrary())
     assert sorted((p.field, p.severity) for p in problems) == [
-        ("spec.synchronization.semaphores", "warning"),
-        ("synchronization.semaphores", "warning"),
+        ("synchronization.semaphores[1].database", "warning"),
     ]

@@ -174,6 +174,16 @@ def run(
     engine_kind: EngineOpt = None,
     kubeconfig: KubeconfigOpt = None,
     namespace: NamespaceOpt = None,
+    objects: Annotated[
+        list[str],
+        typer.Option(
+            "--objects",
+            help="A file (or directory) of ConfigMap and Secret manifests the workflow reads "
+            "(configMapKeyRef, secretKeyRef, envFrom, configMap/secret volumes, semaphores); "
+            "repeatable. Default: objects.yaml in the data directory, if present. Read by "
+            "path, never stored.",
+        ),
+    ] = [],  # noqa: B006
 ) -> None:
     """Run an Argo workflow on this machine."""
     from rich.console import Console
@@ -189,6 +199,7 @@ def run(
         # the local engine runs against this cluster; Argo's runs inside it (--engine argo)
         kubeconfig=kubeconfig if engine.kind == "local" else None,
         namespace=namespace if engine.kind == "local" else None,
+        objects=tuple(objects) if engine.kind == "local" else (),
     )
     view = engine.submit(submission, detach=not wait)
     err = Console(stderr=True)

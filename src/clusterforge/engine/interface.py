@@ -57,7 +57,9 @@ class Submission:
     ``kubeconfig`` names the cluster the workflow runs against (its ``resource``
     templates, ConfigMap references) by path — never the file's content — and
     ``namespace`` the workflow's namespace there (``argo submit -n``); see
-    :mod:`clusterforge.engine.cluster`.
+    :mod:`clusterforge.engine.cluster`. ``objects`` names files of ConfigMap and
+    Secret manifests the run reads (``--objects``; by path, see
+    :mod:`clusterforge.engine.objects`).
     """
 
     files: tuple[Path, ...] = ()
@@ -70,6 +72,7 @@ class Submission:
     name: str | None = None
     kubeconfig: str | None = None
     namespace: str | None = None
+    objects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

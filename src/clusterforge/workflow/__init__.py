@@ -29,6 +29,7 @@ from clusterforge.workflow.expressions import (
 )
 
 from ._checks import check, check_or_raise
+from ._conditions import ConditionError, Requirement, parse_condition
 from ._documents import API_VERSION, KINDS, AnyWorkflow, Document, load_documents, load_text
 from ._library import TemplateLibrary, default_template_dirs, effective_spec
 from ._lint import LintReport, lint
@@ -42,11 +43,13 @@ __all__ = [
     "KINDS",
     "LOCAL_SUPPORT",
     "AnyWorkflow",
+    "ConditionError",
     "Document",
     "ExpressionError",
     "LintReport",
     "Problem",
     "RawDocument",
+    "Requirement",
     "Severity",
     "TemplateLibrary",
     "WorkflowInvalid",
@@ -62,6 +65,7 @@ __all__ = [
     "load_text",
     "mount_path_problem",
     "nearest_line",
+    "parse_condition",
     "parse_depends",
     "path_text",
     "read_yaml",

@@ -94,6 +94,10 @@ def check(
         for name, text in unsupported_fields("synchronization", sync):
             field = f"spec.synchronization.{name}"
             checker.add(owner, owner.title, field, text, severity="warning", path=field)
+        for i, sem in enumerate((sync.semaphores or []) if sync is not None else []):
+            for name, text in unsupported_fields("semaphore", sem):
+                field = f"spec.synchronization.semaphores[{i}].{name}"
+                checker.add(owner, owner.title, field, text, severity="warning", path=field)
     _arguments(checker, doc, spec, given, must_run, lint=lint)
     _entrypoint(checker, doc, context, spec, given, must_run)
     if spec.on_exit:

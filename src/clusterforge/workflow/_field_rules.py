@@ -207,6 +207,7 @@ def check_leaf_rules(checker: Checker, site: Site) -> None:
     tmpl, loc = site.template, site.location
     leaf = is_leaf(tmpl)
     check_volume_mounts(checker, site)
+    check_data(checker, site)
     if not leaf and tmpl.active_deadline_seconds is not None:
         checker.add(
             site,
@@ -261,4 +262,31 @@ def check_leaf_rules(checker: Checker, site: Site) -> None:
                 "image is required",
                 "name the image the step runs in (it is recorded, not pulled, locally)",
                 path=join(site.path, kind),
+            )
+
+
+def check_data(checker: Checker, site: Site) -> None:
+    """A ``data`` template: a source (artifactPaths, Argo's only one) and expressions that parse."""
+    data = site.template.data
+    if data is None:
+        return
+    path = join(site.path, "data")
+    if data.source.artifact_paths is None:
+        checker.add(
+            site,
+            site.location,
+            "data.source",
+            "a data template needs a source: artifactPaths is the only one Argo has",
+            "add data.source.artifactPaths naming the artifact location to list",
+            path=join(path, "source"),
+        )
+    for index, step in enumerate(data.transformation or []):
+        if step.expression:
+            check_expression(
+                checker,
+                site,
+                site.location,
+                f"data.transformation[{index}].expression",
+                step.expression,
+                join(path, f"transformation[{index}]", "expression"),
             )

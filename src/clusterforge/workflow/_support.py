@@ -11,8 +11,9 @@ Keys are ``<where>.<field>``, with ``where`` one of ``spec`` (the workflow
 spec), ``template``, ``dag``, ``task`` (a DAG task), ``step``, ``container``
 (a container or script template's container), ``script``, ``env``,
 ``inputs``, ``outputs``, ``parameter``, ``valueFrom``, ``retryStrategy``,
-``backoff``, ``sequence``, ``synchronization``. :data:`HONOURED` lists the fields the engine does
-act on; ``tests/workflow/test_support.py`` checks that every field Hera's
+``backoff``, ``sequence``, ``synchronization``, ``semaphore``, ``envSource`` (an
+env's ``valueFrom``). :data:`HONOURED` lists
+the fields the engine does act on; ``tests/workflow/test_support.py`` checks that every field Hera's
 models define in those places is in exactly one of the two.
 """
 
@@ -67,7 +68,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.affinity": _HOST,
         "template.annotations": _HOST,
         "template.automountServiceAccountToken": _HOST,
-        "template.data": _NOT_RUN,
         "template.executor": _HOST,
         "template.failFast": "not applied locally: use dag.failFast",
         "template.hostAliases": "ignored: steps use the host's /etc/hosts",
@@ -85,7 +85,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "template.tolerations": _HOST,
         # -- DAG tasks and steps ----------------------------------------------------
         # -- a container or script ----------------------------------------------------
-        "container.envFrom": "not supported locally: those variables are not set",
         "container.imagePullPolicy": "ignored: images are recorded, never pulled",
         "container.lifecycle": "not run locally: postStart/preStop hooks do not run",
         "container.livenessProbe": "ignored: probes do not run locally",
@@ -103,13 +102,15 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "container.terminationMessagePolicy": _HOST,
         "container.tty": "ignored: steps get no terminal",
         "container.volumeDevices": _NO_VOLUMES,
-        "env.valueFrom": "not supported locally: the variable is not set",
+        "envSource.fieldRef": "not supported locally: there is no pod to read; the variable "
+        "is not set",
+        "envSource.resourceFieldRef": "not supported locally: no resources are allotted; the "
+        "variable is not set",
         # -- inputs, outputs, parameters ---------------------------------------------
-        "valueFrom.configMapKeyRef": "not supported locally: there is no ConfigMap to read",
         "valueFrom.event": "not supported locally: there is no event to read",
         "retryStrategy.affinity": _HOST,
-        "synchronization.semaphores": "not honoured locally: no semaphore limits are taken "
-        "(mutexes are)",
+        "semaphore.database": "not honoured locally: a database semaphore's limit lives in "
+        "Argo's database; use configMapKeyRef",
     }
 )
 
@@ -124,6 +125,10 @@ HONOURED: frozenset[str] = frozenset(
         "spec.synchronization",
         "template.synchronization",
         "synchronization.mutexes",
+        # a ConfigMap key's limit, across the engine home (_operator/semaphores.py)
+        "synchronization.semaphores",
+        "semaphore.configMapKeyRef",
+        "semaphore.namespace",  # the ConfigMap's (and the lock's) namespace
         "spec.onExit",
         "spec.parallelism",
         # Volumes: host directories bind-mounted into the step (engine/local/volumes.py).
@@ -142,6 +147,7 @@ HONOURED: frozenset[str] = frozenset(
         "template.daemon",  # a background process until its scope ends (daemons.py)
         "template.dag",
         "template.http",  # sent by the engine, as Argo's agent does (docs/argo-parity.md)
+        "template.data",  # listed and transformed by the engine (_operator/data.py)
         "template.inputs",
         "template.name",
         "template.outputs",
@@ -180,6 +186,11 @@ HONOURED: frozenset[str] = frozenset(
         "container.args",
         "container.command",
         "container.env",
+        # ConfigMaps and Secrets from the run's objects (_operator/pod_objects.py)
+        "container.envFrom",
+        "env.valueFrom",
+        "envSource.configMapKeyRef",
+        "envSource.secretKeyRef",
         "container.image",
         "container.name",
         "container.workingDir",
@@ -199,6 +210,8 @@ HONOURED: frozenset[str] = frozenset(
         "parameter.name",
         "parameter.value",
         "parameter.valueFrom",
+        # Read from the run's objects files or cluster (engine/objects, docs/argo-parity.md).
+        "valueFrom.configMapKeyRef",
         "valueFrom.default",
         "valueFrom.expression",
         "valueFrom.parameter",
@@ -220,10 +233,7 @@ HONOURED: frozenset[str] = frozenset(
 )
 
 # Template types Argo runs that the local engine does not (see LOCAL_SUPPORT).
-TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = (
-    "data",
-    "plugin",
-)
+TEMPLATE_TYPES_NOT_RUN: tuple[str, ...] = ("plugin",)
 
 
 def unsupported_fields(where: str, model: BaseModel | None) -> Iterator[tuple[str, str]]:

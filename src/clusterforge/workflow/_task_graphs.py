@@ -351,7 +351,8 @@ def node_info(holder: Holder, called: Site | None) -> NodeInfo:
         has_result=tmpl.container is not None
         or tmpl.script is not None
         or tmpl.container_set is not None
-        or tmpl.http is not None,
+        or tmpl.http is not None
+        or tmpl.data is not None,
         aggregate=looped,
         daemon=bool(tmpl.daemon),
     )

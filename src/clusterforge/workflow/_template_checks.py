@@ -31,6 +31,7 @@ from ._documents import Document
 from ._field_rules import check_leaf_rules, check_outputs, check_retry
 from ._library import TemplateLibrary
 from ._problems import Problem, Severity
+from ._resource_checks import check_resource
 from ._sites import (
     FIELD_NAME,
     JSON,
@@ -147,6 +148,7 @@ class TemplateChecker:
         check_outputs(self, site)
         check_retry(self, site)
         check_leaf_rules(self, site)
+        check_resource(self, site)
         scope = self.template_scope(site)
         if tmpl.dag is not None:
             check_dag(self, site, tmpl.dag, scope)
@@ -173,6 +175,7 @@ class TemplateChecker:
             inputs=frozenset(p.name for p in (inputs.parameters if inputs else None) or []),
             input_artifacts=frozenset(a.name for a in (inputs.artifacts if inputs else None) or []),
             leaf=is_leaf(tmpl),
+            pod_name=any(t is not None for t in (tmpl.container, tmpl.script, tmpl.resource)),
         )
 
     def _unsupported(self, site: Site, tmpl: m.Template) -> None:
@@ -197,9 +200,14 @@ class TemplateChecker:
             warn("container", body, join(site.path, kind))
             for i, env in enumerate(body.env or []):
                 warn("env", env, join(site.path, kind, f"env[{i}]"))
+                warn("envSource", env.value_from, join(site.path, kind, f"env[{i}]", "valueFrom"))
         if tmpl.retry_strategy is not None:
             warn("retryStrategy", tmpl.retry_strategy, join(site.path, "retryStrategy"))
         warn("synchronization", tmpl.synchronization, join(site.path, "synchronization"))
+        for i, sem in enumerate(
+            (tmpl.synchronization.semaphores or []) if tmpl.synchronization else []
+        ):
+            warn("semaphore", sem, join(site.path, "synchronization", f"semaphores[{i}]"))
         for kind in ("inputs", "outputs"):
             io = getattr(tmpl, kind)
             if io is None:

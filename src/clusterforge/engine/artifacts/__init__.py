@@ -70,6 +70,7 @@ from clusterforge.engine.artifacts._hooks import (
     garbage_keys,
     global_entries,
     merge_arguments,
+    own_bucket,
     path_values,
     reference_name,
     stage_inputs,
@@ -86,6 +87,7 @@ from clusterforge.engine.artifacts._keys import (
     render_key,
 )
 from clusterforge.engine.artifacts._local import LocalRepository
+from clusterforge.engine.artifacts._locations import location_entry, own_location
 from clusterforge.engine.artifacts._repository import (
     ArtifactMissing,
     ArtifactRepository,
@@ -141,10 +143,13 @@ __all__ = [
     "global_entries",
     "key_prefix",
     "key_values",
+    "location_entry",
     "log_key",
     "merge_arguments",
     "open_repository",
     "output_key",
+    "own_bucket",
+    "own_location",
     "pack",
     "parse_entry",
     "path_values",

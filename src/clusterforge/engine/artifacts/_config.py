@@ -37,7 +37,7 @@ DEFAULT_ANNOTATION = "workflows.argoproj.io/default-artifact-repository"
 MAX_DOCUMENT_BYTES = 1 << 20
 """A repository document is a few hundred bytes; anything past 1 MiB is refused unread."""
 
-_CLEAR_CREDENTIALS = frozenset({"accessKey", "secretKey", "sessionToken", "accessKeyId"})
+CLEAR_CREDENTIALS = frozenset({"accessKey", "secretKey", "sessionToken", "accessKeyId"})
 _Name = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9]([-._A-Za-z0-9]{0,251}[A-Za-z0-9])?$")
 ]
@@ -200,7 +200,7 @@ def parse_entry(raw: Any, name: str, origin: str) -> RepositoryConfig:
         raise InvalidInput(f"{field}: expected a mapping with 'local' or 's3'")
     for kind in ("s3", "local"):
         section = body.get(kind)
-        clear = sorted(_CLEAR_CREDENTIALS & set(section)) if isinstance(section, dict) else []
+        clear = sorted(CLEAR_CREDENTIALS & set(section)) if isinstance(section, dict) else []
         if clear:
             raise InvalidInput(
                 f"{field}: {kind}.{clear[0]}: credentials are never read in clear; use "

@@ -30,11 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from clusterforge.engine.artifacts._archive import DEFAULT_LEVEL, copy_into_place
-from clusterforge.engine.artifacts._config import S3Config
 from clusterforge.engine.artifacts._keys import log_key, output_key, render_key
+from clusterforge.engine.artifacts._locations import location_entry, own_location
 from clusterforge.engine.artifacts._repository import (
     ArtifactMissing,
     ArtifactRepository,
@@ -121,6 +120,10 @@ def stage_inputs(
         if not path:
             raise ArtifactFailure(f"inputs.artifacts.{name}.path is required to place it")
         dest = _placed(host_path, str(path), f"inputs.artifacts.{name}.path")
+        try:
+            own_location(art, f"inputs.artifacts.{name}")  # a partial location is refused
+        except InvalidInput as err:
+            raise ArtifactFailure(str(err)) from None
         mode = int(art["mode"]) if art.get("mode") is not None else None
         try:
             _stage_one(repo, art, dest, mode, produced, values, repository_for)
@@ -179,20 +182,23 @@ def _located(
     s3 = entry.get("s3") or {}
     key = str(entry.get("key") or s3.get("key") or "")
     # An entry collect_outputs wrote names its repository; one that names a
-    # bucket of its own (an artifact's explicit s3 location) is read from there.
-    if s3.get("bucket") and entry.get("repository") != repo.name:
+    # location of its own (endpoint and bucket) is read from there.
+    if entry.get("repository") == repo.name:
+        return repo, key
+    if own_location(entry, f"artifacts.{entry.get('name', '?')}") is not None:
         return (repository_for or own_bucket)(entry), key
     return repo, key
 
 
 def own_bucket(art: Mapping[str, Any]) -> ArtifactRepository:
-    """The S3 repository of an artifact that names its own bucket (not key-only)."""
-    fields = {k: v for k, v in (art.get("s3") or {}).items() if k != "key"}
+    """The S3 repository of an artifact that names its own location (not key-only)."""
     field = f"artifacts.{art.get('name', '?')}.s3"
     try:
-        config = S3Config.model_validate(fields)
-    except ValidationError as err:
-        raise ArtifactFailure(f"{field}: {err.errors()[0]['msg']}") from None
+        config = own_location(art, f"artifacts.{art.get('name', '?')}")
+    except InvalidInput as err:
+        raise ArtifactFailure(str(err)) from None
+    if config is None:
+        raise ArtifactFailure(f"{field}: no endpoint and bucket of its own")
     return S3Repository(field, config)
 
 
@@ -219,8 +225,12 @@ def collect_outputs(
     prefix: str,
     host_path: HostPath,
     values: Mapping[str, str],
+    repository_for: RepositoryFor | None = None,
 ) -> list[dict[str, Any]]:
     """Store every output artifact; the entries for ``node.outputs.artifacts``.
+
+    An artifact naming its own location (:func:`._locations.own_location`) is
+    stored there, under its ``s3.key`` or the attempt's key.
 
     ``prefix`` is the attempt's rendered ``keyFormat`` (:func:`._keys.key_prefix`).
     A missing path fails unless the artifact is ``optional`` (then it is skipped).
@@ -245,11 +255,14 @@ def collect_outputs(
             key = render_key(str(explicit), values, f"outputs.artifacts.{name}.s3.key")
         else:
             key = output_key(prefix, name, path, archived)
+        own = own_location(art, f"outputs.artifacts.{name}") is not None
+        target = (repository_for or own_bucket)(art) if own else repo
         try:
-            put_path(repo, key, source, archived=archived, level=level)
+            put_path(target, key, source, archived=archived, level=level)
         except RepositoryError as err:
             raise ArtifactFailure(f"outputs.artifacts.{name}: {err}") from None
-        entry: dict[str, Any] = {"name": name, "path": path, **repo.location(key)}
+        where = location_entry(art, key, target.name) if own else repo.location(key)
+        entry: dict[str, Any] = {"name": name, "path": path, **where}
         for field in ("globalName", "archive", "artifactGC"):
             if art.get(field) is not None:
                 entry[field] = art[field]

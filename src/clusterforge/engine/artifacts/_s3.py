@@ -12,7 +12,10 @@ first, the pipe is closed and the caller's next write stops with the upload's
 error. Reads stream the object's body.
 
 Connection, credential and bucket problems become one
-:class:`RepositoryError` naming the repository and what to check.
+:class:`RepositoryError` naming the repository and what to check. The bucket
+is looked up once before the first write: some S3-compatible servers
+(SeaweedFS) create a bucket on the first PUT into it, so a misspelt bucket
+would otherwise quietly receive the artifacts.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class S3Repository:
         self.name = name
         self.config = config
         self.endpoint = _endpoint_url(config)
+        self._bucket_found = False
         path_style = config.path_style if config.path_style is not None else bool(config.endpoint)
         session = session_for(config, name)
         self._client = session.client(
@@ -90,9 +94,25 @@ class S3Repository:
             f"artifact repository {self.name!r} ({self.describe()}): {action}: {_reason(err)}"
         )
 
+    def _ensure_bucket(self, key: str) -> None:
+        """Before the first write: a missing bucket (or endpoint) is an error, not a new
+        bucket. A refusal (403) does not decide: a key allowed to write objects may not
+        be allowed to look at the bucket, and the write itself reports bad credentials."""
+        if self._bucket_found:
+            return
+        try:
+            self._client.head_bucket(Bucket=self.config.bucket)
+        except ClientError as err:
+            if _code(err) not in _CREDENTIAL_CODES:
+                raise self._fail(err, f"cannot write {key}") from None
+        except BotoCoreError as err:
+            raise self._fail(err, f"cannot write {key}") from None
+        self._bucket_found = True
+
     @contextmanager
     def writer(self, key: str) -> Iterator[IO[bytes]]:
         key = checked_key(key, "key")
+        self._ensure_bucket(key)
         read_fd, write_fd = os.pipe()
         source = _PipeSource(read_fd)
         failure: list[BaseException] = []

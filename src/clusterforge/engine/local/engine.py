@@ -49,6 +49,7 @@ from clusterforge.engine.local._operator.templates import callers, ref_key
 from clusterforge.engine.local.loop import shared_loop
 from clusterforge.engine.local.owner import delete_owner
 from clusterforge.engine.local.planner import PlannedNode, plan
+from clusterforge.engine.objects import annotate_objects, object_files
 from clusterforge.engine.phases import FAILED, FULFILLED, WORKFLOW_DONE
 from clusterforge.engine.status import WorkflowView
 from clusterforge.errors import AlreadyExists, InvalidInput, NotFound
@@ -311,6 +312,8 @@ class LocalEngine:
             None if self._in_cluster else compiled.resource_user,
             submission.kubeconfig or self._kubeconfig,
         )
+        if not self._in_cluster:
+            annotate_objects(manifest, object_files(submission.objects, self.home))
         meta = manifest["metadata"]
         name = submission.name or (meta.get("name") if compiled.kind == "Workflow" else None)
         check = True

@@ -37,6 +37,8 @@ __all__ = [
     "find_kubectl",
     "jq_filter",
     "run_kubectl",
+    "run_with_retries",
+    "transient",
 ]
 
 OUTPUT_LIMIT = 16 << 20
@@ -148,6 +150,49 @@ async def run_kubectl(cluster: ClusterRef, args: Sequence[str], *, namespace: bo
         out[:OUTPUT_LIMIT].decode(errors="replace"),
         err[:OUTPUT_LIMIT].decode(errors="replace"),
     )
+
+
+# What Argo's IsTransientErr (util/errors/errors.go) recognises in an error's text;
+# kubectl's exit hands only the text on, so only the textual checks apply.
+TRANSIENT = (
+    "etcdserver: leader changed",
+    "etcdserver: request timed out",
+    "etcdserver: too many requests",
+    "client rate limiter Wait returned an error",
+    "unexpected error when reading response body",
+    "stream error when reading response body",
+    "Connection closed by foreign host",
+    "net/http: TLS handshake timeout",
+    "i/o timeout",
+    "connection timed out",
+    "connection reset by peer",
+    "http2: client connection lost",
+    "http2: server sent GOAWAY and closed the connection",
+    "request did not complete within requested timeout",
+    "connect: connection refused",
+    "exceeded quota",
+    "(TooManyRequests)",
+    "(ServiceUnavailable)",
+    "(ServerTimeout)",
+)
+BACKOFF = (0.01, 0.05, 0.25)
+"""client-go's ``retry.DefaultBackoff`` (4 tries: 10 ms, ×5 each), Argo's for the action."""
+
+
+def transient(stderr: str) -> bool:
+    """Is this kubectl error one Argo retries (a network or API server hiccup)?"""
+    return any(marker in stderr for marker in TRANSIENT)
+
+
+async def run_with_retries(cluster: ClusterRef, args: Sequence[str], *, namespace: bool) -> Ran:
+    """:func:`run_kubectl`, tried again after transient errors as Argo's executor does."""
+    ran = await run_kubectl(cluster, args, namespace=namespace)
+    for pause in BACKOFF:
+        if ran.code == 0 or not transient(ran.stderr):
+            break
+        await asyncio.sleep(pause)
+        ran = await run_kubectl(cluster, args, namespace=namespace)
+    return ran
 
 
 def jq_filter(document: str, program: str) -> str:

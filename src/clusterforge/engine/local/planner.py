@@ -77,6 +77,9 @@ class _Planner:
         elif what == "http":
             body = tmpl["http"] or {}
             node.reason = f"{body.get('method') or 'GET'} {body.get('url', '')}"
+        elif what == "data":
+            steps = len((tmpl["data"] or {}).get("transformation") or [])
+            node.reason = f"list artifact paths, {steps} transformation(s)"
         elif what:
             body = tmpl[what] or {}
             command = [str(c) for c in (body.get("command") or []) + (body.get("args") or [])]

@@ -26,6 +26,9 @@ inside the attempt's directory — the host paths under /tmp the step must still
 reach (:mod:`reachable`: a checkout or virtualenv under /tmp) and volumes
 mounted under /tmp, and last that directory over /tmp, recursively, so what
 was put inside it comes along. Every source is named in the host's view.
+A step with a private root (artifact paths outside /tmp, see
+:mod:`private_root`) has every mount made inside that root — its mirrored host
+entries first — and is started through ``chroot`` into it.
 """
 
 from __future__ import annotations

@@ -17,8 +17,12 @@ kind is a host directory bind-mounted at the ``mountPath``:
 * ``hostPath`` — the host path itself (``type`` checked or created as the
   kubelet does).
 
-``readOnly`` and ``subPath`` are honoured. Any other source (configMap,
-secret, …) ends the node in Error naming the volume. Mounting needs the mount
+* ``configMap``/``secret`` — the object's keys as files (``items``, modes),
+  written per pod in a private directory in the scratch and removed when the
+  pod ends; mounted read-only (``_operator/pod_objects.py`` reads them).
+
+``readOnly`` and ``subPath`` are honoured. Any other source (projected,
+downwardAPI, …) ends the node in Error naming the volume. Mounting needs the mount
 namespace — root, or CAP_SYS_ADMIN; elsewhere a step with volumeMounts ends in
 Error saying so. A mount point missing on the host (``/mnt/vol``) is created
 there as an empty directory (it stays; the volume's files never land in it).
@@ -40,7 +44,7 @@ from clusterforge.workflow import mount_path_problem
 
 JSON = dict[str, Any]
 
-SUPPORTED = ("emptyDir", "hostPath", "persistentVolumeClaim")
+SUPPORTED = ("emptyDir", "hostPath", "persistentVolumeClaim", "configMap", "secret")
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _CLAIM = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
 _MUST_EXIST = {"Directory": os.path.isdir, "File": os.path.isfile}
@@ -69,9 +73,15 @@ class WorkflowVolumes:
         return cls(declared, claims, run_dir / ".volumes", f"{scratch_dir}/.emptydir")
 
     def mounts(
-        self, body: JSON, template_volumes: Sequence[JSON], attempt: str
+        self,
+        body: JSON,
+        template_volumes: Sequence[JSON],
+        attempt: str,
+        prepared: Mapping[str, str] | None = None,
     ) -> tuple[Mount, ...]:
-        """The step's bind mounts for its ``volumeMounts`` (sources made as needed)."""
+        """The step's bind mounts for its ``volumeMounts`` (sources made as needed;
+        ``prepared``: the directories of configMap/secret volumes, by name, always
+        mounted read-only as the kubelet does)."""
         own = {v.get("name", ""): v for v in template_volumes}
         found = []
         for mount in body.get("volumeMounts") or []:
@@ -80,9 +90,13 @@ class WorkflowVolumes:
             problem = mount_path_problem(target)
             if problem:
                 raise VolumeError(f"volumeMounts {name!r}: {problem}")
-            source = self._source(name, own.get(name) or self.declared.get(name), attempt)
+            readonly = bool(mount.get("readOnly"))
+            if prepared and name in prepared:
+                source, readonly = prepared[name], True
+            else:
+                source = self._source(name, own.get(name) or self.declared.get(name), attempt)
             source = _sub_path(source, str(mount.get("subPath") or ""), name)
-            found.append(Mount(source, os.path.normpath(target), bool(mount.get("readOnly"))))
+            found.append(Mount(source, os.path.normpath(target), readonly))
         return tuple(found)
 
     def _source(self, name: str, volume: JSON | None, attempt: str) -> str:

@@ -39,7 +39,7 @@ it.
 
 from __future__ import annotations
 
-from ._conditions import evaluate_condition
+from ._conditions import evaluate_condition, evaluate_value
 from ._depends import (
     TASK_RESULTS,
     ContinueOn,
@@ -62,6 +62,7 @@ __all__ = [
     "check_when",
     "depends_from_dependencies",
     "evaluate_condition",
+    "evaluate_value",
     "evaluate_when",
     "expression_references",
     "go_json",

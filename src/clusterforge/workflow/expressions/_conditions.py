@@ -16,7 +16,7 @@ from ._expr_eval import EvalError, Scope, evaluate
 from ._expr_parser import ParseError, parse_expr
 from ._gofmt import go_value
 
-__all__ = ["evaluate_condition"]
+__all__ = ["evaluate_condition", "evaluate_value"]
 
 
 def evaluate_condition(expression: str, values: Mapping[str, object], *, language: str) -> bool:
@@ -34,3 +34,16 @@ def evaluate_condition(expression: str, values: Mapping[str, object], *, languag
             expression, 0, f"gives {go_value(result)!r}, not true or false", language=language
         )
     return result
+
+
+def evaluate_value(expression: str, values: Mapping[str, object], *, language: str) -> object:
+    """``expression`` evaluated with ``values`` as its top-level names, whatever it gives.
+
+    A ``data`` template's transformation (``filter(data, {# endsWith ".log"})``)
+    is one: Argo runs it with ``data`` as the only name. Raises
+    :class:`ExpressionError` (as ``language``) as :func:`evaluate_condition` does.
+    """
+    try:
+        return evaluate(parse_expr(expression), Scope(values))
+    except (ParseError, EvalError) as exc:
+        raise ExpressionError(expression, exc.position, exc.reason, language=language) from None

@@ -30,6 +30,7 @@ from clusterforge.engine.artifacts import (
     ArtifactRepository,
     Repositories,
     RepositoryConfig,
+    RepositoryError,
     archive_logs,
     archives_logs,
     collect_garbage,
@@ -39,6 +40,8 @@ from clusterforge.engine.artifacts import (
     key_values,
     merge_arguments,
     open_repository,
+    own_bucket,
+    own_location,
     reference_name,
     stage_inputs,
 )
@@ -257,7 +260,16 @@ class PodArtifacts:
         return bool(self.inputs or self.outputs or self.logs)
 
     def stage(self, host_path: Any) -> None:
-        """Place every input artifact; :class:`ArtifactFailure` says what is missing."""
+        """Place every input artifact; :class:`ArtifactFailure` says what is missing
+        (or which output names a location it cannot have: before the step runs).
+
+        A repository that cannot be opened or reached (a missing secret file, refused
+        credentials) fails the attempt the same way, so its retryStrategy applies."""
+        try:
+            for art in self.outputs:
+                own_location(art, f"outputs.artifacts.{art.get('name')}")
+        except InvalidInput as err:
+            raise ArtifactFailure(str(err)) from None
         if not self.inputs:
             return
         try:
@@ -268,39 +280,57 @@ class PodArtifacts:
                 produced={},
                 values=self.values,
             )
-        except InvalidInput as err:
+        except (InvalidInput, RepositoryError) as err:
             raise ArtifactFailure(str(err)) from None
 
     def collect(self, host_path: Any, logs: Sequence[Path]) -> list[JSON]:
-        """Store the outputs (and the log, when archived); the node's artifact entries."""
+        """Store the outputs (and the log, when archived); the node's artifact entries.
+
+        The log is archived even when an output could not be stored; any failure,
+        the repository's included, is one :class:`ArtifactFailure` for the attempt."""
+        if not (self.outputs or self.logs):
+            return []
         entries: list[JSON] = []
-        repo = None
         try:
-            if self.outputs or self.logs:
-                repo = self.run.repo()
-                prefix = key_prefix(
-                    self.run.config().key_format, key_values(self.values, self.pod_name)
-                )
-            if self.outputs and repo is not None:
-                entries = collect_outputs(
-                    repo, self.outputs, prefix=prefix, host_path=host_path, values=self.values
-                )
-        except InvalidInput as err:
+            repo = self.run.repo()
+            prefix = key_prefix(
+                self.run.config().key_format, key_values(self.values, self.pod_name)
+            )
+            try:
+                if self.outputs:
+                    entries = collect_outputs(
+                        repo, self.outputs, prefix=prefix, host_path=host_path, values=self.values
+                    )
+            finally:
+                if self.logs:
+                    entries.append(archive_logs(repo, prefix, logs))
+                    self.run.stored.extend(entries[-1:])
+        except (InvalidInput, RepositoryError) as err:
             raise ArtifactFailure(str(err)) from None
-        finally:
-            if self.logs and repo is not None:
-                entries.append(archive_logs(repo, prefix, logs))
-                self.run.stored.extend(entries[-1:])
         self.run.stored.extend(e for e in entries if e.get("name") != "main-logs")
         return entries
 
 
 def garbage_collect(run: RunArtifacts, event: str) -> int:
-    """Delete what ``artifactGC`` says to on ``event``; how many objects went."""
-    keys = garbage_keys(run.stored, run.spec.get("artifactGC"), event)
-    if not keys:
-        return 0
-    return collect_garbage(run.repo(), keys)
+    """Delete what ``artifactGC`` says to on ``event``; how many objects went (from
+    the workflow's repository, or an artifact's own location)."""
+    deleted = 0
+    own = [e for e in run.stored if _has_own_location(e)]
+    for entry in own:
+        deleted += collect_garbage(
+            own_bucket(entry), garbage_keys([entry], run.spec.get("artifactGC"), event)
+        )
+    keys = garbage_keys([e for e in run.stored if e not in own], run.spec.get("artifactGC"), event)
+    if keys:
+        deleted += collect_garbage(run.repo(), keys)
+    return deleted
+
+
+def _has_own_location(entry: Mapping[str, Any]) -> bool:
+    try:
+        return own_location(entry, f"artifacts.{entry.get('name')}") is not None
+    except InvalidInput:
+        return False
 
 
 def delete_garbage(

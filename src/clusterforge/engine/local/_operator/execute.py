@@ -25,14 +25,23 @@ from clusterforge.engine.local._operator.artifacts import (
 from clusterforge.engine.local._operator.container_set import ContainerSetRun
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.dag import DagRun
+from clusterforge.engine.local._operator.data import run_data
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.http_call import run_http
-from clusterforge.engine.local._operator.mutexes import mutex_names
+from clusterforge.engine.local._operator.pod_objects import (
+    needs_objects,
+    object_env,
+    object_volumes,
+)
 from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.resource import run_resource
 from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
+from clusterforge.engine.local._operator.scope import (
+    parameter_list,
+    reads_configmap,
+    resolve_inputs,
+)
 from clusterforge.engine.local._operator.sidecars import (
     SidecarFailed,
     start_sidecars,
@@ -44,6 +53,7 @@ from clusterforge.engine.local._operator.templates import kind
 from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.limits import nesting_problem
 from clusterforge.engine.local.values import parameter_text, substitute_tree
+from clusterforge.engine.objects import ObjectMissing
 from clusterforge.engine.phases import DEADLINE_MESSAGE, shutdown_message
 from clusterforge.errors import InvalidInput
 from clusterforge.store import NodeRecord
@@ -72,8 +82,26 @@ class Executor:
         if done := journal.fulfilled(name):
             return done
         template = call.template
+        if retry_attempt is None:
+            # Argo's executeTemplate: node.name is the node's full name (a retried
+            # template's parent, not the attempt).
+            ctx = dataclasses.replace(ctx, extra_vars={**ctx.extra_vars, "node.name": name})
         try:
-            inputs = resolve_inputs(template, call.arguments, self.rt.variables.workflow_vars())
+            variables = self.rt.variables
+            read = functools.partial(
+                resolve_inputs,
+                template,
+                call.arguments,
+                variables.workflow_vars(),
+                variables.objects,
+                variables.wf.namespace,
+            )
+            objects = variables.objects
+            if objects is not None and objects.cluster is not None and reads_configmap(template):
+                # kubectl in a thread: the loop runs every workflow of the process
+                inputs = await asyncio.get_running_loop().run_in_executor(None, read)
+            else:
+                inputs = read()
             call = dataclasses.replace(call, artifacts=template_inputs(template, call.artifacts))
         except (NodeFailure, ExpressionError) as err:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
@@ -103,6 +131,8 @@ class Executor:
         runner: Callable[[], Awaitable[NodeRecord]]
         if what == "http":
             runner = functools.partial(run_http, self.rt, name, display, call, inputs, ctx)
+        elif what == "data":
+            runner = functools.partial(run_data, self.rt, name, display, call, inputs, ctx)
         elif what == "resource":
             runner = functools.partial(run_resource, self.rt, name, display, call, inputs, ctx)
         elif what == "suspend":
@@ -115,7 +145,7 @@ class Executor:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             message = (
                 f"template {template.get('name', '')!r} has no container, script, containerSet, "
-                "dag, steps, http, suspend or resource; "
+                "dag, steps, http, suspend, resource or data; "
                 "the local engine cannot run it"
             )
             return journal.finish(node, "Error", message)
@@ -167,12 +197,16 @@ class Executor:
         values = self.rt.variables.template_vars(inputs, ctx)
         values.update(input_vars(call.artifacts))
         values.update(output_path_vars(template))
+        # As Argo's executeTemplate/workflowpod.go: the pod's own name (per attempt).
+        values["pod.name"] = pod_name(
+            self.rt.journal.wf.name, str(template.get("name", "")), node.id
+        )
         what = kind(template)
         try:
             # substitute_tree builds new lists and dicts: the template is never changed
             body = substitute_tree(template[what], values)
             volumes = substitute_tree(template.get("volumes") or [], values)
-            mutexes = mutex_names(substitute_tree(template.get("synchronization"), values))
+            synchronization = substitute_tree(template.get("synchronization"), values)
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")
@@ -182,14 +216,20 @@ class Executor:
         spec = PodSpec(
             what, body, outputs, timeout, volumes, self._pod_artifacts(node, call, values)
         )
+        if needs_objects(body, [*volumes, *(self.rt.variables.spec.get("volumes") or [])]):
+            try:
+                spec = await self._with_objects(spec)
+            except ObjectMissing as err:
+                return journal.finish(node, "Error", str(err))
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
         async with contextlib.AsyncExitStack() as stack:
-            if mutexes and self.rt.mutexes is not None:
-                held = self.rt.mutexes.held(
-                    self.rt.variables.wf.namespace, mutexes, lambda text: self._waiting(node, text)
-                )
-                await stack.enter_async_context(held)
+            if synchronization:
+                held = self.rt.synchronized(synchronization, lambda text: self._waiting(node, text))
+                try:
+                    await stack.enter_async_context(held)
+                except ObjectMissing as err:  # a semaphore's limit cannot be read
+                    return journal.finish(node, "Error", str(err))
             for sem in sorted(semaphores, key=id):
                 await stack.enter_async_context(sem)
             if self.rt.flags.shutdown:
@@ -206,6 +246,26 @@ class Executor:
             finally:
                 await stop_sidecars(sidecars)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _with_objects(self, spec: PodSpec) -> PodSpec:
+        """``spec`` with its env and configMap/secret volume files read from the run's
+        objects (in a thread when a cluster is read: kubectl must not stall the loop)."""
+        variables = self.rt.variables
+        objects, namespace = variables.objects, variables.wf.namespace
+        declared = [*spec.volumes, *(variables.spec.get("volumes") or [])]
+        mounted = {str(m.get("name", "")) for m in spec.body.get("volumeMounts") or []}
+
+        def read() -> PodSpec:
+            try:
+                env = object_env(spec.body, objects, namespace)
+            except ObjectMissing as err:
+                raise ObjectMissing(f"CreateContainerConfigError: {err}") from None
+            files = object_volumes(declared, mounted, objects, namespace)
+            return dataclasses.replace(spec, env=env, object_files=files)
+
+        if objects is not None and objects.cluster is not None:
+            return await asyncio.get_running_loop().run_in_executor(None, read)
+        return read()
 
     def _waiting(self, node: NodeRecord, message: str) -> None:
         node.message = message

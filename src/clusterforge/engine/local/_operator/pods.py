@@ -21,7 +21,7 @@ import functools
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +32,7 @@ from clusterforge.engine.local import scratch as scratch_files
 from clusterforge.engine.local._operator.artifacts import PodArtifacts
 from clusterforge.engine.local._operator.errors import InputError
 from clusterforge.engine.local._operator.journal import Journal
+from clusterforge.engine.local._operator.pod_objects import ObjectFile
 from clusterforge.engine.local.step_env import step_base_env
 from clusterforge.engine.local.values import (
     RESULT_LIMIT,
@@ -57,6 +58,9 @@ class PodSpec:
     timeout: float | None = None
     volumes: list[JSON] = field(default_factory=list)  # the template's own volumes
     artifacts: PodArtifacts | None = None  # inputs to place, outputs and logs to store
+    env: Mapping[str, str] | None = None  # env/envFrom resolved (ConfigMaps, Secrets)
+    object_files: Mapping[str, tuple[ObjectFile, ...]] = field(default_factory=dict)
+    """The files of each configMap/secret volume, by volume name (never stored)."""
 
 
 @dataclass
@@ -175,11 +179,15 @@ class HostPods:
         attempt = _AttemptFiles(
             scratch=f"{self._scratch_prefix}/{name}", dest=f"{self._run_prefix}/{name}"
         )
+        files = f"{self._scratch_prefix}/.objects/{name}"  # never under the attempt: kept logs
         try:
-            step = self._step_process(spec, attempt, name)
+            prepared = _write_object_files(files, spec.object_files) if spec.object_files else {}
+            step = self._step_process(spec, attempt, name, prepared)
         except (VolumeError, OSError) as err:
+            shutil.rmtree(files, ignore_errors=True)
             return PodOutcome("Error", f"failed to start: {err}")
         except private_root.RootError as err:
+            shutil.rmtree(files, ignore_errors=True)
             return PodOutcome("Error", str(err))
         node.log_dir = attempt.scratch
         try:
@@ -187,6 +195,8 @@ class HostPods:
                 return await self._take_over(node, spec, step, attempt)
             return await self._attempt(node, spec, step, attempt)
         finally:
+            if spec.object_files:  # the pod ended: its ConfigMap/Secret files go
+                shutil.rmtree(files, ignore_errors=True)
             self._keep_logs(node, attempt)
 
     async def _take_over(
@@ -205,7 +215,7 @@ class HostPods:
         return await self._wait(node, spec, step, attempt, proc, timeout)
 
     def _step_process(
-        self, spec: PodSpec, attempt: _AttemptFiles, name: str
+        self, spec: PodSpec, attempt: _AttemptFiles, name: str, prepared: Mapping[str, str]
     ) -> process.StepProcess:
         body = spec.body
         work = f"{attempt.scratch}/work"
@@ -227,14 +237,14 @@ class HostPods:
             make_dirs.append(cwd)
         return process.StepProcess(
             argv=argv,
-            env=self._step_env(body.get("env") or [], f"{self.workflow_id}/{name}"),
+            env=self._step_env(body.get("env") or [], f"{self.workflow_id}/{name}", spec.env),
             cwd=cwd,
             tmp_dir=make_dirs[2],
             stdout=f"{attempt.scratch}/stdout.log",
             stderr=f"{attempt.scratch}/stderr.log",
             make_dirs=tuple(make_dirs),
             script=script,
-            volumes=self.volumes.mounts(body, spec.volumes, name)
+            volumes=self.volumes.mounts(body, spec.volumes, name, prepared)
             if body.get("volumeMounts")
             else (),
             state_dir=attempt.scratch,
@@ -380,7 +390,7 @@ class HostPods:
         dir_name = self._new_attempt_name(f"{node.id}.{name}")
         where = f"{self._run_prefix}/{dir_name}"
         step = self._step_process(
-            PodSpec("container", body), _AttemptFiles(scratch=where, dest=where), dir_name
+            PodSpec("container", body), _AttemptFiles(scratch=where, dest=where), dir_name, {}
         )
         await self.journal.durable()
         return _HostSidecar(await process.launch(step))
@@ -450,12 +460,17 @@ class HostPods:
         self._attempt_dirs.add(name)
         return name
 
-    def _step_env(self, template_env: list[JSON], attempt: str) -> dict[str, str]:
+    def _step_env(
+        self, template_env: list[JSON], attempt: str, resolved: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
         """The engine's environment with the step PATH, the attempt's marker
         (see ``process.ATTEMPT_ENV``), plus the template's ``env``."""
         if self._base_env is None:
             self._base_env = step_base_env(os.environ)
         env = {**self._base_env, process.ATTEMPT_ENV: attempt}
+        if resolved is not None:  # env and envFrom with ConfigMap/Secret values
+            env.update(resolved)
+            return env
         for item in template_env:
             if "value" in item:
                 env[item["name"]] = parameter_text(item["value"])
@@ -469,6 +484,32 @@ class _HostSidecar:
     async def stop(self) -> None:
         await process.terminate(self.proc)
         self.proc.close()
+
+
+def _write_object_files(
+    directory: str, volumes: Mapping[str, tuple[ObjectFile, ...]]
+) -> dict[str, str]:
+    """Write each configMap/secret volume's files under ``directory`` (private, 0700);
+    the host directory of each volume, by name. An attempt a dead engine left
+    (adopted, maybe still running with them mounted) keeps the files it has."""
+    roots = {v: os.path.join(directory, str(i)) for i, v in enumerate(sorted(volumes))}
+    if os.path.isdir(directory):
+        return roots
+    os.makedirs(directory, mode=0o700)
+    for vname, files in volumes.items():
+        root = roots[vname]  # no user text in the path
+        os.makedirs(root, mode=0o700)
+        for item in files:
+            parts = [p for p in item.path.split("/") if p]
+            if not parts or ".." in parts:
+                raise VolumeError(f"volume {vname!r}: items path {item.path!r} must be relative")
+            path = os.path.join(root, *parts)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(item.data)
+            os.chmod(path, item.mode)
+    return roots
 
 
 def _private_root(artifacts: PodArtifacts | None, where: str) -> private_root.PrivateRoot | None:

@@ -38,7 +38,6 @@ import yaml
 
 from clusterforge.engine.artifacts import ArtifactFailure
 from clusterforge.engine.cluster import ClusterRef
-from clusterforge.engine.local import conditions
 from clusterforge.engine.local._operator.artifacts import PodArtifacts, input_vars, pod_name
 from clusterforge.engine.local._operator.context import Call, Context
 from clusterforge.engine.local._operator.runtime import Runtime
@@ -49,12 +48,15 @@ from clusterforge.engine.local.kubectl import (
     jq_filter,
     names_namespace,
     run_kubectl,
+    run_with_retries,
+    transient,
 )
 from clusterforge.engine.local.owner import OwnerFailed, ensure_owner
 from clusterforge.engine.local.values import parameter_text, substitute_tree
 from clusterforge.errors import InvalidInput
 from clusterforge.safety import inside, load_yaml_documents, loads_json
 from clusterforge.store import NodeRecord
+from clusterforge.workflow import ConditionError, Requirement, parse_condition
 from clusterforge.workflow.expressions import ExpressionError
 
 __all__ = ["NO_CLUSTER", "ResourceFailed", "check_interval", "run_resource"]
@@ -171,7 +173,8 @@ class ResourceRun:
             )
         except ValueError as err:
             raise ResourceFailed(str(err)) from None
-        ran = await run_kubectl(self.cluster, args, namespace=not names_namespace(args, doc))
+        namespace = not names_namespace(args, doc)
+        ran = await run_with_retries(self.cluster, args, namespace=namespace)
         if ran.code != 0:
             raise ResourceFailed(f"no more retries {ran.stderr.strip()}")
         return ran.stdout
@@ -256,6 +259,8 @@ class ResourceRun:
                     "The resource has been deleted while its status was still being checked. "
                     f"Will not be retried: {ran.stderr.strip()}"
                 )
+            if ran.code != 0 and not transient(ran.stderr):  # Forbidden, …: never better
+                raise ResourceFailed(ran.stderr.strip())
             if ran.code == 0:
                 try:
                     document = loads_json(ran.stdout, "kubectl get output")
@@ -309,13 +314,13 @@ def _in(namespace: str) -> list[str]:
     return [f"--namespace={namespace}"] if namespace else []
 
 
-def _parse(condition: Any, which: str) -> list[conditions.Requirement]:
+def _parse(condition: Any, which: str) -> list[Requirement]:
     if not condition:
         return []
     text = parameter_text(condition)
     try:
-        return conditions.parse(text)
-    except conditions.ConditionError as err:
+        return parse_condition(text)
+    except ConditionError as err:
         raise ResourceFailed(f"{which} condition '{text}' failed to parse: {err}") from None
 
 

@@ -25,16 +25,19 @@ from clusterforge.engine.local._operator.artifacts import (
     resolve_arguments,
 )
 from clusterforge.engine.local._operator.batch import run_watcher
+from clusterforge.engine.local._operator.configmaps import global_parameters
 from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.execute import Executor
 from clusterforge.engine.local._operator.journal import Journal
-from clusterforge.engine.local._operator.mutexes import Mutexes, mutex_names
+from clusterforge.engine.local._operator.mutexes import Mutexes
 from clusterforge.engine.local._operator.pods import HostPods, Pods, interrupted_message
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import Variables, workflow_parameters
+from clusterforge.engine.local._operator.scope import Variables
+from clusterforge.engine.local._operator.semaphores import Semaphores
 from clusterforge.engine.local._operator.templates import workflow_scope
 from clusterforge.engine.local.values import iso_time, parameter_text
+from clusterforge.engine.objects import ObjectMissing, Objects, objects_of
 from clusterforge.engine.phases import (
     COMPLETED,
     FAILED,
@@ -42,6 +45,7 @@ from clusterforge.engine.phases import (
     WORKFLOW_DEADLINE_MESSAGE,
     shutdown_message,
 )
+from clusterforge.errors import InvalidInput
 from clusterforge.store import Store, WorkflowRecord
 
 PodsFactory = Callable[[Journal, Path, Path], Pods]
@@ -83,11 +87,13 @@ class WorkflowRun:
             # The engine home's own repository when none is configured (run_dir is home/runs/ID).
             artifacts=RunArtifacts(self.spec, run_dir.parent.parent / "artifacts"),
             mutexes=Mutexes(run_dir.parent.parent / "locks"),
+            semaphores=Semaphores(run_dir.parent.parent / "locks"),
             cluster=cluster_of(workflow.manifest, workflow.namespace),
             work_dir=run_dir,
         )
         self.executor = Executor(self.rt)
         self._main: asyncio.Future[None] | None = None
+        self._failure = ""  # why the run ended before its first node
 
     async def run(self) -> WorkflowRecord:
         """Run the workflow (resuming whatever the store already holds) to its end."""
@@ -95,6 +101,13 @@ class WorkflowRun:
         self.interrupted_attempts()
         self.rt.pods.recover(list(self.journal.nodes.values()))
         self.journal.workflow_started()
+        problem = await self._read_objects()
+        if problem is not None:
+            # As Argo's setGlobalParameters: the workflow ends in Error before any node.
+            await self.rt.pods.settle()
+            self.rt.pods.close()
+            self.journal.workflow_finished("Error", problem, {})
+            return self.wf
         watcher = run_watcher()
         watcher.add(self)
         try:
@@ -111,6 +124,23 @@ class WorkflowRun:
         self.rt.pods.close()
         self.journal.workflow_finished(final, message, self.rt.variables.global_outputs())
         return self.wf
+
+    async def _read_objects(self) -> str | None:
+        """Read the run's ConfigMaps/Secrets and the global parameters taken from them
+        (in a thread: files, or kubectl for a cluster); why the run cannot start, if so."""
+        wf = self.wf
+        files, cluster = objects_of(wf.manifest), cluster_of(wf.manifest, wf.namespace)
+
+        def read() -> tuple[Objects, dict[str, str]]:
+            objects = Objects.load(files, cluster)
+            return objects, global_parameters(self.spec, wf.arguments, objects, wf.namespace)
+
+        try:
+            objects, values = await asyncio.get_running_loop().run_in_executor(None, read)
+        except (ObjectMissing, InvalidInput) as err:
+            return str(err)
+        self.rt.variables.use_objects(objects, values)
+        return None
 
     async def _collect_garbage(self, message: str) -> str:
         """``artifactGC`` with ``OnWorkflowCompletion``: delete those artifacts now."""
@@ -158,6 +188,8 @@ class WorkflowRun:
             return "Failed", shutdown_message(flags.shutdown)
         if root is not None:
             return root.phase, root.message if root.phase in FAILED else ""
+        if self._failure:
+            return "Failed", self._failure
         return "Error", ""
 
     def _sweep(self, reason: str) -> None:
@@ -166,12 +198,13 @@ class WorkflowRun:
             self.journal.finish(node, "Failed", reason)
 
     async def _run_entry(self, entry: str) -> None:
-        ctx, name = Context("", ""), self.wf.name
+        # Argo calls the entrypoint (and onExit) as a step with no name: steps.name is "".
+        ctx, name = Context("", "", (), {"steps.name": ""}), self.wf.name
         if entry not in self.root_scope.templates:
             node = self.journal.node(name, name, "Pod", ctx)
             self.journal.finish(node, "Error", f"entrypoint template {entry!r} not found")
             return
-        names = mutex_names(self.spec.get("synchronization"))
+        synchronization = self.spec.get("synchronization")
         try:
             call = Call(
                 self.root_scope.templates[entry],
@@ -179,20 +212,23 @@ class WorkflowRun:
                 self._arguments(),
                 self._artifact_arguments(),
             )
-            if names and self.rt.mutexes is not None:
-                # A workflow-level mutex is held for the whole run (Argo): wait first.
-                async with self.rt.mutexes.held(self.wf.namespace, names, lambda _: None):
+            if synchronization:
+                # Workflow-level locks are held for the whole run (Argo): wait first.
+                async with self.rt.synchronized(synchronization, lambda _: None):
                     await self.executor.execute(name, name, call, ctx)
             else:
                 await self.executor.execute(name, name, call, ctx)
         except NodeFailure as err:
             self.journal.error(name, name, ctx, str(err))
+        except ObjectMissing as err:
+            # As Argo's workflow-level TryAcquire error: the workflow fails, no node runs.
+            self._failure = f"Failed to acquire the synchronization lock. {err}"
 
     def _arguments(self) -> dict[str, str]:
         """What the entrypoint and the ``onExit`` handler are called with: as in
         Argo, the workflow's ``spec.arguments`` (with the submitted values) fill
         the template's inputs of the same names."""
-        return workflow_parameters(self.spec, self.wf.arguments)
+        return self.rt.variables.workflow_arguments()
 
     def _artifact_arguments(self) -> list[dict[str, object]]:
         """``spec.arguments.artifacts``, for the entrypoint's (and onExit's) inputs."""
@@ -204,7 +240,11 @@ class WorkflowRun:
             return "Succeeded"
         if handler not in self.root_scope.templates:
             return "Error"
-        extra = {"workflow.status": main_phase, "workflow.failures": self._failures()}
+        extra = {
+            "workflow.status": main_phase,
+            "workflow.failures": self._failures(),
+            "steps.name": "",
+        }
         try:
             call = Call(
                 self.root_scope.templates[handler],

@@ -10,19 +10,28 @@ only their own state.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import contextlib
+import functools
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from clusterforge.engine.cluster import ClusterRef
 from clusterforge.engine.local._operator.artifacts import RunArtifacts
+from clusterforge.engine.local._operator.configmaps import semaphore_limit
 from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.daemons import LOOPBACK, Daemons
 from clusterforge.engine.local._operator.journal import Journal
-from clusterforge.engine.local._operator.mutexes import Mutexes
+from clusterforge.engine.local._operator.mutexes import Mutexes, mutex_names
 from clusterforge.engine.local._operator.pods import Pods
 from clusterforge.engine.local._operator.scope import Variables, node_vars, parameter_list
+from clusterforge.engine.local._operator.semaphores import (
+    Holder,
+    SemaphoreRef,
+    Semaphores,
+    semaphore_refs,
+)
 from clusterforge.store import NodeRecord
 
 JSON = dict[str, Any]
@@ -38,6 +47,7 @@ class Runtime:
     workflow_semaphore: asyncio.Semaphore | None = None
     artifacts: RunArtifacts | None = None
     mutexes: Mutexes | None = None
+    semaphores: Semaphores | None = None
     cluster: ClusterRef | None = None
     """The cluster ``resource`` templates act on (``--kubeconfig``), if one was given."""
     work_dir: Path | None = None
@@ -46,6 +56,40 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.daemons = Daemons(self.journal, self.pods)
+
+    @contextlib.asynccontextmanager
+    async def synchronized(
+        self, synchronization: object, waiting: Callable[[str], None]
+    ) -> AsyncIterator[None]:
+        """Hold a ``synchronization``'s mutexes, then a slot of each of its semaphores;
+        ``waiting(message)`` says what it waits for. A semaphore whose limit cannot be
+        read raises :class:`~clusterforge.engine.objects.ObjectMissing` (Argo's message)."""
+        variables = self.variables
+        namespace = variables.wf.namespace
+        async with contextlib.AsyncExitStack() as stack:
+            names = mutex_names(synchronization)
+            if names and self.mutexes is not None:
+                await stack.enter_async_context(self.mutexes.held(namespace, names, waiting))
+            refs = semaphore_refs(synchronization)
+            if refs and self.semaphores is not None:
+
+                async def limit(ref: SemaphoreRef) -> int:
+                    where, objects = ref.namespace or namespace, variables.objects
+                    read = functools.partial(semaphore_limit, objects, where, ref.name, ref.key)
+                    if objects is None or objects.cached("ConfigMap", where, ref.name):
+                        return read()
+                    # kubectl in a thread: the loop runs every workflow of the process
+                    return await asyncio.get_running_loop().run_in_executor(None, read)
+
+                priority = variables.spec.get("priority")
+                holder = Holder(
+                    int(priority) if isinstance(priority, int) else 0,
+                    variables.wf.created_at,
+                    limit,
+                    waiting,
+                )
+                await stack.enter_async_context(self.semaphores.held(namespace, refs, holder))
+            yield
 
     def node_vars(self, key: str, rec: NodeRecord) -> dict[str, str]:
         """``tasks.X.*`` / ``steps.X.*`` of a finished (or daemoned) node."""

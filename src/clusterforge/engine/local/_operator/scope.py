@@ -10,29 +10,41 @@ too, so a plan and a run see the same text.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from clusterforge.engine.local._operator.artifacts import entry_vars
+from clusterforge.engine.local._operator.configmaps import input_from_configmap
 from clusterforge.engine.local._operator.context import Context
 from clusterforge.engine.local._operator.errors import InputError
 from clusterforge.engine.local.values import iso_time, parameter_text
 from clusterforge.engine.local.workflow_globals import creation_vars, duration, metadata_vars
+from clusterforge.engine.objects import ObjectMissing, Objects
 from clusterforge.store import NodeRecord, WorkflowRecord
 from clusterforge.workflow.expressions import go_json, substitute
 
 JSON = dict[str, Any]
+# A pod's hostNodeName: every step runs on this host (the local meaning of a node).
+HOST_NAME = os.uname().nodename
 GLOBAL_PREFIX = "workflow.outputs.parameters."
 
 
-def workflow_parameters(spec: Mapping[str, Any], arguments: Mapping[str, str]) -> dict[str, str]:
-    """The workflow's parameters as text: the manifest's values, then the submitted ones."""
+def workflow_parameters(
+    spec: Mapping[str, Any],
+    arguments: Mapping[str, str],
+    from_objects: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The workflow's parameters as text: the manifest's values (``from_objects``: those
+    read from ConfigMaps, see :func:`~.configmaps.global_parameters`), then the submitted ones."""
     params: dict[str, str] = {}
     for param in (spec.get("arguments") or {}).get("parameters", []) or []:
         value = param.get("value", param.get("default"))
         if value is not None:
             params[param["name"]] = parameter_text(value)
+        elif from_objects and param["name"] in from_objects:
+            params[param["name"]] = from_objects[param["name"]]
     params.update(arguments)
     return params
 
@@ -51,6 +63,14 @@ class Variables:
         self.globals: dict[str, str] = {}
         self.global_artifacts: dict[str, JSON] = {}
         self._workflow_vars: dict[str, str] | None = None
+        self.objects: Objects | None = None  # the run's ConfigMaps and Secrets
+        self.from_objects: dict[str, str] = {}  # spec.arguments read from ConfigMaps
+
+    def use_objects(self, objects: Objects, from_objects: Mapping[str, str]) -> None:
+        """The run's ConfigMaps/Secrets and the global parameters read from them."""
+        self.objects = objects
+        self.from_objects = dict(from_objects)
+        self._workflow_vars = None
 
     def publish_global(self, name: str, value: str) -> None:
         """``globalName`` of an output: visible as ``workflow.outputs.parameters.NAME``."""
@@ -99,7 +119,7 @@ class Variables:
         }
         values.update(creation_vars(wf.created_at))
         values.update(metadata_vars(wf.manifest.get("metadata") or {}, wf.labels, self.spec))
-        params = workflow_parameters(self.spec, wf.arguments)
+        params = workflow_parameters(self.spec, wf.arguments, self.from_objects)
         for name, value in params.items():
             values[f"workflow.parameters.{name}"] = value
         # json.Marshal of spec.arguments.parameters, under both names (Argo).
@@ -111,12 +131,15 @@ class Variables:
 
     def workflow_arguments(self) -> dict[str, str]:
         """``spec.arguments`` with the submitted values: what a hook without arguments gets."""
-        return workflow_parameters(self.spec, self.wf.arguments)
+        return workflow_parameters(self.spec, self.wf.arguments, self.from_objects)
 
     def template_vars(self, inputs: Mapping[str, str], ctx: Context) -> dict[str, str]:
         """What a template's body sees: workflow variables, its inputs, the caller's extras."""
         values = dict(self.workflow_vars())
         values["workflow.duration"] = duration(self.wf.started_at)
+        # Argo's setGlobalRuntimeParameters: the phase while it runs (exit handlers
+        # get the final one through their context).
+        values["workflow.status"] = "Running"
         for key, value in inputs.items():
             values[f"inputs.parameters.{key}"] = value
         # As Argo (json.Marshal of the template's inputs): "null" when it has none.
@@ -146,9 +169,14 @@ class Variables:
 
 
 def resolve_inputs(
-    template: JSON, arguments: Mapping[str, str], workflow_vars: Mapping[str, str]
+    template: JSON,
+    arguments: Mapping[str, str],
+    workflow_vars: Mapping[str, str],
+    objects: Objects | None = None,
+    namespace: str = "default",
 ) -> dict[str, str]:
-    """A template's input parameters: the caller's argument, else its value or default.
+    """A template's input parameters: the caller's argument, else its ConfigMap's value
+    (``valueFrom.configMapKeyRef``, from ``objects``), else its value or default.
 
     A value or default the template declares itself is substituted with the
     workflow's variables first, as Argo does (``value: "{{=sprig.b64dec(…)}}"``).
@@ -158,12 +186,14 @@ def resolve_inputs(
         pname = param["name"]
         if pname in arguments:
             value = arguments[pname]
+        elif (from_map := _from_configmap(param, objects, namespace, workflow_vars)) is not None:
+            value = from_map
         elif param.get("value") is not None:
             value = substitute(parameter_text(param["value"]), workflow_vars, missing="keep")
         elif param.get("default") is not None:
             value = substitute(parameter_text(param["default"]), workflow_vars, missing="keep")
         else:
-            raise InputError(_not_supplied(pname, param))
+            raise InputError(f"inputs.parameters.{pname} was not supplied")
         enum = param.get("enum")
         if enum and value not in [parameter_text(e) for e in enum]:
             raise InputError(
@@ -188,16 +218,19 @@ def skipped_defaults(key: str, template: JSON) -> dict[str, str]:
     return values
 
 
-def _not_supplied(pname: str, param: JSON) -> str:
-    """Why an input has no value, naming a ConfigMap it would be read from on a cluster."""
-    ref = (param.get("valueFrom") or {}).get("configMapKeyRef")
-    if isinstance(ref, dict):
-        return (
-            f"inputs.parameters.{pname} is read from ConfigMap {ref.get('name')!r} "
-            f"(key {ref.get('key')!r}), and the local engine reads no ConfigMaps: "
-            f"pass the value as an argument (-p {pname}=VALUE) or give it a default"
-        )
-    return f"inputs.parameters.{pname} was not supplied"
+def reads_configmap(template: JSON) -> bool:
+    """Whether an input of ``template`` is read from a ConfigMap."""
+    params = (template.get("inputs") or {}).get("parameters", []) or []
+    return any("configMapKeyRef" in (p.get("valueFrom") or {}) for p in params)
+
+
+def _from_configmap(
+    param: JSON, objects: Objects | None, namespace: str, workflow_vars: Mapping[str, str]
+) -> str | None:
+    try:
+        return input_from_configmap(param, objects, namespace, workflow_vars)
+    except ObjectMissing as err:
+        raise InputError(str(err)) from None
 
 
 def call_arguments(task: JSON, values: Mapping[str, str]) -> dict[str, str]:
@@ -235,6 +268,8 @@ def node_vars(key: str, rec: NodeRecord, children: Iterable[NodeRecord]) -> dict
     if rec.type == "TaskGroup":
         values.update(_group_outputs(key, list(children)))
         return values
+    if rec.type in ("Pod", "Retry"):
+        values[f"{key}.hostNodeName"] = HOST_NAME
     outputs = rec.outputs
     if "result" in outputs:
         values[f"{key}.outputs.result"] = outputs["result"]
@@ -269,7 +304,8 @@ def _group_outputs(key: str, kids: list[NodeRecord]) -> dict[str, str]:
             separators=compact,
         )
     values[f"{key}.outputs.parameters"] = json.dumps(
-        [{p["name"]: p["value"] for p in k.outputs.get("parameters", [])} for k in kids]
+        [{p["name"]: p["value"] for p in k.outputs.get("parameters", [])} for k in kids],
+        separators=compact,
     )
     return values
 

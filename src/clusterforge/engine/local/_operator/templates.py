@@ -71,12 +71,22 @@ def resolve(
     return scope.templates[name], scope
 
 
-_KINDS = ("dag", "steps", "container", "script", "containerSet", "http", "suspend", "resource")
+_KINDS = (
+    "dag",
+    "steps",
+    "container",
+    "script",
+    "containerSet",
+    "http",
+    "suspend",
+    "resource",
+    "data",
+)
 
 
 def kind(template: Mapping[str, Any]) -> str:
     """What a template does: ``dag``, ``steps``, ``container``, ``script``,
-    ``containerSet``, ``http``, ``suspend``, ``resource`` or ``""`` (nothing the local
+    ``containerSet``, ``http``, ``suspend``, ``resource``, ``data`` or ``""`` (nothing the local
     engine can run)."""
     for key in _KINDS:
         if key in template:

@@ -9,7 +9,7 @@ requirement against the object's JSON, a requirement's key being a gjson path
 hold — and nothing else: no ``&&``, no quotes, integers only for ``>``/``<``,
 keys and values with the characters labels allow.
 
-This module is that grammar and that matching, pure: :func:`parse` gives the
+This module is that grammar and that matching, pure: :func:`parse_condition` gives the
 requirements or raises :class:`ConditionError` with the parser's reason, and
 :func:`Requirement.matches` reads a decoded object. Keys may contain only
 ``[-A-Za-z0-9_./]`` (a label key's characters), so of gjson's path language only
@@ -24,7 +24,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ConditionError", "Requirement", "lookup", "parse"]
+__all__ = ["ConditionError", "Requirement", "lookup", "parse_condition"]
 
 _SPECIAL = frozenset("=!(),><")
 _WHITESPACE = frozenset(" \t\r\n")
@@ -280,7 +280,7 @@ def _check_value(key: str, value: str) -> None:
         )
 
 
-def parse(condition: str) -> list[Requirement]:
+def parse_condition(condition: str) -> list[Requirement]:
     """The requirements of a condition (all must hold); :class:`ConditionError` if Argo's
     parser would refuse it."""
     return _Parser(condition).parse()
