@@ -82,6 +82,10 @@ class Executor:
         if done := journal.fulfilled(name):
             return done
         template = call.template
+        if retry_attempt is None:
+            # Argo's executeTemplate: node.name is the node's full name (a retried
+            # template's parent, not the attempt).
+            ctx = dataclasses.replace(ctx, extra_vars={**ctx.extra_vars, "node.name": name})
         try:
             variables = self.rt.variables
             read = functools.partial(
@@ -193,6 +197,10 @@ class Executor:
         values = self.rt.variables.template_vars(inputs, ctx)
         values.update(input_vars(call.artifacts))
         values.update(output_path_vars(template))
+        # As Argo's executeTemplate/workflowpod.go: the pod's own name (per attempt).
+        values["pod.name"] = pod_name(
+            self.rt.journal.wf.name, str(template.get("name", "")), node.id
+        )
         what = kind(template)
         try:
             # substitute_tree builds new lists and dicts: the template is never changed
