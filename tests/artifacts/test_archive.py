@@ -11,6 +11,7 @@ import gzip
 import io
 import os
 import stat
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -247,3 +248,18 @@ def test_a_large_tree_round_trips(tmp_path: Path) -> None:
     for path in source.rglob("*"):
         if path.is_file():
             assert (tmp_path / "copy" / path.relative_to(source)).read_bytes() == path.read_bytes()
+
+
+def test_a_single_large_file_is_a_tarball_gnu_tar_reads(tmp_path: Path) -> None:
+    """One file is written as a tar stream here (no tar process): tar itself must read it."""
+    source = tmp_path / "data.bin"
+    source.write_bytes(os.urandom((600 << 10) + 3))  # several chunks, not block-aligned
+    with (tmp_path / "data.tgz").open("wb") as out:
+        pack(source, out, level=1)
+    listing = subprocess.run(
+        ["tar", "-tvzf", str(tmp_path / "data.tgz")], capture_output=True, text=True, check=True
+    )
+    assert listing.stdout.split()[2] == str(source.stat().st_size)
+    with (tmp_path / "data.tgz").open("rb") as archive:
+        unpack(archive, tmp_path / "back.bin")
+    assert (tmp_path / "back.bin").read_bytes() == source.read_bytes()

@@ -11,9 +11,12 @@ import contextlib
 import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+HERE = Path(__file__).parent
 
 
 @contextlib.contextmanager
@@ -27,6 +30,8 @@ def case_cluster(
     cluster = request.getfixturevalue("argo_cluster")
     namespace = f"cf-{uuid.uuid4().hex[:10]}"
     cluster.kubectl_run("create", "namespace", namespace)
+    for manifest in expect.get("cluster_apply") or []:  # objects the case reads there
+        cluster.kubectl_run("apply", "-n", namespace, "-f", str(HERE / manifest))
     try:
         yield str(cluster.kubeconfig), namespace, cluster
     finally:

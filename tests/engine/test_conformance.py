@@ -18,10 +18,12 @@ test's directory, ``{http}`` the base URL of a loopback HTTP server started for
 the case when ``http_server: true``, ``{port}``/``{port2}`` free loopback ports;
 see tests/conformance/http_server.py),
 ``template_dirs``, ``objects`` (ConfigMap/Secret manifest files the run reads,
-relative to tests/conformance), ``cluster: true`` (run against the session's kwok cluster with
-``--kubeconfig``, in a namespace of its own; see tests/conformance/cluster.py),
-``cluster_objects`` (``present``/``absent`` ``kind/name`` in that namespace once the
-workflow ended), ``refused`` (the submission is refused with this text and
+relative to tests/conformance), ``cluster: true`` (run against the session's
+kwok cluster with ``--kubeconfig``, in a namespace of its own; see
+tests/conformance/cluster.py), ``cluster_apply`` (manifests, relative to
+tests/conformance, applied in that namespace before the run),
+``cluster_objects`` (``present``/``absent`` ``kind/name`` in that namespace
+once the workflow ended), ``refused`` (the submission is refused with this text and
 nothing is stored).
 """
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,9 +15,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
+from tests.api.conftest import start_server, stop_server
 from tests.management import Cluster
 
 from clusterforge.engine import LocalEngine, Submission
@@ -150,22 +149,15 @@ def test_a_server_runs_api_workflows_against_its_own_kubeconfig(
     """``serve --kubeconfig``: the server's operator names the cluster; a workflow
     posted through Argo Server's API runs its resource template there, in the
     namespace of the URL."""
-    token = "resource-token-0123456789abcdef"
-    port = _free_port()
-    env = {**os.environ, "CLUSTERFORGE_HOME": str(tmp_path / "home"), "CLUSTERFORGE_TOKENS": token}
-    command = [*CLI, "serve", "--port", str(port), "--kubeconfig", str(argo_cluster.kubeconfig)]
-    server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-    url, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
+    server = start_server(tmp_path / "home", kubeconfig=str(argo_cluster.kubeconfig))
     try:
-        _ready(url, server)
+        client = server.client()
         workflow = yaml.safe_load(OWNING.replace("resource-owner", "served-owner"))
-        posted = httpx.post(
-            f"{url}/api/v1/workflows/{namespace}", json={"workflow": workflow}, headers=headers
-        )
+        posted = client.post(f"/api/v1/workflows/{namespace}", json={"workflow": workflow})
         assert posted.status_code == 200, posted.text
         deadline = time.monotonic() + 90
         while True:
-            got = httpx.get(f"{url}/api/v1/workflows/{namespace}/served-owner", headers=headers)
+            got = client.get(f"/api/v1/workflows/{namespace}/served-owner")
             phase = got.json().get("status", {}).get("phase")
             if phase in ("Succeeded", "Failed", "Error"):
                 break
@@ -177,24 +169,4 @@ def test_a_server_runs_api_workflows_against_its_own_kubeconfig(
         )
         assert made.strip() == "configmap/owned-one"
     finally:
-        server.terminate()
-        server.wait(30)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _ready(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
-    while True:
-        assert server.poll() is None, f"serve exited with {server.returncode}"
-        try:
-            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "serve did not become ready"
-        time.sleep(0.2)
+        stop_server(server)

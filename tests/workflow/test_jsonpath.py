@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clusterforge.workflow.expressions._gofmt import go_json
 from clusterforge.workflow.expressions._jsonpath import MAX_STEPS, JsonPathError, query
@@ -188,3 +190,50 @@ def test_nesting_and_length_of_a_path_are_bounded() -> None:
         run(EMPLOYEES, "$.employees" + "[?(@" * 20 + ")]" * 20)
     with pytest.raises(JsonPathError, match="longer than 4096"):
         run(EMPLOYEES, "$" + ".o" * 3000)
+
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.floats(allow_nan=False, allow_infinity=False), st.text()
+)
+_KEYS = st.text(alphabet="abcxyz-_", min_size=1, max_size=5)
+_DOCUMENTS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+@st.composite
+def _walks(draw: st.DrawFn) -> tuple[object, str, object]:
+    """A document, a key/index path that exists in it, and the value it leads to."""
+    document = draw(_DOCUMENTS)
+    value, path = document, "$"
+    while isinstance(value, (list, dict)) and value and draw(st.booleans()):
+        if isinstance(value, list):
+            index = draw(st.integers(-len(value), len(value) - 1))
+            value, path = value[index], f"{path}[{index}]"
+        else:
+            key = draw(st.sampled_from(sorted(value)))
+            value, path = value[key], path + (f".{key}" if draw(st.booleans()) else f"['{key}']")
+    return document, path, value
+
+
+@given(_walks())
+@settings(max_examples=200, deadline=None)
+def test_a_path_of_keys_and_indexes_reads_the_value_it_names(
+    walk: tuple[object, str, object],
+) -> None:
+    document, path, value = walk
+    assert query(document, path) == value
+
+
+@given(_DOCUMENTS)
+@settings(max_examples=200, deadline=None)
+def test_a_wildcard_lists_the_children_in_sorted_key_order(document: object) -> None:
+    if isinstance(document, list):
+        assert query(document, "$[*]") == document
+    elif isinstance(document, dict):
+        assert query(document, "$.*") == [document[k] for k in sorted(document)]
+    else:
+        with pytest.raises(JsonPathError, match="expected an array or object"):
+            query(document, "$[*]")

@@ -175,7 +175,7 @@ class TemplateChecker:
             inputs=frozenset(p.name for p in (inputs.parameters if inputs else None) or []),
             input_artifacts=frozenset(a.name for a in (inputs.artifacts if inputs else None) or []),
             leaf=is_leaf(tmpl),
-            pod_name=tmpl.resource is not None,
+            pod_name=any(t is not None for t in (tmpl.container, tmpl.script, tmpl.resource)),
         )
 
     def _unsupported(self, site: Site, tmpl: m.Template) -> None:

@@ -21,7 +21,7 @@ choices made here where Argo's validation is looser than its runtime:
 * ``steps.X.…`` needs a step ``X`` in an *earlier* group of the same steps
   template (a step of the same group has not finished).
 * Variables Argo knows but the local engine does not provide
-  (``workflow.duration``, ``pod.name``, labels, annotations, …) are warnings.
+  (labels from ``labelsFrom``, a CronWorkflow's ``scheduledTime``, …) are warnings.
 
 Inside ``{{=…}}`` expressions only the names are checked (an expression may
 legitimately index or filter what it reads).
@@ -104,7 +104,7 @@ class Scope:
     inputs: frozenset[str] = frozenset()
     input_artifacts: frozenset[str] = frozenset()
     leaf: bool = True
-    pod_name: bool = False  # the engine sets {{pod.name}} here (resource templates)
+    pod_name: bool = False  # the engine sets {{pod.name}} here (container, script, resource)
     items: ItemScope | None = None
     node_kind: Literal["tasks", "steps"] | None = None
     nodes: Mapping[str, NodeInfo] = field(default_factory=dict)
@@ -147,7 +147,7 @@ def judge(
             return Verdict(
                 "error", f"unknown variable {{{{{name}}}}}", "the only node variable is node.name"
             )
-        return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
+        return None
     if name.startswith("workflow."):
         return _workflow(name, scope.globals)
     return _node(name, scope, expression, whole_value)
@@ -174,13 +174,7 @@ def _item(name: str, scope: Scope, expression: bool) -> Verdict | None:
             "error", f"{{{{{name}}}}}: withSequence items are plain numbers", "use {{item}}"
         )
     if name == "item":
-        if items.scalar:
-            return None
-        return Verdict(
-            "error",
-            "{{item}}: these withItems are maps or lists",
-            f"name a field: {', '.join('{{item.' + k + '}}' for k in sorted(items.keys))}",
-        )
+        return None  # a map or list item reads as its JSON (Argo's processItem)
     key = name[len("item.") :] if name.startswith("item.") else name[len("item") :]
     if key in items.keys:
         return None
@@ -318,9 +312,9 @@ def _node(name: str, scope: Scope, expression: bool, whole_value: bool) -> Verdi
     singular = kind[:-1]
     rest = name[len(kind) + 1 :]
     target, _, attribute = rest.partition(".")
+    if rest == "name":
+        return None  # the calling step's/task's name (Argo's localParams), in any template
     if scope.node_kind != kind:
-        if rest == "name" and scope.node_kind is not None:
-            return None
         where = "a DAG template's tasks" if kind == "tasks" else "a steps template's steps"
         return Verdict("error", f"{{{{{name}}}}} is only available in {where}")
     if target not in scope.nodes:
@@ -347,8 +341,8 @@ def _attribute(
     called = f"{singular} {target!r} (template '{node.template}')"
     if attribute in _NODE_PROVIDED:
         return None
-    if attribute in ("hostNodeName",):
-        return Verdict("warning", f"{{{{{name}}}}} {_NOT_PROVIDED}")
+    if attribute == "hostNodeName":
+        return None  # this host's name: every pod runs here
     if attribute == "ip":
         if node.daemon:
             return None  # 127.0.0.1: daemons run on this host

@@ -5,8 +5,9 @@ needs them. A local run has up to two places: the manifest files it was given
 (``--objects``, or ``objects.yaml`` in the engine's data directory) and the
 cluster it runs against (``--kubeconfig``/``--namespace``, read with
 ``kubectl get -o json``). A file's object wins over the cluster's, so a user
-can override one value locally. Each object is read once per run and kept in
-memory only (a Secret's values never reach the store).
+can override one value locally. Files are read once per run; a cluster's
+object is reused for :data:`CLUSTER_CACHE_SECONDS`. Both are kept in memory
+only (a Secret's values never reach the store).
 
 Misses raise :class:`ObjectMissing` with the message Kubernetes or Argo gives
 (by the caller) plus what to do locally; ``not_found`` tells Argo's
@@ -19,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +32,10 @@ from clusterforge.errors import InvalidInput
 __all__ = ["ObjectMissing", "Objects"]
 
 _KUBECTL_SECONDS = 30
+CLUSTER_CACHE_SECONDS = 2.0
+"""How long an object read from a cluster is reused (a semaphore's limit is asked
+for on every poll); after that it is read again, so a ConfigMap a ``resource``
+step created or changed is seen, as Argo's informer would see it."""
 
 
 class ObjectMissing(Exception):
@@ -53,7 +59,7 @@ class Objects:
         self._files = tuple(files)
         self._local = list(objects)
         self.cluster = cluster
-        self._fetched: dict[tuple[str, str, str], KubeObject | None] = {}
+        self._fetched: dict[tuple[str, str, str], tuple[float, KubeObject | None]] = {}
 
     @classmethod
     def load(cls, files: Sequence[str], cluster: ClusterRef | None) -> Objects:
@@ -69,9 +75,21 @@ class Objects:
         if self.cluster is None:
             return None
         key = (kind, namespace, name)
-        if key not in self._fetched:
-            self._fetched[key] = self._from_cluster(kind, namespace, name)
-        return self._fetched[key]
+        cached = self._fetched.get(key)
+        if cached is None or time.monotonic() - cached[0] > CLUSTER_CACHE_SECONDS:
+            cached = (time.monotonic(), self._from_cluster(kind, namespace, name))
+            self._fetched[key] = cached
+        return cached[1]
+
+    def cached(self, kind: str, namespace: str, name: str) -> bool:
+        """Whether :meth:`get` answers without reading the cluster now."""
+        if self.cluster is None or any(
+            o.kind == kind and o.name == name and o.namespace in (None, namespace)
+            for o in self._local
+        ):
+            return True
+        found = self._fetched.get((kind, namespace, name))
+        return found is not None and time.monotonic() - found[0] <= CLUSTER_CACHE_SECONDS
 
     def fix(self, kind: str, name: str, namespace: str) -> str:
         """What to do locally about a missing object or key, naming where we looked."""

@@ -31,12 +31,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ._jsonpath_filter import (
+    MAX_BRACKETS,
     Budget,
     BudgetExceeded,
     Filter,
     JsonPathError,
     Operand,
     compile_filter,
+    scan_to,
     truthy,
 )
 
@@ -45,7 +47,6 @@ __all__ = ["MAX_BRACKETS", "MAX_PATH", "MAX_SEGMENTS", "MAX_STEPS", "JsonPathErr
 MAX_PATH = 4096
 MAX_STEPS = 250_000
 MAX_SEGMENTS = 128
-MAX_BRACKETS = 16
 _NAME_END = ".[ "
 
 
@@ -371,26 +372,8 @@ def _integer(text: str) -> int:
 
 def _closing(text: str, opened: int) -> int:
     """The index of the ``]`` that closes the ``[`` at ``opened`` (quotes respected), or -1."""
-    depth, quote, i = 0, "", opened
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[(":
-            depth += 1
-            if depth > MAX_BRACKETS:
-                raise JsonPathError(f"brackets nest more than {MAX_BRACKETS} levels deep")
-        elif ch in "])":
-            depth -= 1
-            if depth == 0:
-                return i if ch == "]" else -1
-        i += 1
-    return -1
+    end = scan_to(text, opened + 1, "")
+    return end if end < len(text) and text[end] == "]" else -1
 
 
 def _split_top(text: str, separator: str) -> list[str]:

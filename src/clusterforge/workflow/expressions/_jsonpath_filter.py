@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from ._re2 import RegexError, compile_go_regex
 
 __all__ = [
+    "MAX_BRACKETS",
     "MAX_NESTING",
     "Budget",
     "BudgetExceeded",
@@ -36,10 +37,12 @@ __all__ = [
     "JsonPathError",
     "Operand",
     "compile_filter",
+    "scan_to",
     "truthy",
 ]
 
 MAX_NESTING = 64
+MAX_BRACKETS = 16
 
 
 class JsonPathError(ValueError):
@@ -162,6 +165,13 @@ def _tokens(text: str) -> list[_Tok]:
 
 def _path_end(text: str, start: int) -> int:
     """Where the embedded path starting at ``start`` ends (brackets and quotes respected)."""
+    return scan_to(text, start, _PATH_END)
+
+
+def scan_to(text: str, start: int, stops: str | set[str]) -> int:
+    """The index of the first character in ``stops``, or of the first ``]``/``)`` that
+    closes nothing, outside quotes and brackets (``len(text)`` when there is none).
+    Brackets nested deeper than :data:`MAX_BRACKETS` are refused."""
     depth, quote, i = 0, "", start
     while i < len(text):
         ch = text[i]
@@ -170,15 +180,17 @@ def _path_end(text: str, start: int) -> int:
                 i += 1
             elif ch == quote:
                 quote = ""
-        elif depth and ch in "'\"":
+        elif ch in "'\"":
             quote = ch
         elif ch in "[(":
             depth += 1
+            if depth > MAX_BRACKETS:
+                raise JsonPathError(f"brackets nest more than {MAX_BRACKETS} levels deep")
         elif ch in "])":
             if depth == 0:
                 return i
             depth -= 1
-        elif depth == 0 and ch in _PATH_END:
+        elif depth == 0 and ch in stops:
             return i
         i += 1
     return i

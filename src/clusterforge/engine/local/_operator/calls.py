@@ -34,6 +34,9 @@ from clusterforge.workflow.expressions import ExpressionError, evaluate_when, su
 JSON = dict[str, Any]
 
 
+_CALLER_NAMES = frozenset({"steps.name", "tasks.name"})
+
+
 class TaskCaller:
     """Calls tasks/steps of one template (their templates resolve in ``scope``)."""
 
@@ -97,6 +100,10 @@ class TaskCaller:
         arguments = call_arguments(task, values)
         artifacts = resolve_arguments(task, values)
         extra = {k: v for k, v in values.items() if k == "item" or k.startswith("item.")}
+        # The called template sees the name of the step/task calling it (Argo's
+        # localParams steps.name / tasks.name: the expanded name of a loop item).
+        inherited = {k: v for k, v in ctx.extra_vars.items() if k not in _CALLER_NAMES}
+        extra[f"{self.kind}.name"] = display
         # A template's parallelism bounds its own children: a DAG/steps child holds
         # a slot for as long as it runs (its descendants are bounded only by their own
         # template's parallelism, as Argo); a pod takes its slot once it is Pending.
@@ -105,7 +112,7 @@ class TaskCaller:
             ctx.boundary_id,
             ctx.parent_id,
             () if composite else ctx.semaphores,
-            {**ctx.extra_vars, **extra},
+            {**inherited, **extra},
         )
         async with contextlib.AsyncExitStack() as stack:
             for sem in sorted(ctx.semaphores if composite else (), key=id):

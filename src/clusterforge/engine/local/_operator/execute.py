@@ -37,7 +37,11 @@ from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.resource import run_resource
 from clusterforge.engine.local._operator.retry import RetryLoop
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import parameter_list, resolve_inputs
+from clusterforge.engine.local._operator.scope import (
+    parameter_list,
+    reads_configmap,
+    resolve_inputs,
+)
 from clusterforge.engine.local._operator.sidecars import (
     SidecarFailed,
     start_sidecars,
@@ -78,15 +82,26 @@ class Executor:
         if done := journal.fulfilled(name):
             return done
         template = call.template
+        if retry_attempt is None:
+            # Argo's executeTemplate: node.name is the node's full name (a retried
+            # template's parent, not the attempt).
+            ctx = dataclasses.replace(ctx, extra_vars={**ctx.extra_vars, "node.name": name})
         try:
             variables = self.rt.variables
-            inputs = resolve_inputs(
+            read = functools.partial(
+                resolve_inputs,
                 template,
                 call.arguments,
                 variables.workflow_vars(),
                 variables.objects,
                 variables.wf.namespace,
             )
+            objects = variables.objects
+            if objects is not None and objects.cluster is not None and reads_configmap(template):
+                # kubectl in a thread: the loop runs every workflow of the process
+                inputs = await asyncio.get_running_loop().run_in_executor(None, read)
+            else:
+                inputs = read()
             call = dataclasses.replace(call, artifacts=template_inputs(template, call.artifacts))
         except (NodeFailure, ExpressionError) as err:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
@@ -182,6 +197,10 @@ class Executor:
         values = self.rt.variables.template_vars(inputs, ctx)
         values.update(input_vars(call.artifacts))
         values.update(output_path_vars(template))
+        # As Argo's executeTemplate/workflowpod.go: the pod's own name (per attempt).
+        values["pod.name"] = pod_name(
+            self.rt.journal.wf.name, str(template.get("name", "")), node.id
+        )
         what = kind(template)
         try:
             # substitute_tree builds new lists and dicts: the template is never changed

@@ -19,7 +19,7 @@ from clusterforge.engine.local.durations import backoff_delay, parse_duration
 from clusterforge.engine.local.values import parameter_text, substitute_tree
 from clusterforge.engine.phases import FAILED, FULFILLED, RETRY_DEADLINE_MESSAGE
 from clusterforge.store import NodeRecord
-from clusterforge.workflow.expressions import ExpressionError, substitute
+from clusterforge.workflow.expressions import ExpressionError, go_json, substitute
 
 JSON = dict[str, Any]
 
@@ -116,11 +116,12 @@ class RetryLoop:
                     return ended
                 await self._backoff(policy, len(attempts))
             k = len(attempts) if last is None or last.phase in FULFILLED else len(attempts) - 1
+            previous = attempts[k - 1] if k > 0 else None
             attempt_ctx = Context(
                 node.boundary_id,
                 node.id,
                 self.ctx.semaphores,
-                {**self.ctx.extra_vars, "retries": str(k)},
+                {**self.ctx.extra_vars, "retries": str(k), **last_retry_vars(previous)},
             )
             await self.walk.execute(
                 f"{self.name}({k})", f"{self.display}({k})", self.call, attempt_ctx, retry_attempt=k
@@ -148,3 +149,25 @@ class RetryLoop:
             self.node.message = f"Backoff for {delay:g} seconds"
             self.rt.journal.save(self.node, event=False)
             await asyncio.sleep(delay)
+
+
+def last_retry_vars(previous: NodeRecord | None) -> dict[str, str]:
+    """``lastRetry.*`` in an attempt's body, as Argo's processNodeRetries injects them:
+    the previous attempt's exit code, phase, duration (seconds) and message; for the
+    first attempt ``0``, ``""``, ``0``, ``""`` so expressions over them still resolve."""
+    if previous is None:
+        return {
+            "lastRetry.exitCode": "0",
+            "lastRetry.status": "",
+            "lastRetry.duration": "0",
+            "lastRetry.message": "",
+        }
+    started, finished = previous.started_at, previous.finished_at
+    seconds = (finished - started) if started and finished else 0.0
+    code = previous.exit_code
+    return {
+        "lastRetry.exitCode": "0" if code is None else str(code),
+        "lastRetry.status": previous.phase,
+        "lastRetry.duration": go_json(float(seconds)),
+        "lastRetry.message": previous.message,
+    }

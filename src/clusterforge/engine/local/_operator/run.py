@@ -198,7 +198,8 @@ class WorkflowRun:
             self.journal.finish(node, "Failed", reason)
 
     async def _run_entry(self, entry: str) -> None:
-        ctx, name = Context("", ""), self.wf.name
+        # Argo calls the entrypoint (and onExit) as a step with no name: steps.name is "".
+        ctx, name = Context("", "", (), {"steps.name": ""}), self.wf.name
         if entry not in self.root_scope.templates:
             node = self.journal.node(name, name, "Pod", ctx)
             self.journal.finish(node, "Error", f"entrypoint template {entry!r} not found")
@@ -239,7 +240,11 @@ class WorkflowRun:
             return "Succeeded"
         if handler not in self.root_scope.templates:
             return "Error"
-        extra = {"workflow.status": main_phase, "workflow.failures": self._failures()}
+        extra = {
+            "workflow.status": main_phase,
+            "workflow.failures": self._failures(),
+            "steps.name": "",
+        }
         try:
             call = Call(
                 self.root_scope.templates[handler],

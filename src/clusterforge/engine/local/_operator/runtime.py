@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,9 +73,13 @@ class Runtime:
             refs = semaphore_refs(synchronization)
             if refs and self.semaphores is not None:
 
-                def limit(ref: SemaphoreRef) -> int:
-                    where = ref.namespace or namespace
-                    return semaphore_limit(variables.objects, where, ref.name, ref.key)
+                async def limit(ref: SemaphoreRef) -> int:
+                    where, objects = ref.namespace or namespace, variables.objects
+                    read = functools.partial(semaphore_limit, objects, where, ref.name, ref.key)
+                    if objects is None or objects.cached("ConfigMap", where, ref.name):
+                        return read()
+                    # kubectl in a thread: the loop runs every workflow of the process
+                    return await asyncio.get_running_loop().run_in_executor(None, read)
 
                 priority = variables.spec.get("priority")
                 holder = Holder(

@@ -10,6 +10,7 @@ too, so a plan and a run see the same text.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -25,6 +26,8 @@ from clusterforge.store import NodeRecord, WorkflowRecord
 from clusterforge.workflow.expressions import go_json, substitute
 
 JSON = dict[str, Any]
+# A pod's hostNodeName: every step runs on this host (the local meaning of a node).
+HOST_NAME = os.uname().nodename
 GLOBAL_PREFIX = "workflow.outputs.parameters."
 
 
@@ -134,6 +137,9 @@ class Variables:
         """What a template's body sees: workflow variables, its inputs, the caller's extras."""
         values = dict(self.workflow_vars())
         values["workflow.duration"] = duration(self.wf.started_at)
+        # Argo's setGlobalRuntimeParameters: the phase while it runs (exit handlers
+        # get the final one through their context).
+        values["workflow.status"] = "Running"
         for key, value in inputs.items():
             values[f"inputs.parameters.{key}"] = value
         # As Argo (json.Marshal of the template's inputs): "null" when it has none.
@@ -212,6 +218,12 @@ def skipped_defaults(key: str, template: JSON) -> dict[str, str]:
     return values
 
 
+def reads_configmap(template: JSON) -> bool:
+    """Whether an input of ``template`` is read from a ConfigMap."""
+    params = (template.get("inputs") or {}).get("parameters", []) or []
+    return any("configMapKeyRef" in (p.get("valueFrom") or {}) for p in params)
+
+
 def _from_configmap(
     param: JSON, objects: Objects | None, namespace: str, workflow_vars: Mapping[str, str]
 ) -> str | None:
@@ -256,6 +268,8 @@ def node_vars(key: str, rec: NodeRecord, children: Iterable[NodeRecord]) -> dict
     if rec.type == "TaskGroup":
         values.update(_group_outputs(key, list(children)))
         return values
+    if rec.type in ("Pod", "Retry"):
+        values[f"{key}.hostNodeName"] = HOST_NAME
     outputs = rec.outputs
     if "result" in outputs:
         values[f"{key}.outputs.result"] = outputs["result"]
@@ -290,7 +304,8 @@ def _group_outputs(key: str, kids: list[NodeRecord]) -> dict[str, str]:
             separators=compact,
         )
     values[f"{key}.outputs.parameters"] = json.dumps(
-        [{p["name"]: p["value"] for p in k.outputs.get("parameters", [])} for k in kids]
+        [{p["name"]: p["value"] for p in k.outputs.get("parameters", [])} for k in kids],
+        separators=compact,
     )
     return values
 

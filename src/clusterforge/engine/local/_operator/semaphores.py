@@ -26,7 +26,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +69,7 @@ class Holder:
 
     priority: int
     created: float
-    limit: Callable[[SemaphoreRef], int]  # raises when the limit cannot be read
+    limit: Callable[[SemaphoreRef], Awaitable[int]]  # raises when it cannot be read
     waiting: Callable[[str], None]
 
 
@@ -107,7 +107,7 @@ class Semaphores:
         told = ""
         try:
             while True:
-                limit = holder.limit(ref)
+                limit = await holder.limit(ref)
                 if _front(queue) == entry.name:
                     fd = _free_slot(base, limit)
                     if fd is not None:
