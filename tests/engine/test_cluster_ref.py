@@ -181,3 +181,11 @@ def test_an_unreachable_cluster_fails_the_node_after_argos_retries(
     assert made.message.startswith("no more retries "), made.message
     assert "connection refused" in made.message, made.message
     assert SECRET not in made.message
+
+
+def test_the_argo_backends_checker_needs_no_kubeconfig(tmp_path: Path) -> None:
+    """On Argo the workflow runs inside its cluster: the checker the Argo backend
+    prepares with (``in_cluster``) accepts a resource template as it is."""
+    record = LocalEngine(tmp_path / "home", in_cluster=True).prepare(Submission(text=RESOURCE))
+    assert cluster_of(record.manifest, record.namespace) is None
+    assert record.manifest["spec"]["templates"][1]["resource"]["action"] == "create"

@@ -77,18 +77,23 @@ def test_a_bad_manifest_is_one_error_naming_file_and_field(case: str, tmp_path: 
     assert engine.list() == []
 
 
-def test_a_missing_objects_file_is_refused_by_the_cli(tmp_path: Path) -> None:
+def _run(tmp_path: Path, objects: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``clusterforge run HELLO --objects OBJECTS --wait`` with its own data directory."""
     workflow = tmp_path / "wf.yaml"
     workflow.write_text(HELLO)
     env = {"CLUSTERFORGE_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [*CLI, "run", str(workflow), "--objects", str(tmp_path / "nope.yaml"), "--wait"],
+    return subprocess.run(
+        [*CLI, "run", str(workflow), "--objects", str(objects), "--wait", *extra],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
         check=False,
     )
+
+
+def test_a_missing_objects_file_is_refused_by_the_cli(tmp_path: Path) -> None:
+    done = _run(tmp_path, tmp_path / "nope.yaml")
     assert done.returncode == 2, done.stderr
     assert "--objects" in done.stderr
     assert "nope.yaml: does not exist" in done.stderr
@@ -96,18 +101,9 @@ def test_a_missing_objects_file_is_refused_by_the_cli(tmp_path: Path) -> None:
 
 
 def test_the_cli_reads_objects_and_stores_only_their_path(tmp_path: Path) -> None:
-    workflow, objects = tmp_path / "wf.yaml", tmp_path / "cm.yaml"
-    workflow.write_text(HELLO)
+    objects = tmp_path / "cm.yaml"
     objects.write_text(PARAMS)
-    env = {"CLUSTERFORGE_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [*CLI, "run", str(workflow), "--objects", str(objects), "--wait", "-o", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    done = _run(tmp_path, objects, "-o", "json")
     assert done.returncode == 0, done.stderr
     view = LocalEngine(home=tmp_path / "home").get("hello-objects")
     assert view.phase == "Succeeded"

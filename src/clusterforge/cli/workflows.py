@@ -191,6 +191,11 @@ def run(
     from clusterforge.engine import Submission
 
     engine = open_cli_engine(kind=engine_kind)
+    if objects and engine.kind != "local":
+        raise InvalidInput(
+            f"--objects: only the local engine reads ConfigMaps and Secrets from files; on "
+            f"{engine.kind} the workflow reads them from its namespace (create them there)"
+        )
     submission = Submission(
         files=tuple(files),
         template_dirs=tuple(template_dir),

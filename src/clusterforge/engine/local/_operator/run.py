@@ -136,7 +136,10 @@ class WorkflowRun:
             return objects, global_parameters(self.spec, wf.arguments, objects, wf.namespace)
 
         try:
-            objects, values = await asyncio.get_running_loop().run_in_executor(None, read)
+            if files or cluster is not None:
+                objects, values = await asyncio.get_running_loop().run_in_executor(None, read)
+            else:  # nothing to read: no thread hop (a fleet starts hundreds of runs)
+                objects, values = read()
         except (ObjectMissing, InvalidInput) as err:
             return str(err)
         self.rt.variables.use_objects(objects, values)
