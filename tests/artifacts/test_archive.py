@@ -53,6 +53,13 @@ def _link(name: str, target: str, kind: bytes = tarfile.SYMTYPE) -> tuple[tarfil
     return info, None
 
 
+def _round_trip(source: Path, dest: Path, level: int = -1) -> None:
+    buffer = io.BytesIO()
+    pack(source, buffer, level=level)
+    buffer.seek(0)
+    unpack(buffer, dest)
+
+
 def test_a_file_round_trips_under_a_new_name(tmp_path: Path) -> None:
     source = tmp_path / "hello.txt"
     source.write_text("hello world\n")
@@ -204,10 +211,7 @@ def test_a_name_that_looks_like_an_option_round_trips(tmp_path: Path) -> None:
     """The basename reaches tar after ``--``: never read as one of its options."""
     source = tmp_path / "--to-command=false"
     source.write_text("data")
-    buffer = io.BytesIO()
-    pack(source, buffer)
-    buffer.seek(0)
-    unpack(buffer, tmp_path / "out")
+    _round_trip(source, tmp_path / "out")
     assert (tmp_path / "out").read_text() == "data"
 
 
@@ -241,10 +245,7 @@ def test_a_large_tree_round_trips(tmp_path: Path) -> None:
         (source / f"d{index // 50}").mkdir(parents=True, exist_ok=True)
         (source / f"d{index // 50}" / f"f{index}").write_bytes(os.urandom(index))
     (source / "big.bin").write_bytes(os.urandom(3 << 20))
-    buffer = io.BytesIO()
-    pack(source, buffer, level=0)
-    buffer.seek(0)
-    unpack(buffer, tmp_path / "copy")
+    _round_trip(source, tmp_path / "copy", level=0)
     for path in source.rglob("*"):
         if path.is_file():
             assert (tmp_path / "copy" / path.relative_to(source)).read_bytes() == path.read_bytes()
