@@ -208,6 +208,7 @@ def check_leaf_rules(checker: Checker, site: Site) -> None:
     leaf = is_leaf(tmpl)
     check_volume_mounts(checker, site)
     check_data(checker, site)
+    check_artifact_storage(checker, site)
     if not leaf and tmpl.active_deadline_seconds is not None:
         checker.add(
             site,
@@ -290,3 +291,52 @@ def check_data(checker: Checker, site: Site) -> None:
                 step.expression,
                 join(path, f"transformation[{index}]", "expression"),
             )
+
+
+# Artifact storage Argo has and the local engine does not (it has a local
+# directory, S3, raw data and — for inputs — HTTP; see docs/artifacts.md).
+_STORAGE_NOT_LOCAL = {
+    "artifactory": "Artifactory",
+    "azure": "Azure Blob",
+    "gcs": "GCS",
+    "git": "git",
+    "hdfs": "HDFS",
+    "oss": "OSS",
+}
+
+
+def check_artifact_storage(checker: Checker, site: Site) -> None:
+    """An artifact naming storage the local engine lacks is never silently moved.
+
+    Warnings, since a caller may still supply an input another way, and an output
+    then lands in the workflow's repository (the local engine's choice) — each
+    says which.
+    """
+    tmpl = site.template
+    for section, models in (
+        ("inputs", (tmpl.inputs.artifacts if tmpl.inputs else None) or []),
+        ("outputs", (tmpl.outputs.artifacts if tmpl.outputs else None) or []),
+    ):
+        for index, art in enumerate(models):
+            for field_name, shown in _STORAGE_NOT_LOCAL.items():
+                if getattr(art, field_name, None) is None:
+                    continue
+                where = f"{section}.artifacts[{index}].{field_name}"
+                if section == "inputs":
+                    what = (
+                        f"input artifact {art.name!r} cannot be fetched from there: unless its "
+                        "caller passes it (from:, s3, raw, http), the node ends in Error"
+                    )
+                else:
+                    what = (
+                        f"output artifact {art.name!r} is kept in the workflow's artifact "
+                        "repository instead"
+                    )
+                checker.add(
+                    site,
+                    site.location,
+                    where,
+                    f"{shown} storage is not supported locally: {what}",
+                    severity="warning",
+                    path=join(site.path, where),
+                )
