@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from typing import Any
 
 from clusterforge.engine.local._operator import loops
@@ -21,6 +22,7 @@ from clusterforge.engine.local._operator.scope import (
     SKIPPED,
     call_arguments,
     parameter_list,
+    reads_configmap,
     skipped_defaults,
 )
 from clusterforge.engine.local._operator.templates import Scope, exit_hook, kind, resolve
@@ -97,7 +99,7 @@ class TaskCaller:
             if not evaluate_when(text):
                 return self._skipped(name, display, task, ctx, f"when '{text}' evaluated false")
         template, scope = resolve(task, self.scope, self.rt.documents)
-        arguments = call_arguments(task, values)
+        arguments = await self._arguments(task, values)
         artifacts = resolve_arguments(task, values)
         extra = {k: v for k, v in values.items() if k == "item" or k.startswith("item.")}
         # The called template sees the name of the step/task calling it (Argo's
@@ -123,6 +125,18 @@ class TaskCaller:
         if hook is not None and rec.phase in COMPLETED:
             await self.run_exit_hook(hook, rec, task, values, child_ctx.child(rec.id))
         return rec
+
+    async def _arguments(self, task: JSON, values: dict[str, str]) -> dict[str, str]:
+        """The call's arguments (one read from a cluster's ConfigMap: in a thread)."""
+        objects, namespace = self.rt.variables.objects, self.rt.variables.wf.namespace
+        read = functools.partial(call_arguments, task, values, objects, namespace)
+        if (
+            objects is not None
+            and objects.cluster is not None
+            and reads_configmap(task, "arguments")
+        ):
+            return await asyncio.get_running_loop().run_in_executor(None, read)
+        return read()
 
     async def run_exit_hook(
         self, hook: JSON, rec: NodeRecord, task: JSON, values: dict[str, str], ctx: Context

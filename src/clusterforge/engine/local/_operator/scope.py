@@ -218,9 +218,10 @@ def skipped_defaults(key: str, template: JSON) -> dict[str, str]:
     return values
 
 
-def reads_configmap(template: JSON) -> bool:
-    """Whether an input of ``template`` is read from a ConfigMap."""
-    params = (template.get("inputs") or {}).get("parameters", []) or []
+def reads_configmap(template: JSON, where: str = "inputs") -> bool:
+    """Whether a parameter of ``template``'s ``inputs`` (or a task's ``arguments``)
+    is read from a ConfigMap."""
+    params = (template.get(where) or {}).get("parameters", []) or []
     return any("configMapKeyRef" in (p.get("valueFrom") or {}) for p in params)
 
 
@@ -233,16 +234,25 @@ def _from_configmap(
         raise InputError(str(err)) from None
 
 
-def call_arguments(task: JSON, values: Mapping[str, str]) -> dict[str, str]:
+def call_arguments(
+    task: JSON,
+    values: Mapping[str, str],
+    objects: Objects | None = None,
+    namespace: str = "default",
+) -> dict[str, str]:
     """A task's/step's ``arguments.parameters``, substituted.
 
     An argument that is only a reference to a skipped/omitted call's output
     with no default (an absent optional, in Argo's words) is left unsupplied,
-    so the called template's input default applies, as Argo does.
+    so the called template's input default applies, as Argo does. One given as
+    ``valueFrom.configMapKeyRef`` is read as the input it fills would be.
     """
     arguments: dict[str, str] = {}
     for p in (task.get("arguments") or {}).get("parameters", []) or []:
         if p.get("value") is None:
+            from_map = _from_configmap(p, objects, namespace, values)
+            if from_map is not None:
+                arguments[p["name"]] = from_map
             continue
         text = parameter_text(p["value"])
         if _absent_optional(text, values):
