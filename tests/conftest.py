@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.management import argo_cluster  # noqa: F401  (one management cluster per session)
 
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
 # each run still gets its own numbered directory (concurrent runs don't clash).
 os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(Path(__file__).parent.parent / ".pytest-tmp"))
 (Path(os.environ["PYTEST_DEBUG_TEMPROOT"])).mkdir(exist_ok=True)
+
+# Tests never assert wall-clock time: Hypothesis' per-example deadline (200 ms)
+# is one, and it fails property tests on a loaded CI machine. Speed lives in bench/.
+settings.register_profile(
+    "clusterforge", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("clusterforge")
 
 
 @pytest.fixture(scope="session")
