@@ -13,7 +13,10 @@ it is the workflow's name, as in keys),
 ``repository_keys`` (``present``/``absent`` globs in the local artifact
 repository once the workflow ended),
 ``max_concurrency`` (a trace file of start/end lines → the limit that must be
-reached and never exceeded), ``parameters`` (``-p`` values; ``{tmp}`` is the
+reached and never exceeded), ``max_holders`` (template name → the limit its
+nodes' stored start-to-finish intervals must reach and never exceed: the holders of
+a template-level lock), ``holders_exclusive`` (template names whose nodes never
+overlap one another: one lock held in turn), ``parameters`` (``-p`` values; ``{tmp}`` is the
 test's directory, ``{http}`` the base URL of a loopback HTTP server started for
 the case when ``http_server: true``, ``{port}``/``{port2}`` free loopback ports;
 see tests/conformance/http_server.py),
@@ -67,6 +70,37 @@ def _max_overlap(trace: Path) -> int:
         events.append((int(stamp), 1 if kind == "start" else -1))
     running = peak = 0
     for _stamp, delta in sorted(events, key=lambda e: (e[0], e[1])):
+        running += delta
+        peak = max(peak, running)
+    return peak
+
+
+def _holders(view: WorkflowView, templates: set[str]) -> list[NodeRecord]:
+    """The nodes of ``templates`` that hold their lock: not a loop's group node nor a
+    retried node's attempts (Argo's lock holder is the Retry node)."""
+    nodes = view.nodes
+
+    def holds(node: NodeRecord) -> bool:
+        parent = nodes.get(node.parent_id or "")
+        retried = parent is not None and parent.type == "Retry"
+        return node.template_name in templates and node.type not in _GROUPS and not retried
+
+    return [n for n in nodes.values() if holds(n)]
+
+
+_GROUPS = ("StepGroup", "TaskGroup")
+
+
+def _peak_holders(holders: list[NodeRecord]) -> int:
+    """How many of ``holders`` ran at once, from their stored start and finish times
+    (an ordering of the store's own timestamps, no wall-clock bound)."""
+    events = []
+    for node in holders:
+        assert node.started_at is not None, node.name
+        assert node.finished_at is not None, node.name
+        events += [(node.started_at, 1), (node.finished_at, -1)]
+    running = peak = 0
+    for _stamp, delta in sorted(events):  # at a tie the release comes first
         running += delta
         peak = max(peak, running)
     return peak
@@ -159,3 +193,11 @@ def _check_case(submission: Submission, expect: dict[str, Any], tmp_path: Path, 
         spec = expect["max_concurrency"]
         peak = _max_overlap(tmp_path / spec["file"])
         assert peak == spec["limit"], f"observed {peak} concurrent steps, limit {spec['limit']}"
+    for template, limit in (expect.get("max_holders") or {}).items():
+        holders = _holders(view, {template})
+        assert len(holders) > limit, f"{template}: too few nodes to show a limit\n{tree}"
+        peak = _peak_holders(holders)
+        assert peak == limit, f"{template}: {peak} holders at once, limit {limit}\n{tree}"
+    if "holders_exclusive" in expect:
+        holders = _holders(view, set(expect["holders_exclusive"]))
+        assert _peak_holders(holders) == 1, tree

@@ -1,9 +1,8 @@
 """What the local engine does with each Argo field — one table, kept honest by a test.
 
 The local engine runs steps as host subprocesses, so much of Argo's pod
-plumbing (volumes, node selection, service accounts, sidecars) has nothing to
-act on, and a few features (memoization, synchronization) are not
-built yet. The design rule is that such a field is never silently ignored:
+plumbing (node selection, service accounts, …) has nothing to act on, and a
+few features are not built yet. The design rule is that such a field is never silently ignored:
 :func:`unsupported_fields` turns every field of :data:`LOCAL_SUPPORT` that a
 template sets into a lint warning with this table's text.
 

@@ -110,6 +110,8 @@ class _Planner:
             for index, item in enumerate(items):
                 label = f"{name}({index}:{item_label(item)})"
                 child = PlannedNode(label, tmpl.get("name", ""), "run")
+                # an item calling a DAG/steps template has that template's children
+                child.children = self.template_node(label, tmpl, tscope).children
                 self.hook(task, child, scope)
                 node.children.append(child)
             if not items:  # one Skipped node at run time, as in Argo ("Skipped, empty params")

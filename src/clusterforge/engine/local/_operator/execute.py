@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -106,6 +107,58 @@ class Executor:
         except (NodeFailure, ExpressionError) as err:
             node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
             return journal.finish(node, "Error", str(err))
+        if retry_attempt is None and template.get("synchronization"):
+            # As Argo's executeTemplate: the lock is taken by the template's node (a
+            # Retry node for all its attempts) before it runs, and released when it ends.
+            return await self._synchronized(name, display, call, inputs, ctx)
+        return await self._unlocked(name, display, call, inputs, ctx, retry_attempt)
+
+    async def _synchronized(
+        self, name: str, display: str, call: Call, inputs: dict[str, str], ctx: Context
+    ) -> NodeRecord:
+        """Run the node while holding its template's ``synchronization`` locks; Pending
+        with Argo's "Waiting for … lock" message while it waits.
+
+        As Argo, a lock is held by one node: a child whose template takes the same
+        mutex as an ancestor that holds it waits (for ever — Argo does not refuse it).
+        """
+        journal, template = self.rt.journal, call.template
+        node_type = _node_type(template)
+        tname = str(template.get("name", ""))
+        node = journal.node(name, display, node_type, ctx, tname, phase="Pending")
+        try:
+            values = self.rt.variables.template_vars(inputs, ctx)
+            synchronization = substitute_tree(template.get("synchronization"), values)
+        except ExpressionError as err:
+            return journal.finish(node, "Error", str(err))
+        held = self.rt.synchronized(synchronization, lambda text: self._waiting(node, text))
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(held)
+            except ObjectMissing as err:  # a semaphore's limit cannot be read
+                return journal.finish(node, "Error", str(err))
+            except asyncio.CancelledError:  # stopped while waiting: it never ran
+                self.rt.cancelled(node)
+                raise
+            # Argo's markNodeWaitingForLock(node, "", ""): no longer waiting.
+            node.message = ""
+            if node_type != "Pod":  # a pod is Pending until its process starts
+                node.phase, node.started_at = "Running", time.time()
+            journal.save(node)
+            return await self._unlocked(name, display, call, inputs, ctx, None)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _unlocked(
+        self,
+        name: str,
+        display: str,
+        call: Call,
+        inputs: dict[str, str],
+        ctx: Context,
+        retry_attempt: int | None,
+    ) -> NodeRecord:
+        """The node run by what its template does (its locks, if any, held)."""
+        journal, template = self.rt.journal, call.template
         if retry_attempt is None and template.get("retryStrategy") is not None:
             # `retryStrategy: {}` too: Argo retries with no limit until it succeeds.
             loop = RetryLoop(self.rt, self, name, display, call, ctx)
@@ -206,7 +259,6 @@ class Executor:
             # substitute_tree builds new lists and dicts: the template is never changed
             body = substitute_tree(template[what], values)
             volumes = substitute_tree(template.get("volumes") or [], values)
-            synchronization = substitute_tree(template.get("synchronization"), values)
         except ExpressionError as err:
             return journal.finish(node, "Error", str(err))
         node.image = body.get("image")
@@ -224,12 +276,6 @@ class Executor:
         wf_sem = self.rt.workflow_semaphore
         semaphores = ((wf_sem,) if wf_sem else ()) + ctx.semaphores
         async with contextlib.AsyncExitStack() as stack:
-            if synchronization:
-                held = self.rt.synchronized(synchronization, lambda text: self._waiting(node, text))
-                try:
-                    await stack.enter_async_context(held)
-                except ObjectMissing as err:  # a semaphore's limit cannot be read
-                    return journal.finish(node, "Error", str(err))
             for sem in sorted(semaphores, key=id):
                 await stack.enter_async_context(sem)
             if self.rt.flags.shutdown:
@@ -300,6 +346,16 @@ class Executor:
                 if value is not None:
                     self.rt.variables.publish_global(param["globalName"], value)
         return self.rt.journal.finish(node, outcome.phase, outcome.message)
+
+
+def _node_type(template: JSON) -> str:
+    """The type of the node a template's call creates (Argo's ``GetNodeType``)."""
+    if template.get("retryStrategy") is not None:
+        return "Retry"
+    return _NODE_TYPES.get(kind(template), "Pod")
+
+
+_NODE_TYPES = {"steps": "Steps", "dag": "DAG", "suspend": "Suspend", "http": "HTTP"}
 
 
 def no_command_message(template: JSON, body: JSON) -> str:
