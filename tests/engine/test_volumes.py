@@ -1,8 +1,9 @@
 """Volumes on the local engine beyond the conformance cases: a claim's directory
 is removed as volumeClaimGC says (kept after a failure, for a retry), an
 existing claim outlives workflows, mountPaths that would shadow system
-directories are refused, and without a mount namespace a step that mounts a
-volume ends in Error saying why and what to do."""
+directories are refused, a mount point the host lacks is made in the step's
+private root and never on the host, and without a mount namespace a step that
+mounts a volume ends in Error saying why and what to do."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ import pytest
 
 from clusterforge.engine import LocalEngine, Submission
 from clusterforge.engine.local import process
+from clusterforge.engine.local.private_root import mount_points, plan
+from clusterforge.engine.local.volumes import WorkflowVolumes
+from clusterforge.store import NodeRecord
 from clusterforge.workflow import mount_path_problem
 
 needs_namespace = pytest.mark.skipif(
@@ -103,3 +107,86 @@ def test_without_a_mount_namespace_volumes_end_in_error(
         process.launch_sync(step)
     assert "volumeMounts (/mnt/cf-vol) need a private mount namespace" in str(caught.value)
     assert "run clusterforge as root" in str(caught.value)
+
+
+MISSING = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: missing-mount-points}
+spec:
+  entrypoint: main
+  volumes:
+  - {name: scratch, emptyDir: {}}
+  - {name: settings, configMap: {name: cf-probe-settings}}
+  - {name: creds, secret: {secretName: cf-probe-creds}}
+  templates:
+  - name: main
+    container:
+      image: alpine
+      command: [sh, -c]
+      args:
+      - >-
+        echo hi > /cf-vol-probe/empty/f && cat /cf-vol-probe/empty/f /mnt/cf-cm-probe/greeting
+        /cf-secret-probe/deep/password && ls /cf-secret-probe && test -d /etc
+      volumeMounts:
+      - {name: scratch, mountPath: /cf-vol-probe/empty}
+      - {name: settings, mountPath: /mnt/cf-cm-probe}
+      - {name: creds, mountPath: /cf-secret-probe/deep}
+"""
+OBJECTS = """
+kind: ConfigMap
+metadata: {name: cf-probe-settings}
+data: {greeting: hello}
+---
+kind: Secret
+metadata: {name: cf-probe-creds}
+stringData: {password: pw}
+"""
+PROBES = ("/cf-vol-probe", "/mnt/cf-cm-probe", "/cf-secret-probe")
+
+
+def _run_missing(tmp_path: Path) -> tuple[LocalEngine, str, NodeRecord]:
+    assert not any(os.path.lexists(p) for p in PROBES)  # else this host is not a probe
+    (tmp_path / "wf.yaml").write_text(MISSING)
+    (tmp_path / "objects.yaml").write_text(OBJECTS)
+    engine = LocalEngine(home=tmp_path / "home")
+    view = engine.submit(
+        Submission(files=(tmp_path / "wf.yaml",), objects=(str(tmp_path / "objects.yaml"),))
+    )
+    engine.join(view.id, timeout=120)
+    node = next(n for n in engine.get(view.id).nodes.values() if n.type == "Pod")
+    return engine, view.id, node
+
+
+@needs_namespace
+def test_missing_mount_points_are_made_privately_never_on_the_host(tmp_path: Path) -> None:
+    engine, wf, node = _run_missing(tmp_path)
+    assert node.phase == "Succeeded", node.message
+    lines = [line.text for line in engine.logs(wf, node.id) if line.stream == "stdout"]
+    assert lines == ["hi", "hellopwdeep"]  # the files end without a newline
+    assert [p for p in PROBES if os.path.lexists(p)] == []
+
+
+def test_without_a_mount_namespace_a_missing_mount_point_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    off = process.Isolation(False, "CLUSTERFORGE_ISOLATION=none")
+    monkeypatch.setattr(process, "isolation", lambda: off)
+    _, _, node = _run_missing(tmp_path)
+    assert node.phase == "Error"
+    assert node.message.startswith("volumeMounts[0].mountPath /cf-vol-probe/empty: ")
+    assert "needs a private mount namespace" in node.message
+    assert "(CLUSTERFORGE_ISOLATION=none)" in node.message
+    assert [p for p in PROBES if os.path.lexists(p)] == []
+
+
+def test_a_mount_point_is_planned_where_the_host_symlinks_lead(tmp_path: Path) -> None:
+    if not os.path.islink("/bin"):
+        pytest.skip("/bin is not a symlink here")
+    volumes = WorkflowVolumes.of({"volumes": [{"name": "v", "emptyDir": {}}]}, tmp_path, "")
+    body = {"volumeMounts": [{"name": "v", "mountPath": "/bin/cf-vol-probe"}]}
+    (mount,) = volumes.mounts(body, [], "a")
+    assert mount.target == os.path.realpath("/bin") + "/cf-vol-probe"
+    root = plan(str(tmp_path / "root"), mount_points([mount.target]), {})
+    assert root is not None  # the kernel would follow /bin; the root is made where it leads
+    assert root.host(mount.target) == tmp_path / "root" / mount.target.lstrip("/")

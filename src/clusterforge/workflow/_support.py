@@ -49,13 +49,11 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "spec.podPriorityClassName": _HOST,
         "spec.podSpecPatch": _HOST,
         "spec.priority": "ignored: workflows are not queued by priority locally",
-        "spec.retryStrategy": "not applied locally: give retryStrategy on each template",
         "spec.schedulerName": _HOST,
         "spec.securityContext": "ignored: steps run as the user running clusterforge",
         "spec.serviceAccountName": _HOST,
         "spec.shutdown": "ignored in a manifest: stop a running workflow with `clusterforge stop`",
         "spec.suspend": "not supported locally: the workflow starts at once",
-        "spec.templateDefaults": "not applied locally: set those fields on each template",
         "spec.tolerations": _HOST,
         "spec.ttlStrategy": "ignored: finished workflows stay in the local store until deleted",
         "spec.workflowMetadata": (
@@ -130,6 +128,9 @@ HONOURED: frozenset[str] = frozenset(
         "semaphore.namespace",  # the ConfigMap's (and the lock's) namespace
         "spec.onExit",
         "spec.parallelism",
+        # merged into every template as Argo's controller does (engine/local/template_defaults.py)
+        "spec.retryStrategy",
+        "spec.templateDefaults",
         # Volumes: host directories bind-mounted into the step (engine/local/volumes.py).
         "spec.volumeClaimGC",
         "spec.volumeClaimTemplates",

@@ -40,7 +40,8 @@ def plan(record: WorkflowRecord) -> PlannedNode:
     spec = record.manifest.get("spec", {})
     root = workflow_scope(spec)
     planner = _Planner(record, Variables(record).workflow_vars())
-    entry = root.templates.get(spec.get("entrypoint", ""), {})
+    entry_name = spec.get("entrypoint", "")
+    entry = root.template(entry_name) if entry_name in root.templates else {}
     return planner.template_node(record.name, entry, root)
 
 

@@ -1,4 +1,4 @@
-"""A step's private root: artifact paths outside /tmp, as in a pod's own filesystem.
+"""A step's private root: paths outside /tmp, as in a pod's own filesystem.
 
 On Argo an artifact may live anywhere in the container (``/mnt/in``,
 ``/result.txt``, ``/outputs/…``): the pod's filesystem is its own, the
@@ -6,7 +6,9 @@ image underneath and a writable layer on top. Locally a step sees the host's
 filesystem, which every step shares; placing an input at ``/art`` would write
 the host's ``/`` and two parallel steps would collide.
 
-So an attempt whose artifacts name such paths gets a private root — a
+So an attempt whose artifacts name such paths, or whose volumes are mounted
+where the host has nothing (``/mnt/vol``, ``/secret/mountpath``), gets a
+private root — a
 directory of the attempt (``<attempt>/root``) that the step is ``chroot``'ed
 into, inside its mount namespace:
 
@@ -16,8 +18,8 @@ into, inside its mount namespace:
   host — its image — everywhere else;
 * below the first component that is not on the host (or at an input's own
   path), everything is private: an input is placed there before the start,
-  an output is read from there after the exit, and what the step creates
-  there never reaches the host;
+  an output is read from there after the exit, a volume's mount point is
+  made there, and what the step creates there never reaches the host;
 * ``/tmp`` is the attempt's private /tmp, as for every step.
 
 Decisions where Argo and a host differ, as documented in docs/engine.md: the
@@ -111,27 +113,40 @@ class PrivateRoot:
 
 
 def plan(root: str, inputs: Mapping[str, str], outputs: Mapping[str, str]) -> PrivateRoot | None:
-    """The private root an attempt needs for its artifact paths, or None (all under
-    /tmp or the working directory). ``inputs``/``outputs``: field name → path."""
-    private: list[str] = []
+    """The private root an attempt needs, or None (all under /tmp or the working
+    directory). ``inputs``: field name → a path held privately whether or not the
+    host has it (an input artifact, a volume's missing mount point, see
+    :func:`mount_points`); ``outputs``: field name → an output artifact's path."""
+    private: dict[str, str] = {}
     for name, path in inputs.items():
         if elsewhere(path):
-            private.append(_checked(name, path))
+            private[name] = _checked(name, path)
     for name, path in outputs.items():
         if elsewhere(path):
             norm = _checked_output(name, path)
             if not os.path.lexists(norm):
-                private.append(norm)
+                private[name] = norm
     if not private:
         return None  # outputs the host already has are read there (the image's files)
     mirrored: dict[str, set[str]] = {"/": set()}
-    for path in private:
-        for directory in _host_ancestors(path):
+    for name, path in private.items():
+        for directory in _host_ancestors(name, path):
             mirrored.setdefault(directory, set())
         parent = posixpath.dirname(path)
         if parent in mirrored:
             mirrored[parent].add(posixpath.basename(path))
     return PrivateRoot(root, {d: _entries(d, hidden, mirrored) for d, hidden in mirrored.items()})
+
+
+def mount_points(targets: Iterable[str]) -> dict[str, str]:
+    """The volume mount targets the host lacks outside /tmp, by field name: each is
+    made privately in a root rather than on the host (a target the host has is
+    bound over in the step's namespace only, as it always was)."""
+    return {
+        f"volumeMounts[{i}].mountPath": target
+        for i, target in enumerate(targets)
+        if elsewhere(target) and not os.path.lexists(target)
+    }
 
 
 def elsewhere(path: str) -> bool:
@@ -168,7 +183,7 @@ def _checked_output(name: str, path: str) -> str:
     return norm
 
 
-def _host_ancestors(path: str) -> Iterable[str]:
+def _host_ancestors(name: str, path: str) -> Iterable[str]:
     """The host directories on the way to ``path`` (``/mnt`` for ``/mnt/in/x``), up
     to the first component the host lacks; a symlink on the way is refused."""
     directory = "/"
@@ -182,11 +197,11 @@ def _host_ancestors(path: str) -> Iterable[str]:
             return
         if stat.S_ISLNK(info.st_mode):
             raise RootError(
-                f"artifact path {path} passes through the host's symlink {directory}; "
+                f"{name} {path} passes through the host's symlink {directory}; "
                 f"give the path it leads to ({os.path.realpath(directory)}/…)"
             )
         if not stat.S_ISDIR(info.st_mode):
-            raise RootError(f"artifact path {path}: {directory} is a file on this host")
+            raise RootError(f"{name} {path}: {directory} is a file on this host")
         yield directory
 
 

@@ -26,9 +26,10 @@ inside the attempt's directory — the host paths under /tmp the step must still
 reach (:mod:`reachable`: a checkout or virtualenv under /tmp) and volumes
 mounted under /tmp, and last that directory over /tmp, recursively, so what
 was put inside it comes along. Every source is named in the host's view.
-A step with a private root (artifact paths outside /tmp, see
-:mod:`private_root`) has every mount made inside that root — its mirrored host
-entries first — and is started through ``chroot`` into it.
+A step with a private root (artifact paths outside /tmp, or volume mount
+points the host lacks, see :mod:`private_root`) has every mount made inside
+that root — its mirrored host entries first — and is started through
+``chroot`` into it. No mount point is ever made on the host.
 """
 
 from __future__ import annotations
@@ -241,11 +242,20 @@ def mount_plan(step: StepProcess, executable: str) -> list[tuple[str, str, bool]
     return [*outside, *inside, (tmp, prefix + reachable.TMP, False)]
 
 
-def make_mount_points(mounts: list[tuple[str, str, bool]]) -> None:
-    """Each target made (a directory, or an empty file for a file source) if missing."""
+def make_mount_points(
+    mounts: list[tuple[str, str, bool]], tmp_dir: str, root: str | None = None
+) -> None:
+    """Each missing target made (a directory, or an empty file for a file source),
+    only inside the attempt — its private /tmp or root: the host is never given a
+    mount point (one it lacks puts the step in a private root, see private_root.py)."""
     for source, target, _ in mounts:
         if os.path.lexists(target):
             continue
+        if not any(p and (target == p or target.startswith(p + "/")) for p in (tmp_dir, root)):
+            raise StartError(
+                f"the mount point {target} is gone from this host since the step was "
+                "planned; retry the step (clusterforge never creates it on the host)"
+            )
         if os.path.isdir(source):
             os.makedirs(target, exist_ok=True)
         else:
@@ -407,13 +417,9 @@ def launch_sync(step: StepProcess) -> StepHandle:
                 f"a private root needs a private mount namespace ({isolation().reason})"
             )
         step.root.make()
-        # A volume's mount point on the host too: the root may bind its parent in.
-        make_mount_points(
-            [(v.source, v.target, False) for v in step.volumes if not reachable.under_tmp(v.target)]
-        )
         step, executable = _in_root(step, step.root, executable, env)
     if mounts:
-        make_mount_points(mounts)
+        make_mount_points(mounts, step.tmp_dir, step.root.root if step.root else None)
     flags = os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
     out = _above_stdio(os.open(step.stdout, os.O_RDWR | flags, 0o644))
     state = -1

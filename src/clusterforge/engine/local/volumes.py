@@ -24,8 +24,10 @@ kind is a host directory bind-mounted at the ``mountPath``:
 ``readOnly`` and ``subPath`` are honoured. Any other source (projected,
 downwardAPI, …) ends the node in Error naming the volume. Mounting needs the mount
 namespace — root, or CAP_SYS_ADMIN; elsewhere a step with volumeMounts ends in
-Error saying so. A mount point missing on the host (``/mnt/vol``) is created
-there as an empty directory (it stays; the volume's files never land in it).
+Error saying so. A mount point outside /tmp the host lacks (``/mnt/vol``) is
+never made on the host: the step then runs in a private root
+(:mod:`private_root`) where the mount point is made privately; a directory the
+host has is bound over in the step's mount namespace only.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ class WorkflowVolumes:
             else:
                 source = self._source(name, own.get(name) or self.declared.get(name), attempt)
             source = _sub_path(source, str(mount.get("subPath") or ""), name)
-            found.append(Mount(source, os.path.normpath(target), readonly))
+            found.append(Mount(source, _resolved(name, target), readonly))
         return tuple(found)
 
     def _source(self, name: str, volume: JSON | None, attempt: str) -> str:
@@ -131,6 +133,17 @@ class WorkflowVolumes:
         strategy = (gc or {}).get("strategy") or "OnWorkflowSuccess"
         if strategy == "OnWorkflowCompletion" or succeeded:
             shutil.rmtree(self.workflow_dir, ignore_errors=True)
+
+
+def _resolved(name: str, target: str) -> str:
+    """The mount point with the host's symlinks on the way resolved (``/var/run/x``
+    → ``/run/x``), as the kernel would follow them: a private root has to make the
+    mount point where the step will find it; a system directory stays refused."""
+    resolved = os.path.realpath(target)
+    problem = mount_path_problem(resolved)
+    if problem:
+        raise VolumeError(f"volumeMounts {name!r}: {target} leads to {resolved}; {problem}")
+    return resolved
 
 
 def _directory(path: Path) -> str:

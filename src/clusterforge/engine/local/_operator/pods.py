@@ -229,7 +229,12 @@ class HostPods:
             argv = [*command, *[str(a) for a in body.get("args") or []], script[0]]
         cwd = work
         working_dir = body.get("workingDir")
-        root = _private_root(spec.artifacts, f"{attempt.scratch}/root")
+        volumes = (
+            self.volumes.mounts(body, spec.volumes, name, prepared)
+            if body.get("volumeMounts")
+            else ()
+        )
+        root = _private_root(spec.artifacts, volumes, f"{attempt.scratch}/root")
         if root is not None:  # "/" of the root stands for the image's working directory
             cwd = root.root
         elif working_dir:
@@ -244,9 +249,7 @@ class HostPods:
             stderr=f"{attempt.scratch}/stderr.log",
             make_dirs=tuple(make_dirs),
             script=script,
-            volumes=self.volumes.mounts(body, spec.volumes, name, prepared)
-            if body.get("volumeMounts")
-            else (),
+            volumes=volumes,
             state_dir=attempt.scratch,
             root=root,
             root_cwd=os.path.join("/", working_dir or ""),
@@ -512,13 +515,15 @@ def _write_object_files(
     return roots
 
 
-def _private_root(artifacts: PodArtifacts | None, where: str) -> private_root.PrivateRoot | None:
+def _private_root(
+    artifacts: PodArtifacts | None, volumes: Iterable[process.Mount], where: str
+) -> private_root.PrivateRoot | None:
     """The attempt's private root when an artifact path is outside /tmp and the
-    working directory (see private_root.py); refused without a mount namespace."""
-    if artifacts is None:
-        return None
-    inputs = _paths("inputs", artifacts.inputs)
-    outputs = _paths("outputs", artifacts.outputs)
+    working directory, or a volume's mount point is where the host has nothing
+    (see private_root.py); refused without a mount namespace."""
+    inputs = _paths("inputs", artifacts.inputs) if artifacts is not None else {}
+    outputs = _paths("outputs", artifacts.outputs) if artifacts is not None else {}
+    inputs.update(private_root.mount_points(v.target for v in volumes))
     root = private_root.plan(where, inputs, outputs)
     isolation = process.isolation()
     if root is not None and not isolation.private_tmp:

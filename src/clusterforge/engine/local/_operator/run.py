@@ -210,7 +210,7 @@ class WorkflowRun:
         synchronization = self.spec.get("synchronization")
         try:
             call = Call(
-                self.root_scope.templates[entry],
+                self.root_scope.template(entry),
                 self.root_scope,
                 self._arguments(),
                 self._artifact_arguments(),
@@ -250,7 +250,7 @@ class WorkflowRun:
         }
         try:
             call = Call(
-                self.root_scope.templates[handler],
+                self.root_scope.template(handler),
                 self.root_scope,
                 self._arguments(),
                 self._artifact_arguments(),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clusterforge.engine.local._operator.errors import TemplateNotFound
+from clusterforge.engine.local.template_defaults import template_defaults, with_defaults
 
 JSON = dict[str, Any]
 
@@ -24,6 +25,18 @@ class Scope:
 
     name: str
     templates: dict[str, JSON]
+    defaults: JSON | None = None
+    """The workflow's ``templateDefaults``: they apply in every scope, as in Argo."""
+    retry: JSON | None = None
+    """The workflow's ``retryStrategy``, for templates that have none."""
+
+    def template(self, name: str) -> JSON:
+        """The template ``name`` of this scope, with the workflow's defaults merged in."""
+        return self.merged(self.templates[name])
+
+    def merged(self, template: JSON) -> JSON:
+        """``template`` as it runs: ``spec.templateDefaults`` and ``spec.retryStrategy`` applied."""
+        return with_defaults(template, self.defaults, self.retry)
 
 
 def ref_key(ref: Mapping[str, Any]) -> str:
@@ -33,7 +46,8 @@ def ref_key(ref: Mapping[str, Any]) -> str:
 
 def workflow_scope(spec: Mapping[str, Any]) -> Scope:
     """The workflow's own templates."""
-    return Scope("", {t["name"]: t for t in spec.get("templates", []) or []})
+    defaults, retry = template_defaults(spec)
+    return Scope("", {t["name"]: t for t in spec.get("templates", []) or []}, defaults, retry)
 
 
 def callers(template: Mapping[str, Any]) -> Iterator[JSON]:
@@ -52,7 +66,7 @@ def resolve(
     """
     inline = holder.get("inline")
     if inline:
-        return dict(inline), scope
+        return scope.merged(dict(inline)), scope
     ref = holder.get("templateRef")
     if ref:
         key = ref_key(ref)
@@ -64,11 +78,12 @@ def resolve(
             raise TemplateNotFound(
                 f"templateRef: template {ref['template']!r} not found in {ref['name']!r}"
             )
-        return templates[ref["template"]], Scope(key, templates)
+        referenced = Scope(key, templates, scope.defaults, scope.retry)
+        return referenced.template(ref["template"]), referenced
     name = holder.get("template")
     if not name or name not in scope.templates:
         raise TemplateNotFound(f"template {name!r} not found")
-    return scope.templates[name], scope
+    return scope.template(name), scope
 
 
 _KINDS = (
