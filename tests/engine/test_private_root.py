@@ -87,3 +87,43 @@ def test_symlinks_on_the_host_path_are_refused(tmp_path: Path) -> None:
         pytest.skip("/bin is not a symlink here")
     with pytest.raises(RootError, match="passes through the host's symlink /bin"):
         plan(str(tmp_path), {"inputs.artifacts.k.path": "/bin/cf-tool"}, {})
+
+
+PARAMETERS = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: private-parameters}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: one, template: write, arguments: {parameters: [{name: word, value: alpha}]}}
+      - {name: two, template: write, arguments: {parameters: [{name: word, value: beta}]}}
+  - name: write
+    inputs: {parameters: [{name: word}]}
+    container:
+      image: alpine
+      command: [sh, -c, 'sleep 0.2; echo "$0" > /cf-param-probe; cat /cf-param-probe']
+      args: ["{{inputs.parameters.word}}"]
+    outputs:
+      parameters: [{name: said, valueFrom: {path: /cf-param-probe}}]
+"""
+
+
+@needs_namespace
+def test_an_output_parameter_outside_tmp_is_the_steps_own_file(tmp_path: Path) -> None:
+    # As in a container: each step writes /cf-param-probe in its own root, so two
+    # at once never see each other's file, and the host's / is not written.
+    engine = LocalEngine(home=tmp_path / "home")
+    view = engine.submit(Submission(text=PARAMETERS))
+    engine.join(view.id, timeout=60)
+    view = engine.get(view.id)
+    said = {
+        n.display_name: {p["name"]: p["value"] for p in n.outputs.get("parameters", [])}
+        for n in view.nodes.values()
+        if n.type == "Pod"
+    }
+    assert view.phase == "Succeeded", said
+    assert said == {"one": {"said": "alpha"}, "two": {"said": "beta"}}
+    assert not os.path.lexists("/cf-param-probe")

@@ -234,7 +234,7 @@ class HostPods:
             if body.get("volumeMounts")
             else ()
         )
-        root = _private_root(spec.artifacts, volumes, f"{attempt.scratch}/root")
+        root = _private_root(spec.artifacts, spec.outputs, volumes, f"{attempt.scratch}/root")
         if root is not None:  # "/" of the root stands for the image's working directory
             cwd = root.root
         elif working_dir:
@@ -516,13 +516,17 @@ def _write_object_files(
 
 
 def _private_root(
-    artifacts: PodArtifacts | None, volumes: Iterable[process.Mount], where: str
+    artifacts: PodArtifacts | None,
+    parameters: Iterable[JSON],
+    volumes: Iterable[process.Mount],
+    where: str,
 ) -> private_root.PrivateRoot | None:
-    """The attempt's private root when an artifact path is outside /tmp and the
-    working directory, or a volume's mount point is where the host has nothing
-    (see private_root.py); refused without a mount namespace."""
+    """The attempt's private root when an artifact or output parameter path is
+    outside /tmp and the working directory, or a volume's mount point is where the
+    host has nothing (see private_root.py); refused without a mount namespace."""
     inputs = _paths("inputs", artifacts.inputs) if artifacts is not None else {}
     outputs = _paths("outputs", artifacts.outputs) if artifacts is not None else {}
+    outputs.update(_parameter_paths(parameters))
     inputs.update(private_root.mount_points(v.target for v in volumes))
     root = private_root.plan(where, inputs, outputs)
     isolation = process.isolation()
@@ -536,6 +540,17 @@ def _private_root(
             "use a path under /tmp, or run clusterforge as root"
         )
     return root
+
+
+def _parameter_paths(parameters: Iterable[JSON]) -> dict[str, str]:
+    """Output parameters read from a file: a step writes ``/a`` in its own root, as in
+    its container, never on the host."""
+    paths: dict[str, str] = {}
+    for param in parameters:
+        path = (param.get("valueFrom") or {}).get("path")
+        if path:
+            paths[f"outputs.parameters.{param['name']}.valueFrom.path"] = str(path)
+    return paths
 
 
 def _paths(kind: str, artifacts: Iterable[JSON]) -> dict[str, str]:
