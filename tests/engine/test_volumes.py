@@ -190,3 +190,63 @@ def test_a_mount_point_is_planned_where_the_host_symlinks_lead(tmp_path: Path) -
     root = plan(str(tmp_path / "root"), mount_points([mount.target]), {})
     assert root is not None  # the kernel would follow /bin; the root is made where it leads
     assert root.host(mount.target) == tmp_path / "root" / mount.target.lstrip("/")
+
+
+IN_VOLUME = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: in-volume}
+spec:
+  entrypoint: main
+  volumeClaimTemplates:
+  - metadata: {name: shared}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}
+  templates:
+  - name: main
+    steps:
+    - - {name: write, template: write}
+    - - name: read
+        template: read
+        arguments:
+          artifacts: [{name: in, from: "{{steps.write.outputs.artifacts.out}}"}]
+  - name: write
+    container:
+      image: alpine
+      command: [sh, -c, 'mkdir -p /mnt/cf-shared/a && echo made > /mnt/cf-shared/a/out
+        && echo said > /tmp/cf-scratch/said']
+      volumeMounts:
+      - {name: shared, mountPath: /mnt/cf-shared}
+      - {name: scratch, mountPath: /tmp/cf-scratch}
+    volumes:
+    - {name: scratch, emptyDir: {}}
+    outputs:
+      artifacts: [{name: out, path: /mnt/cf-shared/a/out, archive: {none: {}}}]
+      parameters: [{name: said, valueFrom: {path: /tmp/cf-scratch/said}}]
+  - name: read
+    inputs:
+      artifacts: [{name: in, path: /mnt/cf-empty/in}]
+    container:
+      image: alpine
+      command: [sh, -c, 'cat /mnt/cf-empty/in']
+      volumeMounts:
+      - {name: empty, mountPath: /mnt/cf-empty}
+    volumes:
+    - {name: empty, emptyDir: {}}
+"""
+
+
+@needs_namespace
+def test_artifacts_and_parameters_under_a_volume_mount_are_in_the_volume(tmp_path: Path) -> None:
+    # As Argo's executor (FindOverlappingVolume): a path under a volume's mount is
+    # saved from, and loaded into, the volume the step sees there.
+    engine = LocalEngine(home=tmp_path / "home")
+    view = engine.submit(Submission(text=IN_VOLUME))
+    engine.join(view.id, timeout=60)
+    view = engine.get(view.id)
+    pods = {n.display_name: n for n in view.nodes.values() if n.type == "Pod"}
+    assert view.phase == "Succeeded", {k: n.message for k, n in pods.items()}
+    said = {p["name"]: p["value"] for p in pods["write"].outputs.get("parameters", [])}
+    assert said == {"said": "said"}
+    assert pods["read"].outputs.get("result") == "made"
+    for probe in ("/mnt/cf-shared", "/mnt/cf-empty"):
+        assert not os.path.lexists(probe)

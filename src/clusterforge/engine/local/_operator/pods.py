@@ -43,6 +43,7 @@ from clusterforge.engine.local.values import (
 from clusterforge.engine.local.volumes import VolumeError, WorkflowVolumes
 from clusterforge.engine.phases import DEADLINE_MESSAGE, INTERRUPTED
 from clusterforge.errors import InvalidInput
+from clusterforge.safety import inside
 from clusterforge.store import NodeRecord
 
 JSON = dict[str, Any]
@@ -560,8 +561,12 @@ def _paths(kind: str, artifacts: Iterable[JSON]) -> dict[str, str]:
 
 
 def step_path(path: str, step: process.StepProcess) -> Path:
-    """Where a path of the step's view is on the host: its private /tmp, its working
-    directory, its private root, or else the host's own (which the step sees too)."""
+    """Where a path of the step's view is on the host: in a volume mounted over it,
+    its private /tmp, its working directory, its private root, or else the host's
+    own (which the step sees too)."""
+    mounted = _volume_path(path, step.volumes)
+    if mounted is not None:
+        return mounted
     root = step.root
     if root is None or path == "/tmp" or path.startswith("/tmp/"):  # noqa: S108
         return host_path(path, Path(step.tmp_dir), Path(step.cwd))
@@ -603,3 +608,23 @@ def _read(path: Path) -> str | None:
         return path.read_text().rstrip("\n") if path.is_file() else None
     except OSError:
         return None
+
+
+def _volume_path(path: str, volumes: Iterable[process.Mount]) -> Path | None:
+    """The path in the volume whose mount covers ``path`` (the innermost), as Argo's
+    executor loads and saves an artifact under a volume mount in the volume itself
+    (``FindOverlappingVolume``); None when no volume covers it."""
+    if not path.startswith("/"):
+        return None
+    norm = os.path.normpath(path)
+    best: tuple[str, str] | None = None
+    for mount in volumes:
+        target = os.path.normpath(mount.target)
+        covers = norm == target or norm.startswith(target.rstrip("/") + "/")
+        if covers and (best is None or len(target) > len(best[0])):
+            best = (target, mount.source)
+    if best is None:
+        return None
+    target, source = best
+    rest = norm[len(target) :].strip("/")
+    return inside(Path(source), *rest.split("/")) if rest else Path(source)
