@@ -275,6 +275,6 @@ def test_a_sub_path_mounts_what_the_volume_has_there_as_the_kubelet(tmp_path: Pa
     assert Path(source("new/deeper")).is_dir()
     with pytest.raises(VolumeError, match="'h': subPath 'out/x' leads out of the volume"):
         source("out/x")
-    with pytest.raises(VolumeError, match="subPath '../x' must be relative"):
+    with pytest.raises(VolumeError, match=r"subPath '\.\./x' must be relative"):
         source("../x")
     assert not (tmp_path / "x").exists()
