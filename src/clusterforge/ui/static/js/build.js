@@ -82,17 +82,27 @@ export function renderBuild(main, buildId) {
     actionBar(actions, {buildId, doc, session, reload: () => { load(); follow(); }});
   }
 
+  // Answers to overlapping loads can arrive out of order (a retry's reload and
+  // the end of the stream, say): only the latest load's answer is shown, or an
+  // older document would put the header and its buttons back a phase.
+  let loads = 0;
   async function load() {
+    const mine = ++loads;
+    let doc;
     try {
       const early = takeEarly(buildId);
-      const doc = early ? await early.catch(() => null) : null; // refused before sign-in: ask again
+      doc = early ? await early.catch(() => null) : null; // refused before sign-in: ask again
       const asked = performance.now();
-      state.doc = doc || await api(`/api/v1/builds/${encodeURIComponent(buildId)}`);
-      if (!doc) performance.measure('cf-doc-fetch', {start: asked, end: performance.now()});
+      if (!doc) {
+        doc = await api(`/api/v1/builds/${encodeURIComponent(buildId)}`);
+        performance.measure('cf-doc-fetch', {start: asked, end: performance.now()});
+      }
     } catch (err) {
-      status.textContent = err.message;
+      if (mine === loads) status.textContent = err.message;
       return;
     }
+    if (mine !== loads) return;
+    state.doc = doc;
     state.nodes = state.doc.status.nodes || {};
     for (const n of Object.values(state.nodes)) state.lastAt.set(n.id, Date.parse(n.finishedAt || n.startedAt || 0) || 0);
     showHeader();
@@ -100,6 +110,16 @@ export function renderBuild(main, buildId) {
     const id = graph.selectedId();
     if (id) panel.show(state.nodes, id);
     renderReport(reportEl, buildId);
+  }
+
+  /** The stream's end carries the build's final phase: the header and the actions
+   * take it at once, together, before the full document is fetched again. */
+  function finished(end) {
+    if (state.doc && end.workflow === buildId) {
+      Object.assign(state.doc.status, {phase: end.phase, message: end.message || state.doc.status.message});
+      showHeader();
+    }
+    load();
   }
 
   const refetch = debounce(load, 250);
@@ -123,8 +143,11 @@ export function renderBuild(main, buildId) {
     pending = [];
     graph.request();
     if (graph.layout) drawGroups(graph.layout);
+    // The root node's end is not the build's: an exit handler may still run, and
+    // the build is not done (nor retryable) until the server says so — the
+    // stream's end event (finished) brings that.
     const root = graph.layout && state.nodes[graph.layout.rootId];
-    if (root) status.replaceChildren(phaseBadge(root.phase));
+    if (root && !TERMINAL.has(root.phase)) status.replaceChildren(phaseBadge(root.phase));
     if (selectedChanged) panel.show(state.nodes, graph.selectedId());
     if (unknown) refetch();
   }
@@ -135,7 +158,7 @@ export function renderBuild(main, buildId) {
     const after = stream ? stream.lastId : null;
     stream = new LiveStream(`/api/v1/builds/${encodeURIComponent(buildId)}/events`, {
       node: (ev) => { pending.push(ev); if (!flush) flush = requestAnimationFrame(apply); },
-      end: () => { stream.close(); liveIndicator('done'); load(); },
+      end: (end) => { stream.close(); liveIndicator('done'); finished(end); },
     }, {onState: liveIndicator, after});
   }
   follow();
