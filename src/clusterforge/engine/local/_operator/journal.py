@@ -206,15 +206,25 @@ class Journal:
         wf.phase = "Running"
         self.store.update_workflow(wf.id, phase="Running", started_at=wf.started_at, message="")
 
+    def workflow_waiting(self, message: str) -> None:
+        """Pending for a workflow-level lock, with Argo's "Waiting for … lock" message;
+        not started (no ``started_at``) until it holds it."""
+        wf = self.wf
+        wf.phase, wf.message = "Pending", message
+        self.store.update_workflow(wf.id, phase="Pending", message=message)
+
     def workflow_finished(self, phase: str, message: str, outputs: dict[str, Any]) -> None:
         """Flush the tree, then record the workflow's end (and release its owner)."""
         wf = self.wf
         wf.phase, wf.message, wf.finished_at, wf.outputs = phase, message, time.time(), outputs
+        if wf.started_at is None:  # ended before it started (Argo sets startedAt then)
+            wf.started_at = wf.finished_at
         self.flush()
         self.store.update_workflow(
             wf.id,
             phase=phase,
             message=message,
+            started_at=wf.started_at,
             finished_at=wf.finished_at,
             outputs=outputs,
             owner=None,

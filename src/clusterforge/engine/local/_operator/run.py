@@ -99,13 +99,15 @@ class WorkflowRun:
         self.executor = Executor(self.rt)
         self._main: asyncio.Future[None] | None = None
         self._failure = ""  # why the run ended before its first node
+        self._started = asyncio.Event()  # Running: its workflow-level lock (if any) taken
 
     async def run(self) -> WorkflowRecord:
         """Run the workflow (resuming whatever the store already holds) to its end."""
         self.journal.load()
         self.interrupted_attempts()
         self.rt.pods.recover(list(self.journal.nodes.values()))
-        self.journal.workflow_started()
+        if not self.spec.get("synchronization") or self.wf.started_at is not None:
+            self._start()
         problem = await self._read_objects()
         if problem is not None:
             # As Argo's setGlobalParameters: the workflow ends in Error before any node.
@@ -170,14 +172,33 @@ class WorkflowRun:
             if node.type == "Pod" and not self.rt.pods.adopt(node):
                 self.journal.finish(node, "Error", interrupted_message(node))
 
+    def _start(self) -> None:
+        """The workflow is Running from now (Argo sets its startedAt then)."""
+        self.journal.workflow_started()
+        self._started.set()
+
+    async def _until_started(self) -> None:
+        await self._started.wait()
+
+    async def _deadline_left(self) -> float | None:
+        """Seconds left of ``activeDeadlineSeconds`` once the workflow has started. As
+        Argo's ``getWorkflowDeadline``, it counts from ``startedAt``, which a workflow
+        Pending for its workflow-level lock does not have yet: the wait is not counted."""
+        deadline = self.spec.get("activeDeadlineSeconds")
+        if deadline in (None, "") or self._main is None:
+            return None
+        started = asyncio.ensure_future(self._until_started())
+        await asyncio.wait({self._main, started}, return_when=asyncio.FIRST_COMPLETED)
+        started.cancel()
+        if self.wf.started_at is None:  # ended while it waited
+            return None
+        return max(float(parameter_text(deadline)) - (time.time() - self.wf.started_at), 0.0)
+
     async def _run_main(self) -> tuple[str, str]:
         """Run the entrypoint under the workflow's deadline; its phase and message."""
         flags, wf = self.rt.flags, self.wf
         self._main = asyncio.ensure_future(self._run_hooked(self.spec.get("entrypoint", "")))
-        deadline = self.spec.get("activeDeadlineSeconds")
-        timeout = None
-        if deadline not in (None, "") and wf.started_at is not None:
-            timeout = max(float(parameter_text(deadline)) - (time.time() - wf.started_at), 0.0)
+        timeout = await self._deadline_left()
         finished, _ = await asyncio.wait({self._main}, timeout=timeout)
         if not finished:
             flags.deadline_hit = True
@@ -252,8 +273,11 @@ class WorkflowRun:
                 self._artifact_arguments(),
             )
             if synchronization:
-                # Workflow-level locks are held for the whole run (Argo): wait first.
-                async with self.rt.synchronized(synchronization, lambda _: None):
+                # Workflow-level locks are held for the whole run (Argo): wait first,
+                # Pending with Argo's "Waiting for … lock" message on the workflow.
+                async with self.rt.synchronized(synchronization, self.journal.workflow_waiting):
+                    if not self._started.is_set():
+                        self._start()
                     await self.executor.execute(name, name, call, ctx)
             else:
                 await self.executor.execute(name, name, call, ctx)
