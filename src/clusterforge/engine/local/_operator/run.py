@@ -34,6 +34,7 @@ from clusterforge.engine.local._operator.hooks import LifecycleHooks
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.mutexes import Mutexes
 from clusterforge.engine.local._operator.pods import HostPods, Pods, interrupted_message
+from clusterforge.engine.local._operator.resource_log import is_resource_log
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import Variables, call_arguments
 from clusterforge.engine.local._operator.semaphores import Semaphores
@@ -167,6 +168,8 @@ class WorkflowRun:
         """Attempts a dead engine left Running/Pending are taken over by the walk
         (see ``Pods.adopt``); those that cannot be end in Error."""
         for node in self.journal.unfinished():
+            if is_resource_log(node, self.rt.work_dir):
+                continue  # a resource node runs no process: the walk waits on its object again
             if node.type == "Pod" and not self.rt.pods.adopt(node):
                 self.journal.finish(node, "Error", interrupted_message(node))
 
