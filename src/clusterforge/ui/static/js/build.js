@@ -18,7 +18,7 @@ export function renderBuild(main, buildId) {
   const title = h('h1', {}, buildId);
   const status = h('span', {class: 'status', role: 'status'});
   const search = h('input', {type: 'search', id: 'node-search', placeholder: 'Find a node by name ( / )', 'aria-label': 'Find a node by name'});
-  const found = h('span', {class: 'muted', 'aria-live': 'polite'});
+  const found = h('span', {class: 'muted', id: 'node-found', 'aria-live': 'polite'});
   const canvas = h('canvas', {id: 'graph', tabindex: '0', role: 'img', 'aria-label': 'Workflow graph. Arrow keys move between nodes, Shift+arrows pan, + and - zoom, 0 fits, Escape clears the selection.'});
   const panelEl = h('aside', {class: 'panel', id: 'node-panel', 'aria-label': 'Selected node'});
   const reportEl = h('section', {class: 'report', id: 'report'});
@@ -60,6 +60,7 @@ export function renderBuild(main, buildId) {
     performance.measure('cf-layout', {start: performance.now() - layout.ms, duration: layout.ms});
     graph.setData(state.nodes, layout);
     drawGroups(layout);
+    findNodes(); // a search's matches are indices into the layout: recount them
   };
 
   function drawGroups(layout) {
@@ -163,16 +164,22 @@ export function renderBuild(main, buildId) {
   }
   follow();
 
-  let matches = [], at = -1;
-  search.addEventListener('input', () => {
+  // The matches are recomputed whenever the graph is laid out again (a stage's
+  // nodes appear, a group folds): indices of an older layout would select
+  // another node, and a node that appeared after the search was typed would
+  // never be found.
+  let matches = [], at = -1, atId = null;
+  function findNodes() {
     matches = graph.search(search.value);
-    at = -1;
+    at = atId ? matches.findIndex((i) => graph.layout.ids[i] === atId) : -1;
     found.textContent = search.value ? `${matches.length} match(es) — Enter for the next` : '';
-  });
+  }
+  search.addEventListener('input', () => { atId = null; findNodes(); });
   search.addEventListener('keydown', (e) => {
     if (e.key !== 'Enter' || !matches.length) return;
     e.preventDefault();
     at = (at + 1) % matches.length;
+    atId = graph.layout.ids[matches[at]];
     graph.select(matches[at], {center: true});
   });
   const slash = (e) => {
