@@ -88,10 +88,12 @@ def test_a_resource_nodes_log_tells_what_kubectl_did(
     assert "-o json" in waits
     assert f"Resource: {namespace}/configmap./log-ready" in waits
     assert "Waiting for conditions: metadata.labels.ready==yes" in waits.replace(" == ", "==")
-    assert "success condition" in waits and "evaluated true" in waits
+    assert "success condition 'metadata.labels.ready" in waits
+    assert "evaluated true" in waits
     assert "Saved output parameter: uid" in waits
     fails = "\n".join(lines["fails"])
-    assert "failure condition" in fails and "evaluated true" in fails
+    assert "failure condition 'metadata.labels.broken" in fails
+    assert "evaluated true" in fails
     assert 'level=error msg="failure condition' in fails
     everything = "\n".join(line for group in lines.values() for line in group)
     assert "hunter2-do-not-log" not in everything  # kubectl printed it; the log does not
