@@ -6,8 +6,8 @@ acceptors; nothing is mocked. What must hold across processes: every accepted
 event is stored once and run by the controller, one idempotency key starts
 one build, the rate limit is per token for the whole server, ``/metrics``
 sums every process, a multi-dependency sensor fires once, a dead child is
-replaced without losing work, and stopping (or killing) the supervisor leaves
-no process behind.
+replaced without losing work (nor refusing a connection meanwhile), and
+stopping (or killing) the supervisor leaves no process behind.
 """
 
 from __future__ import annotations
@@ -215,6 +215,21 @@ def test_a_killed_child_is_replaced_and_nothing_accepted_is_lost(served: Served)
         assert time.monotonic() < deadline, now
         time.sleep(0.1)
     # the new controller runs what was accepted while there was none
+    assert {_wait_done(served.url, a.json()["id"]) for a in answers} == {"Succeeded"}
+
+
+def test_requests_wait_for_replacements_while_no_acceptor_runs(served: Served) -> None:
+    before = served.children()
+    acceptors = [n for n in before if n.startswith("acceptor")]
+    for name in acceptors:
+        os.kill(before[name], signal.SIGKILL)
+    # the supervisor still listens on their sockets: the connections queue, none is refused
+    answers = _concurrently(
+        4, lambda i: _post(served.url, "/api/v1/events/test/steps", {"pause": "0"})
+    )
+    assert [a.status_code for a in answers] == [202] * 4
+    now = served.children()
+    assert all(now.get(n) not in (None, before[n]) for n in acceptors), now
     assert {_wait_done(served.url, a.json()["id"]) for a in answers} == {"Succeeded"}
 
 
