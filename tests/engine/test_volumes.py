@@ -15,7 +15,7 @@ import pytest
 from clusterforge.engine import LocalEngine, Submission
 from clusterforge.engine.local import process
 from clusterforge.engine.local.private_root import mount_points, plan
-from clusterforge.engine.local.volumes import WorkflowVolumes
+from clusterforge.engine.local.volumes import VolumeError, WorkflowVolumes
 from clusterforge.store import NodeRecord
 from clusterforge.workflow import mount_path_problem
 
@@ -250,3 +250,31 @@ def test_artifacts_and_parameters_under_a_volume_mount_are_in_the_volume(tmp_pat
     assert pods["read"].outputs.get("result") == "made"
     for probe in ("/mnt/cf-shared", "/mnt/cf-empty"):
         assert not os.path.lexists(probe)
+
+
+def test_a_sub_path_mounts_what_the_volume_has_there_as_the_kubelet(tmp_path: Path) -> None:
+    # makeMounts: an existing file or directory is mounted as it is, a missing one
+    # is made as an empty directory, and a symlink out of the volume is refused.
+    host = tmp_path / "host"
+    (host / "dir").mkdir(parents=True)
+    (host / "file.yaml").write_text("a: 1\n")
+    (host / "out").symlink_to(tmp_path)
+    volumes = WorkflowVolumes.of(
+        {"volumes": [{"name": "h", "hostPath": {"path": str(host)}}]}, tmp_path, ""
+    )
+
+    def source(sub: str) -> str:
+        body = {"volumeMounts": [{"name": "h", "mountPath": "/mnt/cf-x", "subPath": sub}]}
+        (mount,) = volumes.mounts(body, [], "a")
+        return mount.source
+
+    assert source("file.yaml") == str(host / "file.yaml")
+    assert Path(source("file.yaml")).is_file()  # a file stays a file: mounted as one
+    assert source("dir/") == str(host / "dir")
+    assert source("./") == str(host)
+    assert Path(source("new/deeper")).is_dir()
+    with pytest.raises(VolumeError, match="'h': subPath 'out/x' leads out of the volume"):
+        source("out/x")
+    with pytest.raises(VolumeError, match=r"subPath '\.\./x' must be relative"):
+        source("../x")
+    assert not (tmp_path / "x").exists()

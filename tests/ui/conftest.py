@@ -5,7 +5,8 @@ directory, a known token and one sensor: a webhook (``POST
 /api/v1/events/ui/staged``) that starts ``workflows/staged.yaml`` — a
 build-shaped workflow of four stage groups — with the payload's fields as its
 parameters, so a test decides how long a step logs, whether the add-on is
-skipped and what (hostile) text the parameters carry.
+skipped, what (hostile) text the parameters carry and — through a ``gate``
+directory — when the long step ends.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 WORKFLOW = Path(__file__).parent / "workflows" / "staged.yaml"
-PARAMETERS = ("title", "logging", "hold", "sentence-fails")
+PARAMETERS = ("title", "logging", "hold", "sentence-fails", "gate")
 
 
 def _free_port() -> int:

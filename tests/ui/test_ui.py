@@ -27,10 +27,22 @@ def open_build(page: Any, server: Served, build_id: str) -> None:
     page.wait_for_selector("canvas#graph[data-drawn]")
 
 
-def select_node(page: Any, name: str) -> None:
-    page.fill("#node-search", name)
+def find_node(page: Any, text: str) -> None:
+    """Search for ``text`` and select the first match, once the graph has one: the
+    node may not be drawn yet (a later stage's nodes appear when it starts)."""
+    page.fill("#node-search", text)
+    page.wait_for_selector("#node-found:text-matches('^[1-9]')", timeout=30_000)
     page.press("#node-search", "Enter")
+
+
+def select_node(page: Any, name: str) -> None:
+    find_node(page, name)
     page.wait_for_selector(f"#node-panel h2:text-is('{name}')")
+
+
+def waiting_lines(page: Any) -> list[int]:
+    """The numbers of the hold step's "waiting N" lines in the log box, in order."""
+    return [int(n) for n in re.findall(r"waiting (\d+)", page.text_content("pre.logs") or "")]
 
 
 def stage_button(page: Any, stage: str) -> Any:
@@ -111,15 +123,28 @@ def test_a_retried_step_lists_every_attempt_with_its_exit_code(page: Any, server
     assert rows.nth(1).locator("td").nth(2).text_content() == "0"
 
 
-def test_logs_follow_while_the_step_runs(page: Any, server: Served) -> None:
-    build = server.trigger(hold="20")
-    sign_in(page, server.url)
-    open_build(page, server, build)
-    select_node(page, "control-plane")
-    page.wait_for_selector("pre.logs:has-text('waiting 2')", timeout=30_000)
-    assert "waiting 12" not in (page.text_content("pre.logs") or "")
-    page.wait_for_selector("pre.logs:has-text('waiting 12')", timeout=30_000)
+def test_logs_follow_while_the_step_runs(page: Any, server: Served, tmp_path: Path) -> None:
+    gate = tmp_path / "gate"  # the step logs until this test opens the gate
+    gate.mkdir()
+    build = server.trigger(hold="600", gate=str(gate))
+    try:
+        sign_in(page, server.url)
+        open_build(page, server, build)
+        select_node(page, "control-plane")
+        page.wait_for_selector("pre.logs:has-text('waiting 2')", timeout=30_000)
+        seen = waiting_lines(page)
+        assert "control plane ready" not in (page.text_content("pre.logs") or "")
+        # more lines arrive in the same box while the step runs, with no reload or click
+        page.wait_for_function(
+            "(last) => Math.max(...[...document.querySelector('pre.logs').textContent"
+            ".matchAll(/waiting (\\d+)/g)].map(m => Number(m[1]))) >= last + 3",
+            arg=max(seen),
+        )
+    finally:
+        (gate / "open").touch()
     page.wait_for_selector("pre.logs:has-text('control plane ready')", timeout=30_000)
+    lines = waiting_lines(page)
+    assert lines == list(range(1, len(lines) + 1))  # every line once, in order: none dropped
 
 
 def test_stop_and_retry_work_from_the_buttons(page: Any, server: Served) -> None:
@@ -132,13 +157,15 @@ def test_stop_and_retry_work_from_the_buttons(page: Any, server: Served) -> None
                            timeout=30_000)  # fmt: skip
     with server.client() as client:
         stopped = client.get(f"/api/v1/builds/{build}").json()["status"]["phase"]
-    assert stopped in ("Failed", "Error")
+    assert stopped in ("Failed", "Error")  # the page shows the end only once the build ended
     retry = page.locator("button:text-is('Retry')")
-    retry.wait_for()
-    assert retry.is_enabled()
+    assert retry.is_enabled()  # drawn with the phase it belongs to
+    assert page.locator("button:text-is('Stop')").is_disabled()
     retry.click()
-    page.wait_for_selector(".status .phase:has-text('Running')", timeout=30_000)
     page.wait_for_selector(".toast:has-text('Retry: accepted')")
+    page.wait_for_selector(".status .phase:has-text('Running')", timeout=30_000)
+    page.locator("button:text-is('Stop')").click()  # the retried run holds for a minute
+    page.wait_for_selector(".toast:has-text('Stop: accepted')")
 
 
 def test_hostile_names_parameters_and_logs_stay_text(page: Any, server: Served) -> None:
@@ -155,8 +182,7 @@ def test_hostile_names_parameters_and_logs_stay_text(page: Any, server: Served) 
     page.wait_for_selector("#node-panel dd code:has-text('<script>')", timeout=30_000)
     page.wait_for_selector("pre.logs:has-text('onerror')", timeout=30_000)
     # a node whose name is a <script> / javascript: URL (loop items)
-    page.fill("#node-search", "quoted(2:javascript:")
-    page.press("#node-search", "Enter")
+    find_node(page, "quoted(2:javascript:")
     page.wait_for_selector("#node-panel h2:has-text('javascript:window.__pwned = 2')")
     page.goto(f"{server.url}/#/builds")
     page.wait_for_selector(f"a:text-is('{build}')")

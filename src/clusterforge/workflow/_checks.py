@@ -102,6 +102,7 @@ def check(
     _entrypoint(checker, doc, context, spec, given, must_run)
     if spec.on_exit:
         _named_template(checker, doc, context, spec.on_exit, "spec.onExit")
+    _workflow_hooks(checker, doc, context, spec)
     names: set[str] = set()
     for index, template in enumerate(context.spec.templates or []):
         if template.name in names:
@@ -291,6 +292,28 @@ def _entrypoint(
         given=values,
         args_field="spec.arguments.parameters",
     )
+
+
+def _workflow_hooks(
+    checker: TemplateChecker, doc: Document, context: Document, spec: m.WorkflowSpec
+) -> None:
+    """``spec.hooks``: ``exit`` is the exit handler (when there is no ``onExit``); every
+    other hook runs when its ``expression`` is true, so it needs one (Argo's validateHooks)."""
+    for name, hook in sorted((spec.hooks or {}).items()):
+        field = f"spec.hooks.{name}"
+        if hook.template:
+            _named_template(checker, doc, context, hook.template, f"{field}.template")
+        if name != "exit" and not hook.expression:
+            checker.add(
+                doc,
+                doc.title,
+                f"{field}.expression",
+                f"hook {name!r} has no expression: a hook other than exit runs when its "
+                "expression is true",
+                'add one, e.g. expression: workflow.status == "Running"; or name the hook '
+                "exit to run it once the workflow ended",
+                path=f"{field}.expression",
+            )
 
 
 def _named_template(

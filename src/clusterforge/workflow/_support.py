@@ -37,7 +37,6 @@ LOCAL_SUPPORT: Mapping[str, str] = MappingProxyType(
         "spec.dnsConfig": "ignored: steps use the host's DNS",
         "spec.dnsPolicy": "ignored: steps use the host's DNS",
         "spec.executor": _HOST,
-        "spec.hooks": "not supported locally: lifecycle hooks do not run",
         "spec.hostAliases": "ignored: steps use the host's /etc/hosts",
         "spec.hostNetwork": "ignored: steps always use the host network",
         "spec.imagePullSecrets": "ignored: images are recorded, never pulled",
@@ -127,6 +126,8 @@ HONOURED: frozenset[str] = frozenset(
         "semaphore.configMapKeyRef",
         "semaphore.namespace",  # the ConfigMap's (and the lock's) namespace
         "spec.onExit",
+        # exit: the exit handler; others run when their expression is true (_operator/hooks.py)
+        "spec.hooks",
         "spec.parallelism",
         # merged into every template as Argo's controller does (engine/local/template_defaults.py)
         "spec.retryStrategy",
@@ -168,7 +169,7 @@ HONOURED: frozenset[str] = frozenset(
             for where in ("task", "step")
             for name in (
                 "arguments",
-                "hooks",  # hooks.exit runs; other hooks are warned of by the checker
+                "hooks",  # exit: once it ended; others when their expression is true
                 "onExit",
                 "continueOn",
                 "inline",

@@ -185,15 +185,21 @@ def check_hooks(
     hook_scope = replace(scope, upstream=upstream if scope.upstream is not None else None)
     hooks = {"hooks": dump(holder)["hooks"]}
     checker.check_references(site, loc, hook_scope, hooks, path, skip=frozenset(), arguments=True)
+    for name, hook in sorted(holder.hooks.items()):
+        called = m.WorkflowStep(template=hook.template, template_ref=hook.template_ref)
+        checker.resolve(site, called, f"{loc} › hooks.{name}", f"{path}.hooks.{name}")
     for name in sorted(set(hooks["hooks"]) - {"exit"}):
-        checker.add(
-            site,
-            loc,
-            f"hooks.{name}",
-            "not run locally: only a step's or task's hooks.exit runs",
-            severity="warning",
-            path=f"{path}.hooks.{name}",
-        )
+        if not (hooks["hooks"][name] or {}).get("expression"):
+            checker.add(
+                site,
+                loc,
+                f"hooks.{name}.expression",
+                f"hook {name!r} has no expression: a hook other than exit runs when its "
+                "expression is true",
+                f'add one, e.g. expression: {scope.node_kind or "steps"}["{holder.name}"].status '
+                '== "Running"; or name the hook exit to run it once the step ended',
+                path=f"{path}.hooks.{name}.expression",
+            )
 
 
 def task_dependencies(

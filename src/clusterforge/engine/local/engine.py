@@ -46,6 +46,7 @@ from clusterforge.engine.local import process
 from clusterforge.engine.local._operator import PodsFactory, WorkflowRun, delete_garbage
 from clusterforge.engine.local._operator.run import host_pods
 from clusterforge.engine.local._operator.templates import callers, ref_key
+from clusterforge.engine.local.collector import collector_paused
 from clusterforge.engine.local.loop import shared_loop
 from clusterforge.engine.local.owner import delete_owner
 from clusterforge.engine.local.planner import PlannedNode, plan
@@ -292,7 +293,14 @@ class LocalEngine:
         part of the key either: a webhook sensor renders the same workflow with
         new values each time, and only the checks a value takes part in (enums)
         run again — a value that fails one gets the full check and its message.
+
+        No garbage collection runs meanwhile (:mod:`.collector`): it made the
+        time per task grow with the workflow's size.
         """
+        with collector_paused():
+            return self._prepare(submission, check_generated)
+
+    def _prepare(self, submission: Submission, check_generated: bool) -> WorkflowRecord:
         if submission.name is not None:
             check_workflow_name(submission.name, "name")
         compiled, values = self._compile(submission)

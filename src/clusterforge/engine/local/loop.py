@@ -13,26 +13,22 @@ started on first use and made again in a forked child (a fork does not copy
 threads). Its thread is a daemon: a process that exits leaves its workflows
 Running with a dead owner, for ``resume`` — as a killed engine does.
 
-The cyclic garbage collector is tuned once, when the loop starts: what exists
-by then (imports, templates, the server) is frozen out of its scans, and its
-first generation collects less often — the engine allocates many small,
-long-lived records (nodes, events), which each collection would walk again.
+The cyclic garbage collector is tuned once, when the loop starts
+(:func:`.collector.tune_collector`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import gc
 import os
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-_T = TypeVar("_T")
+from .collector import tune_collector
 
-GC_THRESHOLD = (20_000, 20, 20)
-"""The collector's thresholds in an engine process (CPython's default: 700, 10, 10)."""
+_T = TypeVar("_T")
 
 
 class EngineLoop:
@@ -67,14 +63,6 @@ def shared_loop() -> EngineLoop:
     with _GUARD:
         if _SHARED is None or _SHARED[0] != os.getpid():
             if _SHARED is None:
-                tune_gc()
+                tune_collector()
             _SHARED = (os.getpid(), EngineLoop())
         return _SHARED[1]
-
-
-def tune_gc() -> None:
-    """Freeze what exists now out of the collector's scans; collect young objects
-    less often (see the module docstring)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLD)

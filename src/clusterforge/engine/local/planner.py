@@ -22,6 +22,7 @@ from clusterforge.engine.local._operator.templates import (
     Scope,
     exit_hook,
     kind,
+    named_hooks,
     resolve,
     workflow_scope,
 )
@@ -42,7 +43,9 @@ def plan(record: WorkflowRecord) -> PlannedNode:
     planner = _Planner(record, Variables(record).workflow_vars())
     entry_name = spec.get("entrypoint", "")
     entry = root.template(entry_name) if entry_name in root.templates else {}
-    return planner.template_node(record.name, entry, root)
+    node = planner.template_node(record.name, entry, root)
+    planner.named_hooks(spec, node, root)
+    return node
 
 
 class _Planner:
@@ -123,7 +126,9 @@ class _Planner:
         return node
 
     def hook(self, task: JSON, node: PlannedNode, scope: Scope) -> None:
-        """The call's exit hook, as a child decided at run time (once it completed)."""
+        """The call's hooks, as children decided at run time: each named hook once its
+        expression is true, the exit hook once the call completed."""
+        self.named_hooks(task, node, scope)
         hook = exit_hook(task)
         if hook is None:
             return
@@ -136,6 +141,19 @@ class _Planner:
                 f"exit hook: runs once {node.display_name} completed",
             )
         )
+
+    def named_hooks(self, holder: JSON, node: PlannedNode, scope: Scope) -> None:
+        """``hooks.NAME`` of a call or the workflow: node ``<node>.hooks.NAME``."""
+        for hname, hook in named_hooks(holder).items():
+            tmpl, _ = self.resolve(hook, scope)
+            node.children.append(
+                PlannedNode(
+                    f"{node.display_name}.hooks.{hname}",
+                    tmpl.get("name", ""),
+                    "runtime",
+                    f"lifecycle hook: runs once {hook.get('expression', '')}",
+                )
+            )
 
     def decide_when(self, when: str) -> tuple[str, str]:
         try:

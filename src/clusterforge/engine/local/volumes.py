@@ -21,7 +21,8 @@ kind is a host directory bind-mounted at the ``mountPath``:
   written per pod in a private directory in the scratch and removed when the
   pod ends; mounted read-only (``_operator/pod_objects.py`` reads them).
 
-``readOnly`` and ``subPath`` are honoured. Any other source (projected,
+``readOnly`` and ``subPath`` are honoured; a ``subPath`` naming a file (a
+ConfigMap's or Secret's key) mounts that one file at the ``mountPath``. Any other source (projected,
 downwardAPI, …) ends the node in Error naming the volume. Mounting needs the mount
 namespace — root, or CAP_SYS_ADMIN; elsewhere a step with volumeMounts ends in
 Error saying so. A mount point outside /tmp the host lacks (``/mnt/vol``) is
@@ -42,6 +43,8 @@ from typing import Any
 
 from clusterforge import paths
 from clusterforge.engine.local.process import Mount
+from clusterforge.errors import InvalidInput
+from clusterforge.safety import inside
 from clusterforge.workflow import mount_path_problem
 
 JSON = dict[str, Any]
@@ -170,8 +173,21 @@ def _host_path(name: str, spec: JSON) -> str:
 
 
 def _sub_path(source: str, sub: str, name: str) -> str:
-    if not sub:
-        return source
+    """The part of a volume a ``subPath`` mounts, as the kubelet's ``makeMounts``: what
+    the volume has there — a directory, or a single file such as a ConfigMap's key
+    (then mounted as a file at the ``mountPath``) — else a new empty directory
+    (``SafeMakeDir``: a ConfigMap key the volume lacks gives an empty directory, not
+    an error); never a path a symlink leads out of the volume."""
     if sub.startswith("/") or ".." in sub.split("/"):
         raise VolumeError(f"volumeMounts {name!r}: subPath {sub!r} must be relative, without '..'")
-    return _directory(Path(source, sub))
+    parts = [p for p in sub.split("/") if p and p != "."]
+    if not parts:
+        return source
+    try:
+        path = inside(Path(source), *parts)
+    except InvalidInput:
+        raise VolumeError(
+            f"volumeMounts {name!r}: subPath {sub!r} leads out of the volume through a "
+            "symlink; give the path inside the volume"
+        ) from None
+    return str(path) if os.path.lexists(path) else _directory(path)

@@ -17,6 +17,7 @@ from clusterforge.engine.local._operator.artifacts import (
 )
 from clusterforge.engine.local._operator.context import Call, Context, Executes
 from clusterforge.engine.local._operator.errors import NodeFailure
+from clusterforge.engine.local._operator.hooks import LifecycleHooks
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import (
     SKIPPED,
@@ -25,7 +26,13 @@ from clusterforge.engine.local._operator.scope import (
     reads_configmap,
     skipped_defaults,
 )
-from clusterforge.engine.local._operator.templates import Scope, exit_hook, kind, resolve
+from clusterforge.engine.local._operator.templates import (
+    Scope,
+    exit_hook,
+    kind,
+    named_hooks,
+    resolve,
+)
 from clusterforge.engine.local.dag_rules import continues_on
 from clusterforge.engine.local.naming import item_label
 from clusterforge.engine.local.values import item_variables
@@ -44,6 +51,8 @@ class TaskCaller:
 
     def __init__(self, rt: Runtime, walk: Executes, scope: Scope, kind: str = "steps") -> None:
         self.rt, self.walk, self.scope, self.kind = rt, walk, scope, kind
+        # A DAG's tasks' lifecycle hooks, waited for by the DAG (not by dependants).
+        self.pending_hooks: list[LifecycleHooks] = []
 
     async def call(
         self,
@@ -116,15 +125,50 @@ class TaskCaller:
             () if composite else ctx.semaphores,
             {**inherited, **extra},
         )
+        hooks = self._lifecycle_hooks(name, task, values, child_ctx)
         async with contextlib.AsyncExitStack() as stack:
             for sem in sorted(ctx.semaphores if composite else (), key=id):
                 await stack.enter_async_context(sem)
             call = Call(template, scope, arguments, artifacts)
-            rec = await self.walk.execute(name, display, call, child_ctx)
+            try:
+                rec = await self.walk.execute(name, display, call, child_ctx)
+            except asyncio.CancelledError:
+                if hooks is not None:
+                    await hooks.cancel()
+                raise
+        if hooks is not None and self.kind == "steps":
+            await hooks.wait()  # a step group ends once its steps' hooks did (Argo)
+        elif hooks is not None:
+            self.pending_hooks.append(hooks)
         hook = exit_hook(task)
         if hook is not None and rec.phase in COMPLETED:
             await self.run_exit_hook(hook, rec, task, values, child_ctx.child(rec.id))
         return rec
+
+    def _lifecycle_hooks(
+        self, name: str, task: JSON, values: dict[str, str], ctx: Context
+    ) -> LifecycleHooks | None:
+        """The call's named hooks (``hooks.NAME`` with an expression), following its node."""
+        hooks = named_hooks(task)
+        if not hooks:
+            return None
+        key = f"{self.kind}.{task.get('name', '')}"
+
+        def seen(rec: NodeRecord) -> dict[str, str]:
+            return {**values, **self.rt.variables.global_vars(), **self.rt.node_vars(key, rec)}
+
+        lifecycle = LifecycleHooks(self.rt, self.walk, self.scope, hooks, seen, ctx)
+        lifecycle.attach(name)
+        return lifecycle
+
+    async def wait_hooks(self) -> None:
+        """Until the hooks of the tasks called so far have ended (a DAG waits for them)."""
+        while self.pending_hooks:
+            await self.pending_hooks.pop().wait()
+
+    async def cancel_hooks(self) -> None:
+        while self.pending_hooks:
+            await self.pending_hooks.pop().cancel()
 
     async def _arguments(self, task: JSON, values: dict[str, str]) -> dict[str, str]:
         """The call's arguments (one read from a cluster's ConfigMap: in a thread)."""

@@ -80,7 +80,12 @@ class DagRun(TemplateRun):
         except NodeFailure as err:
             return self.rt.journal.finish(self.node, "Error", str(err))
         jobs = [asyncio.ensure_future(self.run_task(t)) for t in self.tasks]
-        await self.rt.gather_children(self.node, jobs)
+        try:
+            await self.rt.gather_children(self.node, jobs)
+            await self.caller.wait_hooks()  # the DAG ends once its tasks' hooks did (Argo)
+        except asyncio.CancelledError:
+            await self.caller.cancel_hooks()
+            raise
         return self.outcome()
 
     # -- one task ------------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from clusterforge.engine.local._operator.batch import CommitGroup, commit, commit_group
@@ -41,6 +41,8 @@ class Journal:
         self._events: list[EventRow] = []
         self._group: CommitGroup | None = None
         self._durable_waiter: asyncio.Future[None] | None = None
+        # name -> called with the node each time it is saved (lifecycle hooks, hooks.py)
+        self._observers: dict[str, Callable[[NodeRecord], None]] = {}
 
     # -- the tree --------------------------------------------------------------
 
@@ -117,6 +119,18 @@ class Journal:
         """End node ``name`` (created if it never started) in Error."""
         return self.finish(self.node(name, display, "Skipped", ctx), "Error", message)
 
+    def observe(self, name: str, observer: Callable[[NodeRecord], None]) -> None:
+        """Call ``observer`` with node ``name`` now (if it exists) and each time it is
+        saved: a lifecycle hook's expression is evaluated as its node changes phase,
+        as Argo's controller evaluates it at each reconciliation."""
+        self._observers[name] = observer
+        existing = self.by_name.get(name)
+        if existing is not None:
+            observer(existing)
+
+    def unobserve(self, name: str) -> None:
+        self._observers.pop(name, None)
+
     # -- group commit ------------------------------------------------------------
 
     def save(self, node: NodeRecord, *, event: bool = True) -> None:
@@ -129,6 +143,8 @@ class Journal:
         if event:
             self._events.append(event_of(node))
         self._schedule_flush()
+        if self._observers and (observer := self._observers.get(node.name)) is not None:
+            observer(node)
 
     def _schedule_flush(self) -> None:
         if self._group is None:

@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from clusterforge.engine.artifacts import ArtifactFailure, RepositoryError
 from clusterforge.engine.cluster import cluster_of
@@ -29,13 +30,14 @@ from clusterforge.engine.local._operator.configmaps import global_parameters
 from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.execute import Executor
+from clusterforge.engine.local._operator.hooks import LifecycleHooks
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.mutexes import Mutexes
 from clusterforge.engine.local._operator.pods import HostPods, Pods, interrupted_message
 from clusterforge.engine.local._operator.runtime import Runtime
-from clusterforge.engine.local._operator.scope import Variables
+from clusterforge.engine.local._operator.scope import Variables, call_arguments
 from clusterforge.engine.local._operator.semaphores import Semaphores
-from clusterforge.engine.local._operator.templates import workflow_scope
+from clusterforge.engine.local._operator.templates import named_hooks, resolve, workflow_scope
 from clusterforge.engine.local.values import iso_time, parameter_text
 from clusterforge.engine.objects import ObjectMissing, Objects, objects_of
 from clusterforge.engine.phases import (
@@ -46,7 +48,10 @@ from clusterforge.engine.phases import (
     shutdown_message,
 )
 from clusterforge.errors import InvalidInput
-from clusterforge.store import Store, WorkflowRecord
+from clusterforge.store import NodeRecord, Store, WorkflowRecord
+from clusterforge.workflow.expressions import ExpressionError
+
+JSON = dict[str, Any]
 
 PodsFactory = Callable[[Journal, Path, Path], Pods]
 """Makes the pods of one run from its journal, run directory and scratch directory."""
@@ -168,7 +173,7 @@ class WorkflowRun:
     async def _run_main(self) -> tuple[str, str]:
         """Run the entrypoint under the workflow's deadline; its phase and message."""
         flags, wf = self.rt.flags, self.wf
-        self._main = asyncio.ensure_future(self._run_entry(self.spec.get("entrypoint", "")))
+        self._main = asyncio.ensure_future(self._run_hooked(self.spec.get("entrypoint", "")))
         deadline = self.spec.get("activeDeadlineSeconds")
         timeout = None
         if deadline not in (None, "") and wf.started_at is not None:
@@ -199,6 +204,37 @@ class WorkflowRun:
         """After a stop or deadline, no node may be left looking alive."""
         for node in self.journal.unfinished():
             self.journal.finish(node, "Failed", reason)
+
+    async def _run_hooked(self, entry: str) -> None:
+        """The entrypoint, with the workflow's named hooks (``spec.hooks.NAME``) following
+        its node; the workflow ends once the hooks it fired did (Argo's
+        ``executeWfLifeCycleHook``, before the exit handler)."""
+        hooks = named_hooks(self.spec)
+        if not hooks:
+            await self._run_entry(entry)
+            return
+        ctx = Context("", self.wf.name, (), {"steps.name": ""})
+        lifecycle = LifecycleHooks(
+            self.rt, self.executor, self.root_scope, hooks, self._hook_values, ctx
+        )
+        lifecycle.attach(self.wf.name)
+        try:
+            await self._run_entry(entry)
+        except asyncio.CancelledError:
+            await lifecycle.cancel()
+            raise
+        await lifecycle.wait()
+
+    def _hook_values(self, root: NodeRecord) -> dict[str, str]:
+        """What a workflow-level hook sees: ``workflow.status`` from the entrypoint's
+        node as Argo maps it (Skipped and Omitted read Succeeded), ``workflow.failures``."""
+        status = {"Skipped": "Succeeded", "Omitted": "Succeeded"}.get(root.phase, root.phase)
+        return {
+            **self.rt.variables.workflow_vars(),
+            "workflow.duration": "0",
+            "workflow.status": status,
+            "workflow.failures": self._failures(),
+        }
 
     async def _run_entry(self, entry: str) -> None:
         # Argo calls the entrypoint (and onExit) as a step with no name: steps.name is "".
@@ -237,25 +273,34 @@ class WorkflowRun:
         """``spec.arguments.artifacts``, for the entrypoint's (and onExit's) inputs."""
         return resolve_arguments(self.spec, self.rt.variables.workflow_vars())
 
+    def _exit_hook(self) -> JSON | None:
+        """The workflow's exit handler: ``onExit: TEMPLATE``, else ``hooks.exit`` (Argo's
+        ``WorkflowSpec.GetExitHook``: onExit wins when both are set)."""
+        if self.spec.get("onExit"):
+            return {"template": self.spec["onExit"]}
+        hook = (self.spec.get("hooks") or {}).get("exit")
+        return hook if isinstance(hook, dict) else None
+
     async def _run_on_exit(self, main_phase: str) -> str:
-        handler = self.spec.get("onExit")
-        if not handler:
+        hook = self._exit_hook()
+        if hook is None:
             return "Succeeded"
-        if handler not in self.root_scope.templates:
-            return "Error"
         extra = {
             "workflow.status": main_phase,
             "workflow.failures": self._failures(),
             "steps.name": "",
         }
         try:
-            call = Call(
-                self.root_scope.template(handler),
-                self.root_scope,
-                self._arguments(),
-                self._artifact_arguments(),
-            )
-        except NodeFailure:
+            template, scope = resolve(hook, self.root_scope, self.rt.documents)
+            if (hook.get("arguments") or {}).get("parameters"):
+                # a hook's own arguments, which may read workflow.status/failures
+                seen = {**self.rt.variables.workflow_vars(), **extra}
+                arguments = call_arguments(hook, seen)
+                artifacts = resolve_arguments(hook, seen)
+            else:  # without them, the workflow's arguments (Argo's WithArgs)
+                arguments, artifacts = self._arguments(), self._artifact_arguments()
+            call = Call(template, scope, arguments, artifacts)
+        except (NodeFailure, ExpressionError):
             return "Error"
         flags = self.rt.flags
         saved, flags.shutdown = flags.shutdown, None  # the exit handler runs even after a Stop

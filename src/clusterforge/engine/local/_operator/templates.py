@@ -109,6 +109,12 @@ def kind(template: Mapping[str, Any]) -> str:
     return ""
 
 
+def named_hooks(holder: JSON) -> dict[str, JSON]:
+    """``hooks`` of a step, task or workflow spec but ``exit`` (see hooks.py)."""
+    hooks = holder.get("hooks") or {}
+    return {n: h for n, h in hooks.items() if n != "exit" and isinstance(h, dict)}
+
+
 def exit_hook(task: JSON) -> JSON | None:
     """A step's/task's exit hook: ``hooks.exit``, or the older ``onExit: TEMPLATE``."""
     hook = (task.get("hooks") or {}).get("exit")

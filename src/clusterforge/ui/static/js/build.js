@@ -18,7 +18,7 @@ export function renderBuild(main, buildId) {
   const title = h('h1', {}, buildId);
   const status = h('span', {class: 'status', role: 'status'});
   const search = h('input', {type: 'search', id: 'node-search', placeholder: 'Find a node by name ( / )', 'aria-label': 'Find a node by name'});
-  const found = h('span', {class: 'muted', 'aria-live': 'polite'});
+  const found = h('span', {class: 'muted', id: 'node-found', 'aria-live': 'polite'});
   const canvas = h('canvas', {id: 'graph', tabindex: '0', role: 'img', 'aria-label': 'Workflow graph. Arrow keys move between nodes, Shift+arrows pan, + and - zoom, 0 fits, Escape clears the selection.'});
   const panelEl = h('aside', {class: 'panel', id: 'node-panel', 'aria-label': 'Selected node'});
   const reportEl = h('section', {class: 'report', id: 'report'});
@@ -60,6 +60,7 @@ export function renderBuild(main, buildId) {
     performance.measure('cf-layout', {start: performance.now() - layout.ms, duration: layout.ms});
     graph.setData(state.nodes, layout);
     drawGroups(layout);
+    findNodes(); // a search's matches are indices into the layout: recount them
   };
 
   function drawGroups(layout) {
@@ -82,17 +83,27 @@ export function renderBuild(main, buildId) {
     actionBar(actions, {buildId, doc, session, reload: () => { load(); follow(); }});
   }
 
+  // Answers to overlapping loads can arrive out of order (a retry's reload and
+  // the end of the stream, say): only the latest load's answer is shown, or an
+  // older document would put the header and its buttons back a phase.
+  let loads = 0;
   async function load() {
+    const mine = ++loads;
+    let doc;
     try {
       const early = takeEarly(buildId);
-      const doc = early ? await early.catch(() => null) : null; // refused before sign-in: ask again
+      doc = early ? await early.catch(() => null) : null; // refused before sign-in: ask again
       const asked = performance.now();
-      state.doc = doc || await api(`/api/v1/builds/${encodeURIComponent(buildId)}`);
-      if (!doc) performance.measure('cf-doc-fetch', {start: asked, end: performance.now()});
+      if (!doc) {
+        doc = await api(`/api/v1/builds/${encodeURIComponent(buildId)}`);
+        performance.measure('cf-doc-fetch', {start: asked, end: performance.now()});
+      }
     } catch (err) {
-      status.textContent = err.message;
+      if (mine === loads) status.textContent = err.message;
       return;
     }
+    if (mine !== loads) return;
+    state.doc = doc;
     state.nodes = state.doc.status.nodes || {};
     for (const n of Object.values(state.nodes)) state.lastAt.set(n.id, Date.parse(n.finishedAt || n.startedAt || 0) || 0);
     showHeader();
@@ -100,6 +111,16 @@ export function renderBuild(main, buildId) {
     const id = graph.selectedId();
     if (id) panel.show(state.nodes, id);
     renderReport(reportEl, buildId);
+  }
+
+  /** The stream's end carries the build's final phase: the header and the actions
+   * take it at once, together, before the full document is fetched again. */
+  function finished(end) {
+    if (state.doc && end.workflow === buildId) {
+      Object.assign(state.doc.status, {phase: end.phase, message: end.message || state.doc.status.message});
+      showHeader();
+    }
+    load();
   }
 
   const refetch = debounce(load, 250);
@@ -123,8 +144,11 @@ export function renderBuild(main, buildId) {
     pending = [];
     graph.request();
     if (graph.layout) drawGroups(graph.layout);
+    // The root node's end is not the build's: an exit handler may still run, and
+    // the build is not done (nor retryable) until the server says so — the
+    // stream's end event (finished) brings that.
     const root = graph.layout && state.nodes[graph.layout.rootId];
-    if (root) status.replaceChildren(phaseBadge(root.phase));
+    if (root && !TERMINAL.has(root.phase)) status.replaceChildren(phaseBadge(root.phase));
     if (selectedChanged) panel.show(state.nodes, graph.selectedId());
     if (unknown) refetch();
   }
@@ -135,21 +159,27 @@ export function renderBuild(main, buildId) {
     const after = stream ? stream.lastId : null;
     stream = new LiveStream(`/api/v1/builds/${encodeURIComponent(buildId)}/events`, {
       node: (ev) => { pending.push(ev); if (!flush) flush = requestAnimationFrame(apply); },
-      end: () => { stream.close(); liveIndicator('done'); load(); },
+      end: (end) => { stream.close(); liveIndicator('done'); finished(end); },
     }, {onState: liveIndicator, after});
   }
   follow();
 
-  let matches = [], at = -1;
-  search.addEventListener('input', () => {
+  // The matches are recomputed whenever the graph is laid out again (a stage's
+  // nodes appear, a group folds): indices of an older layout would select
+  // another node, and a node that appeared after the search was typed would
+  // never be found.
+  let matches = [], at = -1, atId = null;
+  function findNodes() {
     matches = graph.search(search.value);
-    at = -1;
+    at = atId ? matches.findIndex((i) => graph.layout.ids[i] === atId) : -1;
     found.textContent = search.value ? `${matches.length} match(es) — Enter for the next` : '';
-  });
+  }
+  search.addEventListener('input', () => { atId = null; findNodes(); });
   search.addEventListener('keydown', (e) => {
     if (e.key !== 'Enter' || !matches.length) return;
     e.preventDefault();
     at = (at + 1) % matches.length;
+    atId = graph.layout.ids[matches[at]];
     graph.select(matches[at], {center: true});
   });
   const slash = (e) => {
