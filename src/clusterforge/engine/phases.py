@@ -21,12 +21,19 @@ TERMINATE_MESSAGE = "Stopped with strategy 'Terminate'"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 WORKFLOW_DEADLINE_MESSAGE = "Max duration limit exceeded"
 RETRY_DEADLINE_MESSAGE = "Max duration limit exceeded for retries"
+TEMPLATE_TIMEOUT_MESSAGE = "timeout"
+"""Argo's ``ErrTimeout``: a node still Pending (waiting for a lock) past its ``timeout``."""
 INTERRUPTED = "engine restarted while this attempt was running (pid {pid}); attempt abandoned"
 
 
 def shutdown_message(strategy: str) -> str:
     """Argo's message for a node ended by ``argo stop`` / ``argo terminate``."""
     return TERMINATE_MESSAGE if strategy == "Terminate" else STOP_MESSAGE
+
+
+def pod_deadline_passed(node_name: str) -> str:
+    """Argo's message when too little of a ``timeout`` is left to create the pod."""
+    return f"{node_name} exceeded its deadline"
 
 
 __all__ = [
@@ -37,8 +44,10 @@ __all__ = [
     "INTERRUPTED",
     "RETRY_DEADLINE_MESSAGE",
     "STOP_MESSAGE",
+    "TEMPLATE_TIMEOUT_MESSAGE",
     "TERMINATE_MESSAGE",
     "WORKFLOW_DEADLINE_MESSAGE",
     "WORKFLOW_DONE",
+    "pod_deadline_passed",
     "shutdown_message",
 ]

@@ -6,6 +6,7 @@ bare number means seconds.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -47,3 +48,31 @@ def backoff_delay(backoff: dict[str, Any], retry_number: int) -> float:
     if cap:
         delay = min(delay, parse_duration(cap, field="retryStrategy.backoff.cap"))
     return delay
+
+
+class DeadlinePassed(Exception):
+    """Too little of a template's ``timeout`` is left to start its pod."""
+
+
+def pod_deadline(active: float | None, timeout: float | None, elapsed: float) -> float | None:
+    """A pod's deadline in seconds from its start, as Argo's ``createWorkflowPod`` sets
+    its ``activeDeadlineSeconds``; None without one.
+
+    ``active`` is the template's ``activeDeadlineSeconds``, which the kubelet counts
+    from the pod's start. ``timeout`` counts from the node's creation
+    (``checkTemplateTimeout``: ``node.StartedAt + timeout``), so ``elapsed`` — the
+    seconds since then, a wait for a lock included — is taken off it, and what is
+    left becomes the pod's deadline in whole seconds: Go's ``int64(….Seconds())``
+    truncates, and the node was made a moment before the pod, so a ``10s`` timeout
+    gives the pod 9 s (the whole seconds strictly below what is left, the same
+    however fast the engine is). With one second or less, Argo does not create
+    the pod: :class:`DeadlinePassed`.
+    Local choice: with both, the tighter wins (Argo lets ``timeout`` replace a
+    shorter ``activeDeadlineSeconds``).
+    """
+    if timeout is None:
+        return active
+    left = math.ceil(timeout - elapsed) - 1
+    if left <= 1:
+        raise DeadlinePassed
+    return float(left) if active is None else min(float(left), active)

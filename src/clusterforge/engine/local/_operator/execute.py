@@ -51,11 +51,16 @@ from clusterforge.engine.local._operator.sidecars import (
 from clusterforge.engine.local._operator.steps import StepsRun
 from clusterforge.engine.local._operator.suspend import run_suspend
 from clusterforge.engine.local._operator.templates import kind
-from clusterforge.engine.local.durations import parse_duration
+from clusterforge.engine.local.durations import DeadlinePassed, parse_duration, pod_deadline
 from clusterforge.engine.local.limits import nesting_problem
 from clusterforge.engine.local.values import parameter_text, substitute_tree
 from clusterforge.engine.objects import ObjectMissing
-from clusterforge.engine.phases import DEADLINE_MESSAGE, shutdown_message
+from clusterforge.engine.phases import (
+    DEADLINE_MESSAGE,
+    TEMPLATE_TIMEOUT_MESSAGE,
+    pod_deadline_passed,
+    shutdown_message,
+)
 from clusterforge.errors import InvalidInput
 from clusterforge.store import NodeRecord
 from clusterforge.workflow.expressions import ExpressionError, substitute
@@ -121,6 +126,9 @@ class Executor:
 
         As Argo, a lock is held by one node: a child whose template takes the same
         mutex as an ancestor that holds it waits (for ever — Argo does not refuse it).
+        The template's ``timeout`` counts from the node's creation, the wait included
+        (Argo's ``checkTemplateTimeout``): still Pending past it, the node fails with
+        Argo's "timeout"; a pod that gets the lock has only what is left of it.
         """
         journal, template = self.rt.journal, call.template
         node_type = _node_type(template)
@@ -129,12 +137,15 @@ class Executor:
         try:
             values = self.rt.variables.template_vars(inputs, ctx)
             synchronization = substitute_tree(template.get("synchronization"), values)
-        except ExpressionError as err:
+            timeout = self._template_timeout(template, inputs, ctx)
+        except (ExpressionError, InvalidInput) as err:
             return journal.finish(node, "Error", str(err))
+        since = node.started_at or time.time()
         held = self.rt.synchronized(synchronization, lambda text: self._waiting(node, text))
         async with contextlib.AsyncExitStack() as stack:
             try:
-                await stack.enter_async_context(held)
+                if not await _lock_within(stack, held, timeout, since):
+                    return journal.finish(node, "Failed", TEMPLATE_TIMEOUT_MESSAGE)
             except ObjectMissing as err:  # a semaphore's limit cannot be read
                 return journal.finish(node, "Error", str(err))
             except asyncio.CancelledError:  # stopped while waiting: it never ran
@@ -145,7 +156,7 @@ class Executor:
             if node_type != "Pod":  # a pod is Pending until its process starts
                 node.phase, node.started_at = "Running", time.time()
             journal.save(node)
-            return await self._unlocked(name, display, call, inputs, ctx, None)
+            return await self._unlocked(name, display, call, inputs, ctx, None, since)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _unlocked(
@@ -156,8 +167,10 @@ class Executor:
         inputs: dict[str, str],
         ctx: Context,
         retry_attempt: int | None,
+        since: float | None = None,
     ) -> NodeRecord:
-        """The node run by what its template does (its locks, if any, held)."""
+        """The node run by what its template does (its locks, if any, held since its
+        node was made at ``since``)."""
         journal, template = self.rt.journal, call.template
         if retry_attempt is None and template.get("retryStrategy") is not None:
             # `retryStrategy: {}` too: Argo retries with no limit until it succeeds.
@@ -168,14 +181,18 @@ class Executor:
         what = kind(template)
         if what in ("container", "script", "containerSet"):
             try:
-                timeout = self._pod_timeout(template, inputs, ctx, timeout)
+                limits = Deadlines(timeout, self._template_timeout(template, inputs, ctx), since)
+                pod_timeout = limits.seconds(time.time()) if what == "containerSet" else None
             except (InvalidInput, ExpressionError) as err:
                 node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
                 return journal.finish(node, "Error", str(err))
+            except DeadlinePassed:
+                node = journal.node(name, display, "Pod", ctx, template.get("name", ""))
+                return journal.finish(node, "Error", pod_deadline_passed(name))
             if what == "containerSet":
                 pod = ContainerSetRun(self.rt, name, display, call, inputs, ctx, _no_command)
-                return await pod.run(timeout)
-            return await self.run_pod(name, display, call, inputs, ctx, retry_attempt, timeout)
+                return await pod.run(pod_timeout)
+            return await self.run_pod(name, display, call, inputs, ctx, retry_attempt, limits)
         if what in ("dag", "steps") and (
             too_deep := nesting_problem(journal.nodes, ctx.boundary_id)
         ):
@@ -215,22 +232,21 @@ class Executor:
                 # As Argo's killDaemonedChildren: the scope's daemons end with it.
                 await self.rt.daemons.stop_scope(journal.by_name[name].id)
 
-    def _pod_timeout(
-        self, template: JSON, inputs: dict[str, str], ctx: Context, deadline: float | None
+    def _template_timeout(
+        self, template: JSON, inputs: dict[str, str], ctx: Context
     ) -> float | None:
-        """The tighter of ``activeDeadlineSeconds`` and the template's ``timeout``.
+        """The template's ``timeout`` in seconds (None without one).
 
-        As Argo, ``timeout`` is substituted like the rest of the template
-        (``"{{inputs.parameters.timeout}}"``) and, for a pod, becomes its deadline:
-        the pod fails with Argo's deadline message when it runs longer.
+        As Argo, it is substituted like the rest of the template
+        (``"{{inputs.parameters.timeout}}"``); for a pod, what is left of it becomes
+        its deadline (:class:`Deadlines`).
         """
         raw = template.get("timeout")
         if raw in (None, ""):
-            return deadline
+            return None
         values = self.rt.variables.template_vars(inputs, ctx)
         text = substitute(parameter_text(raw), values, missing="error")
-        seconds = parse_duration(text, field=f"templates.{template.get('name', '')}.timeout")
-        return seconds if deadline is None else min(seconds, deadline)
+        return parse_duration(text, field=f"templates.{template.get('name', '')}.timeout")
 
     async def run_pod(
         self,
@@ -240,7 +256,7 @@ class Executor:
         inputs: dict[str, str],
         ctx: Context,
         attempt: int | None,
-        timeout: float | None,
+        limits: Deadlines,
     ) -> NodeRecord:
         """A container/script node: substitute its body, wait for a free slot, run it."""
         journal, template = self.rt.journal, call.template
@@ -265,9 +281,7 @@ class Executor:
         if what == "container" and not body.get("command"):
             return journal.finish(node, "Error", no_command_message(template, body))
         outputs = (template.get("outputs") or {}).get("parameters", []) or []
-        spec = PodSpec(
-            what, body, outputs, timeout, volumes, self._pod_artifacts(node, call, values)
-        )
+        spec = PodSpec(what, body, outputs, None, volumes, self._pod_artifacts(node, call, values))
         if needs_objects(body, [*volumes, *(self.rt.variables.spec.get("volumes") or [])]):
             try:
                 spec = await self._with_objects(spec)
@@ -280,6 +294,10 @@ class Executor:
                 await stack.enter_async_context(sem)
             if self.rt.flags.shutdown:
                 return journal.finish(node, "Failed", shutdown_message(self.rt.flags.shutdown))
+            try:
+                spec = dataclasses.replace(spec, timeout=limits.seconds(time.time()))
+            except DeadlinePassed:
+                return journal.finish(node, "Error", pod_deadline_passed(name))
             if template.get("daemon"):
                 await self.rt.journal.durable()
                 return await self.rt.daemons.start(node, spec, ctx.boundary_id)
@@ -346,6 +364,45 @@ class Executor:
                 if value is not None:
                     self.rt.variables.publish_global(param["globalName"], value)
         return self.rt.journal.finish(node, outcome.phase, outcome.message)
+
+
+@dataclasses.dataclass(frozen=True)
+class Deadlines:
+    """A pod template's deadlines: ``activeDeadlineSeconds`` (counted from the pod's
+    start) and ``timeout`` (from ``since``, when its node was made — before a wait
+    for a lock; None: made just now, as Argo makes a pod's node right before the pod,
+    once parallelism lets it)."""
+
+    active: float | None
+    timeout: float | None
+    since: float | None = None
+
+    def seconds(self, now: float) -> float | None:
+        """The pod's deadline if it starts ``now``; raises :class:`DeadlinePassed`."""
+        elapsed = 0.0 if self.since is None else now - self.since
+        return pod_deadline(self.active, self.timeout, elapsed)
+
+
+async def _lock_within(
+    stack: contextlib.AsyncExitStack[bool | None],
+    held: contextlib.AbstractAsyncContextManager[None, bool | None],
+    timeout: float | None,
+    since: float,
+) -> bool:
+    """Take ``held`` into ``stack``; False when the template's ``timeout``, counted
+    from ``since``, passes first (Argo fails a node Pending past it)."""
+    if timeout is None:
+        await stack.enter_async_context(held)
+        return True
+    left = timeout - (time.time() - since)
+    if left <= 0:
+        return False
+    try:
+        async with asyncio.timeout(left):
+            await stack.enter_async_context(held)
+    except TimeoutError:
+        return False
+    return True
 
 
 def _node_type(template: JSON) -> str:
