@@ -278,3 +278,25 @@ def test_a_sub_path_mounts_what_the_volume_has_there_as_the_kubelet(tmp_path: Pa
     with pytest.raises(VolumeError, match=r"subPath '\.\./x' must be relative"):
         source("../x")
     assert not (tmp_path / "x").exists()
+
+
+def test_a_sub_path_expr_reads_the_container_env_as_the_kubelet(tmp_path: Path) -> None:
+    host = tmp_path / "host"
+    host.mkdir()
+    volumes = WorkflowVolumes.of(
+        {"volumes": [{"name": "h", "hostPath": {"path": str(host)}}]}, tmp_path, ""
+    )
+
+    def source(mount: dict[str, str], env: dict[str, str]) -> str:
+        body = {"volumeMounts": [{"name": "h", "mountPath": "/mnt/cf-x", **mount}]}
+        (found,) = volumes.mounts(body, [], "a", None, env)
+        return found.source
+
+    assert source({"subPathExpr": "$(POD)/logs"}, {"POD": "p1"}) == str(host / "p1" / "logs")
+    assert source({"subPathExpr": "$$(POD)"}, {"POD": "p1"}) == str(host / "$(POD)")
+    with pytest.raises(VolumeError, match="subPathExpr: missing value for A, B"):
+        source({"subPathExpr": "$(B)/$(A)/$(C)"}, {"C": "c", "A": ""})
+    with pytest.raises(VolumeError, match="'h': subPathExpr and subPath are mutually exclusive"):
+        source({"subPathExpr": "$(C)", "subPath": "x"}, {"C": "c"})
+    with pytest.raises(VolumeError, match="must be relative"):
+        source({"subPathExpr": "/$(C)"}, {"C": "c"})

@@ -21,8 +21,9 @@ kind is a host directory bind-mounted at the ``mountPath``:
   written per pod in a private directory in the scratch and removed when the
   pod ends; mounted read-only (``_operator/pod_objects.py`` reads them).
 
-``readOnly`` and ``subPath`` are honoured; a ``subPath`` naming a file (a
-ConfigMap's or Secret's key) mounts that one file at the ``mountPath``. Any other source (projected,
+``readOnly``, ``subPath`` and ``subPathExpr`` (``$(VAR)`` from the container's
+env) are honoured; a ``subPath`` naming a file (a ConfigMap's or Secret's key)
+mounts that one file at the ``mountPath``. Any other source (projected,
 downwardAPI, …) ends the node in Error naming the volume. Mounting needs the mount
 namespace — root, or CAP_SYS_ADMIN; elsewhere a step with volumeMounts ends in
 Error saying so. A mount point outside /tmp the host lacks (``/mnt/vol``) is
@@ -83,10 +84,12 @@ class WorkflowVolumes:
         template_volumes: Sequence[JSON],
         attempt: str,
         prepared: Mapping[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> tuple[Mount, ...]:
         """The step's bind mounts for its ``volumeMounts`` (sources made as needed;
         ``prepared``: the directories of configMap/secret volumes, by name, always
-        mounted read-only as the kubelet does)."""
+        mounted read-only as the kubelet does; ``env``: the container's environment,
+        which a ``subPathExpr`` refers to)."""
         own = {v.get("name", ""): v for v in template_volumes}
         found = []
         for mount in body.get("volumeMounts") or []:
@@ -100,7 +103,7 @@ class WorkflowVolumes:
                 source, readonly = prepared[name], True
             else:
                 source = self._source(name, own.get(name) or self.declared.get(name), attempt)
-            source = _sub_path(source, str(mount.get("subPath") or ""), name)
+            source = _sub_path(source, _sub_path_text(mount, env or {}, name), name)
             found.append(Mount(source, _resolved(name, target), readonly))
         return tuple(found)
 
@@ -170,6 +173,39 @@ def _host_path(name: str, spec: JSON) -> str:
     elif not os.path.exists(path):
         raise VolumeError(f"volume {name!r}: hostPath {path} does not exist (type {kind})")
     return path
+
+
+def _sub_path_text(mount: JSON, env: Mapping[str, str], name: str) -> str:
+    """A mount's ``subPath``, or its ``subPathExpr`` with each ``$(VAR)`` replaced by
+    the container's variable (``$$`` is a literal ``$``), as the kubelet's
+    ``ExpandContainerVolumeMounts``: a variable unset or empty is an error."""
+    expr = mount.get("subPathExpr")
+    if not expr:
+        return str(mount.get("subPath") or "")
+    if mount.get("subPath"):
+        raise VolumeError(
+            f"volumeMounts {name!r}: subPathExpr and subPath are mutually exclusive; keep one"
+        )
+    missing: set[str] = set()
+
+    def value(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        found = env.get(match.group(1), "")
+        if not found:
+            missing.add(match.group(1))
+        return found
+
+    text = _VARIABLE.sub(value, str(expr))
+    if missing:
+        raise VolumeError(
+            f"volumeMounts {name!r}: subPathExpr: missing value for {', '.join(sorted(missing))} "
+            "(set it in the container's env)"
+        )
+    return text
+
+
+_VARIABLE = re.compile(r"\$\$|\$\(([^)]*)\)")
 
 
 def _sub_path(source: str, sub: str, name: str) -> str:

@@ -231,7 +231,7 @@ class HostPods:
         cwd = work
         working_dir = body.get("workingDir")
         volumes = (
-            self.volumes.mounts(body, spec.volumes, name, prepared)
+            self.volumes.mounts(body, spec.volumes, name, prepared, _container_env(body, spec.env))
             if body.get("volumeMounts")
             else ()
         )
@@ -479,6 +479,14 @@ class HostPods:
             if "value" in item:
                 env[item["name"]] = parameter_text(item["value"])
         return env
+
+
+def _container_env(body: JSON, resolved: Mapping[str, str] | None) -> dict[str, str]:
+    """The container's own variables (not the host's): what a ``subPathExpr`` reads."""
+    if resolved is not None:  # env and envFrom with ConfigMap/Secret values
+        return dict(resolved)
+    env = body.get("env") or []
+    return {str(e["name"]): parameter_text(e["value"]) for e in env if "value" in e}
 
 
 class _HostSidecar:
