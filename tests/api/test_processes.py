@@ -28,6 +28,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import SENSORS, TOKEN
+from tests.api.serve_process import free_port, start_serve, stop_serve
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Served:
     url: str
     home: Path
     process: subprocess.Popen[bytes]
+    log: Path
 
     def children(self) -> dict[str, int]:
         """The supervisor's children by name (``controller``, ``acceptor-0``…)."""
@@ -52,35 +54,16 @@ class Served:
         return found
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _start(home: Path, *extra: str) -> Served:
-    port = _free_port()
     env = {**os.environ, "CLUSTERFORGE_HOME": str(home), "CLUSTERFORGE_TOKENS": TOKEN}
-    command = [
-        sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(port),
+    args = [
         "--processes", "2", "--workers", "2", "--log-level", "warning",
         "--sensor-dir", str(SENSORS), *extra,
     ]  # fmt: skip
-    process = subprocess.Popen(command, env=env)
-    served = Served(f"http://127.0.0.1:{port}", home, process)
+    log = home.parent / f"{home.name}.stderr"
+    process, url = start_serve(args, env, log)
+    served = Served(url, home, process, log)
     deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{served.url}/readyz", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not become ready")
-        time.sleep(0.1)
     while len(served.children()) < 3:  # the controller and both acceptors
         assert time.monotonic() < deadline, served.children()
         time.sleep(0.1)
@@ -88,9 +71,7 @@ def _start(home: Path, *extra: str) -> Served:
 
 
 def _stop(served: Served) -> None:
-    if served.process.poll() is None:
-        served.process.terminate()
-        served.process.wait(30)
+    stop_serve(served.process, served.log)
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +273,7 @@ def test_a_bad_process_count_is_one_clear_error(
     tmp_path: Path, args: list[str], env: dict[str, str], message: str
 ) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(_free_port()), *args],
+        [sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(free_port()), *args],
         env={**os.environ, "CLUSTERFORGE_HOME": str(tmp_path), "CLUSTERFORGE_TOKENS": TOKEN, **env},
         capture_output=True,
         text=True,
