@@ -40,6 +40,7 @@ from clusterforge.engine.local._operator.scope import Variables, call_arguments
 from clusterforge.engine.local._operator.semaphores import Semaphores
 from clusterforge.engine.local._operator.templates import named_hooks, resolve, workflow_scope
 from clusterforge.engine.local.values import iso_time, parameter_text
+from clusterforge.engine.local.workflow_globals import duration
 from clusterforge.engine.objects import ObjectMissing, Objects, objects_of
 from clusterforge.engine.phases import (
     COMPLETED,
@@ -234,7 +235,7 @@ class WorkflowRun:
         status = {"Skipped": "Succeeded", "Omitted": "Succeeded"}.get(root.phase, root.phase)
         return {
             **self.rt.variables.workflow_vars(),
-            "workflow.duration": "0",
+            "workflow.duration": duration(self.wf.started_at),
             "workflow.status": status,
             "workflow.failures": self._failures(),
         }
