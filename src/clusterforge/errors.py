@@ -45,3 +45,9 @@ class OperationFailed(UserError):
     """An operation ran and failed for a reason outside the user's input."""
 
     exit_code = 1
+
+
+class UpstreamFailed(OperationFailed):
+    """A service this one depends on (an artifact repository) could not be reached or
+    refused the request; the message names the service, never its credentials. The
+    HTTP API answers 502 (Bad Gateway): nothing the caller sent was wrong."""

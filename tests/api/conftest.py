@@ -1,5 +1,9 @@
 """A real API server per test module: uvicorn on a free loopback port, in a thread.
 
+The test binds and listens on that port itself and hands uvicorn the socket:
+a port picked with bind(0) and closed could be taken (say by another run's
+outgoing connection) before uvicorn bound it again.
+
 Each server has its own state directory under pytest's basetemp (outside
 /tmp, which steps see privately), the test sensors of ``sensors/``, and a
 known token. Steps run as real subprocesses; nothing is mocked.
@@ -49,21 +53,17 @@ class Server:
             time.sleep(0.1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def start_server(home: Path, **overrides: Any) -> Server:
     import uvicorn
 
     from clusterforge.api import Settings, create_app
 
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(2048)
     settings = Settings(
         host="127.0.0.1",
-        port=_free_port(),
+        port=listening.getsockname()[1],
         data_dir=home,
         tokens=(TOKEN, OTHER_TOKEN),
         sensor_dirs=(SENSORS,),
@@ -75,7 +75,9 @@ def start_server(home: Path, **overrides: Any) -> Server:
     app = create_app(settings)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="api-server", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listening]}, name="api-server", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:

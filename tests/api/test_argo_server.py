@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from hera.workflows.models import (
     Workflow as WorkflowModel,
 )
 
-from tests.api.conftest import _free_port as free_port
+from tests.api.serve_process import start_serve, stop_serve
 
 TOKEN = "argo-server-token-0123456789abcdef"
 NAMESPACE = "argo"
@@ -65,29 +64,13 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("argo-server-home")
-    port = free_port()
     env = {**os.environ, "CLUSTERFORGE_HOME": str(home), "CLUSTERFORGE_TOKENS": TOKEN}
-    command = [
-        sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(port),
-        "--workers", "4", "--log-level", "warning",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    log = home / "serve.stderr"
+    process, url = start_serve(["--workers", "4", "--log-level", "warning"], env, log, 120)
     try:
-        while True:
-            assert process.poll() is None, f"serve exited with {process.returncode}"
-            try:
-                if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not become ready"
-            time.sleep(0.2)
         yield Served(url, process)
     finally:
-        process.terminate()
-        process.wait(30)
+        stop_serve(process, log)
 
 
 def _wait(ws: WorkflowsService, name: str, timeout: float = 90) -> WorkflowModel:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
+from collections.abc import Callable
 
 import httpx
 
@@ -13,13 +12,19 @@ from clusterforge.store import Store
 from .conftest import Server
 
 
-def _first_changed(client: httpx.Client, headers: dict[str, str]) -> tuple[int, list[str]]:
+def _first_changed(
+    client: httpx.Client, headers: dict[str, str], on_open: Callable[[], None] = lambda: None
+) -> tuple[int, list[str]]:
+    """The first change the stream reports; ``on_open`` runs once the stream has taken
+    its starting point (the server sends ``retry:`` right after), so what it does is news."""
     with client.stream("GET", "/api/v1/changes", headers=headers) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         ident = 0
         for line in response.iter_lines():
-            if line.startswith("id: "):
+            if line.startswith("retry: "):
+                on_open()
+            elif line.startswith("id: "):
                 ident = int(line[4:])
             elif line.startswith("data: "):
                 workflows: list[str] = json.loads(line[6:])["workflows"]
@@ -33,13 +38,9 @@ def test_a_started_workflow_is_announced_and_a_resume_starts_after_the_last_id(
     started: dict[str, str] = {}
 
     def trigger() -> None:
-        time.sleep(0.5)  # after the stream has begun: it starts from "now"
         started["id"] = client.post("/api/v1/events/test/steps", json={"pause": "0"}).json()["id"]
 
-    thread = threading.Thread(target=trigger)
-    thread.start()
-    ident, workflows = _first_changed(client, {})
-    thread.join()
+    ident, workflows = _first_changed(client, {}, trigger)
     assert workflows == [started["id"]]
     server.wait_done(client, started["id"])
     journal = Store(server.home / "state.db")

@@ -6,8 +6,8 @@ acceptors; nothing is mocked. What must hold across processes: every accepted
 event is stored once and run by the controller, one idempotency key starts
 one build, the rate limit is per token for the whole server, ``/metrics``
 sums every process, a multi-dependency sensor fires once, a dead child is
-replaced without losing work, and stopping (or killing) the supervisor leaves
-no process behind.
+replaced without losing work (nor refusing a connection meanwhile), and
+stopping (or killing) the supervisor leaves no process behind.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import SENSORS, TOKEN
+from tests.api.serve_process import free_port, start_serve, stop_serve
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Served:
     url: str
     home: Path
     process: subprocess.Popen[bytes]
+    log: Path
 
     def children(self) -> dict[str, int]:
         """The supervisor's children by name (``controller``, ``acceptor-0``…)."""
@@ -52,35 +54,16 @@ class Served:
         return found
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _start(home: Path, *extra: str) -> Served:
-    port = _free_port()
     env = {**os.environ, "CLUSTERFORGE_HOME": str(home), "CLUSTERFORGE_TOKENS": TOKEN}
-    command = [
-        sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(port),
+    args = [
         "--processes", "2", "--workers", "2", "--log-level", "warning",
         "--sensor-dir", str(SENSORS), *extra,
     ]  # fmt: skip
-    process = subprocess.Popen(command, env=env)
-    served = Served(f"http://127.0.0.1:{port}", home, process)
+    log = home.parent / f"{home.name}.stderr"
+    process, url = start_serve(args, env, log)
+    served = Served(url, home, process, log)
     deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{served.url}/readyz", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not become ready")
-        time.sleep(0.1)
     while len(served.children()) < 3:  # the controller and both acceptors
         assert time.monotonic() < deadline, served.children()
         time.sleep(0.1)
@@ -88,9 +71,7 @@ def _start(home: Path, *extra: str) -> Served:
 
 
 def _stop(served: Served) -> None:
-    if served.process.poll() is None:
-        served.process.terminate()
-        served.process.wait(30)
+    stop_serve(served.process, served.log)
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +199,21 @@ def test_a_killed_child_is_replaced_and_nothing_accepted_is_lost(served: Served)
     assert {_wait_done(served.url, a.json()["id"]) for a in answers} == {"Succeeded"}
 
 
+def test_requests_wait_for_replacements_while_no_acceptor_runs(served: Served) -> None:
+    before = served.children()
+    acceptors = [n for n in before if n.startswith("acceptor")]
+    for name in acceptors:
+        os.kill(before[name], signal.SIGKILL)
+    # the supervisor still listens on their sockets: the connections queue, none is refused
+    answers = _concurrently(
+        4, lambda i: _post(served.url, "/api/v1/events/test/steps", {"pause": "0"})
+    )
+    assert [a.status_code for a in answers] == [202] * 4
+    now = served.children()
+    assert all(now.get(n) not in (None, before[n]) for n in acceptors), now
+    assert {_wait_done(served.url, a.json()["id"]) for a in answers} == {"Succeeded"}
+
+
 def test_the_rate_limit_is_per_token_for_the_whole_server(tmp_path: Path) -> None:
     running = _start(tmp_path / "home", "--rate-limit", "0.6/min")  # burst: one request
     try:
@@ -277,7 +273,7 @@ def test_a_bad_process_count_is_one_clear_error(
     tmp_path: Path, args: list[str], env: dict[str, str], message: str
 ) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(_free_port()), *args],
+        [sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(free_port()), *args],
         env={**os.environ, "CLUSTERFORGE_HOME": str(tmp_path), "CLUSTERFORGE_TOKENS": TOKEN, **env},
         capture_output=True,
         text=True,

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import httpx
 import pytest
 import yaml
 
+from .serve_process import start_serve, stop_serve
 from .test_sse import _read_sse
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -27,39 +26,18 @@ CLI = [sys.executable, "-m", "clusterforge.cli"]
 TOKEN = "remote-build-token-0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def served(
     tmp_path_factory: pytest.TempPathFactory, tool_path: Path
 ) -> Iterator[tuple[str, dict[str, str]]]:
     home = tmp_path_factory.mktemp("remote-build") / "home"
-    port = _free_port()
     env = {**os.environ, "CLUSTERFORGE_HOME": str(home), "CLUSTERFORGE_TOKENS": TOKEN}
-    server = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"], env=env
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert server.poll() is None, "the server exited"
-        assert time.monotonic() < deadline, "the server did not become ready"
-        time.sleep(0.2)
+    log = home.parent / "serve.stderr"
+    server, url = start_serve(["--workers", "2", "--log-level", "warning"], env, log)
     try:
         yield url, env
     finally:
-        server.terminate()
-        server.wait(30)
+        stop_serve(server, log)
 
 
 def _follow(client: httpx.Client, answer: dict[str, Any]) -> str:

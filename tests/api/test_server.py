@@ -498,8 +498,13 @@ def test_stop_and_retry(client: httpx.Client, server: Server) -> None:
 def test_metrics_count_triggers_and_steps(client: httpx.Client, server: Server) -> None:
     build = client.post("/api/v1/events/test/steps", json={"pause": "0"}).json()
     server.wait_done(client, build["id"])
-    time.sleep(0.3)  # the runner observes steps just after the workflow ends
-    text = httpx.get(f"{server.url}/metrics").text
+    # the runner observes the steps just after the workflow ends: wait for their durations
+    deadline = time.monotonic() + 30
+    while "clusterforge_step_duration_seconds_count" not in (
+        text := httpx.get(f"{server.url}/metrics").text
+    ):
+        assert time.monotonic() < deadline, "no step durations in /metrics"
+        time.sleep(0.05)
     assert 'clusterforge_triggers_total{result="accepted",source="event:test"}' in text
     assert 'clusterforge_builds{phase="Succeeded"}' in text
     assert "clusterforge_step_duration_seconds_count" in text

@@ -237,8 +237,12 @@ def test_an_unreachable_repository_is_one_error_in_the_cli_and_the_api(
     try:
         with server.client() as client:
             answer = client.get(f"/api/v1/builds/{build}/artifacts")
-        assert answer.status_code == 409  # docs/api.md: the repository cannot be reached
-        assert where in answer.text
+        # docs/api.md: an upstream that cannot be reached is a 502, naming it
+        assert answer.status_code == 502
+        error = answer.json()["error"]
+        assert error["code"] == "bad_gateway"
+        assert error["message"].startswith(where)
+        assert "cannot connect to the endpoint" in error["message"]
         assert SECRET_KEY not in answer.text
     finally:
         stop_server(server)

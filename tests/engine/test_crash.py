@@ -81,11 +81,19 @@ def _wait_running(home: Path, workflow: str, display: str) -> int:
     while time.monotonic() < deadline:
         if (home / "state.db").exists() and _exists(home, workflow):
             for node in LocalEngine(home=home).get(workflow).nodes.values():
-                if node.display_name == display and node.phase == "Running" and node.pid:
-                    time.sleep(0.5)  # let it write its first log line
+                running = node.display_name == display and node.phase == "Running"
+                # and its first log line written, so the log spans the crash
+                if running and node.pid and node.log_dir and _has_output(node.log_dir):
                     return node.pid
         time.sleep(0.1)
     raise AssertionError(f"{display} never started running")
+
+
+def _has_output(log_dir: str) -> bool:
+    try:
+        return Path(log_dir, "stdout.log").stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:

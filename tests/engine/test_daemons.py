@@ -8,7 +8,7 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
-from tests.conformance.http_server import free_port, http_server
+from tests.conformance.http_server import http_server
 
 from clusterforge.engine.local._operator.daemons import ProbeRefused, wait_ready
 
@@ -25,12 +25,13 @@ def test_http_probe_passes_on_a_2xx_and_waits_through_errors() -> None:
 
 
 def test_tcp_probe_waits_for_a_listener() -> None:
-    port = free_port()
-    probe = {"tcpSocket": {"port": port}, "periodSeconds": 0.1}
-    with pytest.raises(TimeoutError):
-        asyncio.run(asyncio.wait_for(wait_ready(probe), 0.5))
+    # bound but not listening: the port stays ours (no other run can take it
+    # between the two halves) and connections to it are refused until listen()
     with socket.socket() as listener:
-        listener.bind(("127.0.0.1", port))
+        listener.bind(("127.0.0.1", 0))
+        probe = {"tcpSocket": {"port": listener.getsockname()[1]}, "periodSeconds": 0.1}
+        with pytest.raises(TimeoutError):
+            asyncio.run(asyncio.wait_for(wait_ready(probe), 0.5))
         listener.listen()
         asyncio.run(asyncio.wait_for(wait_ready(probe), 10))
 

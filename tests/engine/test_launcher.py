@@ -342,3 +342,35 @@ def test_a_fenced_attempt_never_starts_its_step(tmp_path: Path) -> None:
     handle.close()
     assert Path(step.stdout).read_text() == ""
     assert shim.live_shim(str(tmp_path / "attempt")) is None
+
+
+def test_a_step_that_ends_while_a_restarted_engine_looks_is_adopted_not_abandoned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The restarted engine reads the attempt's exit record (none: the step still
+    # runs), then looks for the live shim (gone: the step ended in between). The
+    # exit record written meanwhile must win; it was abandoned as Error (seen in
+    # test_crash_many under load).
+    from clusterforge.engine.local._operator.journal import Journal
+    from clusterforge.engine.local._operator.pods import HostPods
+    from clusterforge.store import NodeRecord, Store, WorkflowRecord
+
+    handle, _step = _supervised(tmp_path, ["sh", "-c", "echo done"])
+    assert asyncio.run(handle.wait()) == 0
+    handle.close()
+    attempt = str(tmp_path / "attempt")
+    assert shim.live_shim(attempt) is None
+    looks: list[str] = []
+    real_read_exit = shim.read_exit
+
+    def read_exit(directory: str) -> shim.ExitRecord | None:
+        looks.append(directory)
+        return None if len(looks) == 1 else real_read_exit(directory)  # the first look: running
+
+    monkeypatch.setattr(shim, "read_exit", read_exit)
+    record = WorkflowRecord(id="wf-1", name="wf", namespace="default", uid="u", manifest={})
+    pods = HostPods(Journal(Store(tmp_path / "state.db"), record), tmp_path, tmp_path)
+    node = NodeRecord("wf-1", "wf-1-a", "wf.a", "a", "Pod", log_dir=attempt, pid=handle.pid)
+    assert pods.adopt(node)
+    assert node.log_dir == attempt  # its own attempt, with its record: not started anew
+    assert len(looks) == 2

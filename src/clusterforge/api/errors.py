@@ -7,7 +7,8 @@
 * a :class:`~clusterforge.errors.UserError` from a lower layer maps by type:
   :class:`NotFound` → 404, :class:`InvalidInput` → 422 (a
   :class:`~clusterforge.spec.SpecError` carries every problem with its field
-  path), anything else → 409;
+  path), :class:`UpstreamFailed` (an artifact repository that cannot be
+  reached or refuses) → 502, anything else → 409;
 * FastAPI's own request validation (a bad query parameter) → 422 naming it;
 * anything else is a bug: logged with its stack on the server, answered with
   a generic 500 that says where to look.
@@ -23,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from clusterforge.errors import InvalidInput, NotFound, UserError
+from clusterforge.errors import InvalidInput, NotFound, UpstreamFailed, UserError
 
 __all__ = ["ApiError", "error_body", "error_response", "from_user_error", "install_error_handlers"]
 
@@ -41,6 +42,7 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     422: "invalid_input",
     429: "rate_limited",
+    502: "bad_gateway",
 }
 
 
@@ -99,6 +101,8 @@ def from_user_error(err: UserError) -> ApiError:
         return ApiError(404, "not_found", str(err))
     if isinstance(err, InvalidInput):
         return ApiError(422, "invalid_input", str(err))
+    if isinstance(err, UpstreamFailed):
+        return ApiError(502, "bad_gateway", str(err))
     return ApiError(409, "conflict", str(err))
 
 

@@ -78,5 +78,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (413, "Body over the limit"),
         (422, "Invalid spec, event or parameters (field path and reason)"),
         (429, "Rate limited (see Retry-After)"),
+        (502, "An upstream (the artifact repository) cannot be reached or refused"),
     )
 }

@@ -3,9 +3,10 @@
 Why: a Python process accepts triggers on one core at most (the GIL), and
 the webhook path must take a thousand a second. So a server can run as
 
-* this **supervisor** — the process ``serve`` started: it holds the port,
-  starts the children, restarts a child that dies, and on SIGTERM/SIGINT
-  stops the acceptors first (no new requests) and the controller last;
+* this **supervisor** — the process ``serve`` started: it holds the port
+  (every acceptor's listening socket), starts the children, restarts a child
+  that dies, and on SIGTERM/SIGINT stops the acceptors first (no new
+  requests) and the controller last;
 * one **controller** — the run queue's workers: it takes the workflows the
   acceptors handed off from the state database and runs them (and takes back
   what a dead server left unfinished, as a single-process server does);
@@ -16,6 +17,12 @@ the webhook path must take a thousand a second. So a server can run as
   keep-alive connections landed on one acceptor.) They check, store and
   answer, and run nothing.
 
+The supervisor creates those listening sockets and each acceptor inherits its
+own. While an acceptor starts, or dies and is replaced, its socket stays open
+and listening in the supervisor: the kernel keeps sending it its share of
+connections and queues them for the replacement, instead of refusing them
+(no listener yet) or resetting its queue (the last holder closed it).
+
 The processes share state only through files, so any of them may die without
 losing what was accepted: the state database (workflows, idempotency keys,
 sensors' partial matches — each claimed inside a transaction), a rate-limit
@@ -24,8 +31,8 @@ and prometheus_client's multiprocess directory (``/metrics`` on any acceptor
 sums every process). Settings reach a child on its stdin, so tokens never
 appear in an environment or a command line. A child asks the kernel for
 SIGTERM when the supervisor dies, so no orphan keeps the port. The supervisor
-binds the port first (without listening), so a port in use is one clear error
-before any child starts, and nobody else takes it while a child restarts.
+binds the port before it creates anything else, so a port in use is one clear
+error before any child starts.
 """
 
 from __future__ import annotations
@@ -62,6 +69,7 @@ class _Child:
     role: str  # "controller" or "acceptor"
     name: str
     process: subprocess.Popen[bytes] | None = None
+    listening: socket.socket | None = None  # an acceptor's, held across restarts
     crashes: list[float] = dataclasses.field(default_factory=list)
 
 
@@ -74,7 +82,7 @@ class _Supervisor:
         from clusterforge.paths import scratch_home
 
         # the port first: if it is taken, nothing has been created yet
-        self.socket = bind(settings.host, settings.port)  # held, not listening
+        sockets = [listen(settings.host, settings.port) for _ in range(settings.processes)]
         self.log_level = log_level
         self.runtime_dir = RuntimeDir(scratch_home() or settings.data_dir)
         for stale in self.runtime_dir.removed:
@@ -90,17 +98,19 @@ class _Supervisor:
         self.metrics_dir = self.settings.metrics_dir
         reset_multiprocess_dir(self.metrics_dir)
         self.children = [_Child("controller", "controller")] + [
-            _Child("acceptor", f"acceptor-{i}") for i in range(settings.processes)
+            _Child("acceptor", f"acceptor-{i}", listening=sock) for i, sock in enumerate(sockets)
         ]
         self.stopping = threading.Event()
         self.failed: str | None = None
 
     def _spawn(self, child: _Child) -> None:
         env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
+        fds = (child.listening.fileno(),) if child.listening else ()
         process = subprocess.Popen(
             [sys.executable, "-c", _CHILD, child.name],  # the name shows in ps
             stdin=subprocess.PIPE,
             env=env,
+            pass_fds=fds,  # the same number in the child
         )
         order = {
             "role": child.role,
@@ -108,6 +118,7 @@ class _Supervisor:
             "settings": self.settings,
             "log_level": self.log_level,
             "parent": os.getpid(),
+            "listening": fds[0] if fds else None,
         }
         assert process.stdin is not None
         try:
@@ -153,6 +164,11 @@ class _Supervisor:
             self._spawn(child)
 
     def _stop(self) -> None:
+        # Let go of the listening sockets: each closes when its acceptor does (so a
+        # connection arriving meanwhile is refused, not queued for nobody).
+        for child in self.children:
+            if child.listening is not None:
+                child.listening.close()
         # acceptors first, so nothing new is accepted while the controller winds down
         for role in ("acceptor", "controller"):
             group = [c.process for c in self.children if c.role == role and c.process]
@@ -166,14 +182,13 @@ class _Supervisor:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-        self.socket.close()
         self.runtime_dir.remove()
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A TCP socket on ``host``:``port`` that shares the port with the other
-    processes of this server (``SO_REUSEPORT``; the kernel admits only sockets
-    of the same user to the group)."""
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host``:``port`` that shares the port with the
+    other acceptors of this server (``SO_REUSEPORT``; the kernel admits only
+    sockets of the same user to the group)."""
     from clusterforge.errors import InvalidInput
 
     try:
@@ -187,6 +202,7 @@ def bind(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
+        sock.listen(4096)
     except OSError as err:
         sock.close()
         raise InvalidInput(
@@ -251,7 +267,7 @@ def _run_controller(settings: Settings, parent: int) -> None:
     queued.close(timeout=1.0)
 
 
-def _run_acceptor(settings: Settings, log_level: str) -> None:
+def _run_acceptor(settings: Settings, log_level: str, listening: int) -> None:
     import uvicorn
 
     from clusterforge.api.app import create_app
@@ -265,9 +281,8 @@ def _run_acceptor(settings: Settings, log_level: str) -> None:
         server_header=False,
         timeout_graceful_shutdown=5,
     )
-    listening = bind(settings.host, settings.port)
-    listening.listen(4096)
-    uvicorn.Server(config).run(sockets=[listening])
+    # the supervisor's socket, inherited: it outlives this process
+    uvicorn.Server(config).run(sockets=[socket.socket(fileno=listening)])
 
 
 def child_main() -> None:
@@ -283,4 +298,4 @@ def child_main() -> None:
     if order["role"] == "controller":
         _run_controller(settings, int(order["parent"]))
     else:
-        _run_acceptor(settings, str(order["log_level"]))
+        _run_acceptor(settings, str(order["log_level"]), int(order["listening"]))

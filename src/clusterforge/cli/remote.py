@@ -32,7 +32,7 @@ from clusterforge.engine import (
     Submission,
     WorkflowView,
 )
-from clusterforge.errors import InvalidInput, NotFound, OperationFailed, UserError
+from clusterforge.errors import InvalidInput, NotFound, OperationFailed, UpstreamFailed, UserError
 from clusterforge.safety import check_yaml, loads_json, read_text
 from clusterforge.store import NodeEvent, NodeRecord, WorkflowRecord
 
@@ -108,6 +108,8 @@ def _raise_for(response: httpx.Response) -> None:
         raise OperationFailed(f"{message} (Retry-After: {response.headers.get('retry-after')}s)")
     if 400 <= status < 500:
         raise InvalidInput(message)
+    if status == 502:  # the server's artifact repository: named in the message
+        raise UpstreamFailed(message)
     raise OperationFailed(f"the server failed: {message}")
 
 

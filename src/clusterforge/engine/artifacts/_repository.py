@@ -18,10 +18,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
-from clusterforge.errors import NotFound, OperationFailed
+from clusterforge.errors import NotFound, UpstreamFailed
 
 
-class RepositoryError(OperationFailed):
+class RepositoryError(UpstreamFailed):
     """The repository could not be used; the message names it and the fix."""
 
 

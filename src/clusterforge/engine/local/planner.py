@@ -130,30 +130,21 @@ class _Planner:
         expression is true, the exit hook once the call completed."""
         self.named_hooks(task, node, scope)
         hook = exit_hook(task)
-        if hook is None:
-            return
-        tmpl, _ = self.resolve(hook, scope)
-        node.children.append(
-            PlannedNode(
-                f"{node.display_name}.onExit",
-                tmpl.get("name", ""),
-                "runtime",
-                f"exit hook: runs once {node.display_name} completed",
-            )
-        )
+        if hook is not None:
+            why = f"exit hook: runs once {node.display_name} completed"
+            self._hook_node(node, f"{node.display_name}.onExit", hook, scope, why)
 
     def named_hooks(self, holder: JSON, node: PlannedNode, scope: Scope) -> None:
         """``hooks.NAME`` of a call or the workflow: node ``<node>.hooks.NAME``."""
         for hname, hook in named_hooks(holder).items():
-            tmpl, _ = self.resolve(hook, scope)
-            node.children.append(
-                PlannedNode(
-                    f"{node.display_name}.hooks.{hname}",
-                    tmpl.get("name", ""),
-                    "runtime",
-                    f"lifecycle hook: runs once {hook.get('expression', '')}",
-                )
-            )
+            why = f"lifecycle hook: runs once {hook.get('expression', '')}"
+            self._hook_node(node, f"{node.display_name}.hooks.{hname}", hook, scope, why)
+
+    def _hook_node(
+        self, node: PlannedNode, display: str, hook: JSON, scope: Scope, why: str
+    ) -> None:
+        tmpl, _ = self.resolve(hook, scope)
+        node.children.append(PlannedNode(display, tmpl.get("name", ""), "runtime", why))
 
     def decide_when(self, when: str) -> tuple[str, str]:
         try:

@@ -417,7 +417,12 @@ class HostPods:
         if (pid := shim.live_shim(directory)) is not None:  # it recorded itself meanwhile
             self._adopted[node.id] = pid
             return True
-        # No live shim: make sure nothing of the attempt runs (by its marker, not a pid).
+        # No live shim now. A shim records the exit before it exits, so read it again:
+        # the step may have ended since the first look (then it is not lost).
+        if shim.read_exit(directory) is not None:
+            self._adopted[node.id] = None
+            return True
+        # Nothing ran it to its end: make sure nothing of it runs (by its marker, not a pid).
         process.kill_attempt(f"{self.workflow_id}/{Path(directory).name}")
         return False
 

@@ -40,6 +40,7 @@ from clusterforge.engine.artifacts import ArtifactFailure
 from clusterforge.engine.cluster import ClusterRef
 from clusterforge.engine.local._operator.artifacts import PodArtifacts, input_vars, pod_name
 from clusterforge.engine.local._operator.context import Call, Context
+from clusterforge.engine.local._operator.resource_log import LOG_FILE, RESOURCES, ResourceLog
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local.durations import parse_duration
 from clusterforge.engine.local.kubectl import (
@@ -106,22 +107,47 @@ async def run_resource(
     if rt.cluster is None or rt.work_dir is None:
         return rt.journal.finish(node, "Error", NO_CLUSTER)
     await rt.journal.durable()
-    work = rt.work_dir / "resources" / node.id
+    work = rt.work_dir / RESOURCES / node.id
     if not resumed:  # a new attempt (or `retry` of a failed one) acts anew
         await asyncio.to_thread(shutil.rmtree, work, True)
     run = ResourceRun(rt, node, call, spec, rt.cluster, work)
+    node.log_dir = str(work)  # its log, as a pod's (resource_log.py)
+    phase, message = "Succeeded", ""
     try:
         outputs = await run.run(values)
     except ResourceFailed as err:
-        return rt.journal.finish(node, err.phase, str(err))
+        outputs, phase, message = [], err.phase, str(err)
     except KubectlMissing as err:
-        return rt.journal.finish(node, "Error", str(err))
+        outputs, phase, message = [], "Error", str(err)
+    if message:
+        run.log.line(message, "error")
     if outputs:
         node.outputs = {"parameters": outputs}
         for param, out in zip(run.output_params, outputs, strict=False):
             if param.get("globalName"):
                 rt.variables.publish_global(param["globalName"], out["value"])
-    return rt.journal.finish(node, "Succeeded", "")
+    problem = await archive_log(rt, call, values, node, work)
+    if problem and phase == "Succeeded":
+        phase, message = "Error", problem
+    return rt.journal.finish(node, phase, message)
+
+
+async def archive_log(
+    rt: Runtime, call: Call, values: dict[str, str], node: NodeRecord, work: Path
+) -> str:
+    """With ``archiveLogs``, store the node's log as its ``main-logs`` artifact (as a
+    pod's); why it could not be, if so."""
+    if rt.artifacts is None or not rt.artifacts.archives_logs(call.template):
+        return ""
+    arts = PodArtifacts(rt.artifacts, call.template, [], values, values.get("pod.name", ""))
+    arts.outputs = []  # a resource template's outputs are parameters only
+    try:
+        entries = await asyncio.to_thread(arts.collect, lambda p: work / p, [work / LOG_FILE])
+    except ArtifactFailure as err:
+        return str(err)
+    if entries:
+        node.outputs = {**node.outputs, "artifacts": entries}
+    return ""
 
 
 class ResourceRun:
@@ -132,6 +158,7 @@ class ResourceRun:
     ) -> None:
         self.rt, self.node, self.call, self.spec = rt, node, call, spec
         self.cluster, self.work = cluster, work
+        self.log = ResourceLog(work)
         self.action = str(spec.get("action", ""))
         template_outputs = (call.template.get("outputs") or {}).get("parameters") or []
         self.output_params: list[JSON] = list(template_outputs)
@@ -156,6 +183,7 @@ class ResourceRun:
                 return self._defaults()
             acted = _identity(stdout)
             self._record(acted)
+            self.log.resource(*acted)
         namespace, full_name = acted
         if waits:
             await self._wait(namespace, full_name)
@@ -174,9 +202,13 @@ class ResourceRun:
         except ValueError as err:
             raise ResourceFailed(str(err)) from None
         namespace = not names_namespace(args, doc)
+        self.log.command(args, self.cluster.namespace if namespace else None)
         ran = await run_with_retries(self.cluster, args, namespace=namespace)
         if ran.code != 0:
+            self.log.failed(ran.code, ran.stderr)
             raise ResourceFailed(f"no more retries {ran.stderr.strip()}")
+        if self.action == "delete":
+            self.log.line(f"Deleted: {ran.stdout.strip() or 'nothing (not found)'}")
         return ran.stdout
 
     def _acted(self) -> tuple[str, str] | None:
@@ -249,11 +281,15 @@ class ResourceRun:
         """Poll until a failure condition holds (fail) or every success condition does."""
         success = _parse(self.spec.get("successCondition"), "success")
         failure = _parse(self.spec.get("failureCondition"), "fail")
+        if success:
+            self.log.line(f"Waiting for conditions: {', '.join(map(str, success))}")
+        if failure:
+            self.log.line(f"Failing for conditions: {', '.join(map(str, failure))}")
         interval = check_interval()
+        args = [*_in(namespace), "get", full_name, "-o", "json"]
+        self.log.command(args, None)
         while True:
-            ran = await run_kubectl(
-                self.cluster, [*_in(namespace), "get", full_name, "-o", "json"], namespace=False
-            )
+            ran = await run_kubectl(self.cluster, args, namespace=False)
             if ran.code != 0 and "NotFound" in ran.stderr:
                 raise ResourceFailed(
                     "The resource has been deleted while its status was still being checked. "
@@ -266,17 +302,28 @@ class ResourceRun:
                     document = loads_json(ran.stdout, "kubectl get output")
                 except (ValueError, InvalidInput):
                     document = None
-                if document is not None:
-                    for req in failure:
-                        if req.matches(document):
-                            raise ResourceFailed(f"failure condition '{req}' evaluated true")
-                    if all(req.matches(document) for req in success):
-                        return
+                if document is not None and self._holds(document, success, failure):
+                    return
             await asyncio.sleep(interval)
+
+    def _holds(self, document: Any, success: list[Requirement], failure: list[Requirement]) -> bool:
+        """Every success condition holds (logged, as Argo's executor logs each check);
+        a failure condition that holds fails the node."""
+        for req in failure:
+            matched = req.matches(document)
+            self.log.condition("failure", req, matched)
+            if matched:
+                raise ResourceFailed(f"failure condition '{req}' evaluated true")
+        results = [req.matches(document) for req in success]
+        for req, matched in zip(success, results, strict=True):
+            self.log.condition("success", req, matched)
+        return all(results)
 
     async def _outputs(self, namespace: str, full_name: str) -> list[JSON]:
         """Output parameters read from the object (jsonPath, jqFilter)."""
         outputs: list[JSON] = []
+        if self.output_params:
+            self.log.line("Saving resource output parameters")
         for param in self.output_params:
             source = param.get("valueFrom") or {}
             if source.get("jsonPath"):
@@ -285,10 +332,11 @@ class ResourceRun:
                 fmt = "json"
             else:
                 continue
-            ran = await run_kubectl(
-                self.cluster, [*_in(namespace), "get", full_name, "-o", fmt], namespace=False
-            )
+            args = [*_in(namespace), "get", full_name, "-o", fmt]
+            self.log.command(args, None)
+            ran = await run_kubectl(self.cluster, args, namespace=False)
             if ran.code != 0:
+                self.log.failed(ran.code, ran.stderr)
                 raise ResourceFailed(
                     f"outputs.parameters.{param.get('name')}: {ran.stderr.strip()}"
                 )
@@ -299,6 +347,7 @@ class ResourceRun:
                 except ValueError as err:
                     raise ResourceFailed(f"outputs.parameters.{param.get('name')}: {err}") from None
             outputs.append({"name": param["name"], "value": value})
+            self.log.line(f"Saved output parameter: {param['name']}")
         return outputs
 
     def _defaults(self) -> list[JSON]:

@@ -34,11 +34,13 @@ from clusterforge.engine.local._operator.hooks import LifecycleHooks
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.mutexes import Mutexes
 from clusterforge.engine.local._operator.pods import HostPods, Pods, interrupted_message
+from clusterforge.engine.local._operator.resource_log import is_resource_log
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import Variables, call_arguments
 from clusterforge.engine.local._operator.semaphores import Semaphores
 from clusterforge.engine.local._operator.templates import named_hooks, resolve, workflow_scope
 from clusterforge.engine.local.values import iso_time, parameter_text
+from clusterforge.engine.local.workflow_globals import duration
 from clusterforge.engine.objects import ObjectMissing, Objects, objects_of
 from clusterforge.engine.phases import (
     COMPLETED,
@@ -169,6 +171,8 @@ class WorkflowRun:
         """Attempts a dead engine left Running/Pending are taken over by the walk
         (see ``Pods.adopt``); those that cannot be end in Error."""
         for node in self.journal.unfinished():
+            if is_resource_log(node, self.rt.work_dir):
+                continue  # a resource node runs no process: the walk waits on its object again
             if node.type == "Pod" and not self.rt.pods.adopt(node):
                 self.journal.finish(node, "Error", interrupted_message(node))
 
@@ -252,7 +256,7 @@ class WorkflowRun:
         status = {"Skipped": "Succeeded", "Omitted": "Succeeded"}.get(root.phase, root.phase)
         return {
             **self.rt.variables.workflow_vars(),
-            "workflow.duration": "0",
+            "workflow.duration": duration(self.wf.started_at),
             "workflow.status": status,
             "workflow.failures": self._failures(),
         }
