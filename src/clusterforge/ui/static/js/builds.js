@@ -31,18 +31,23 @@ export function renderBuilds(main) {
     h('div', {class: 'bar'}, h('h1', {}, 'Builds'), cluster, stage, phase),
     table.el, h('div', {class: 'bar'}, prev, where, next)));
   let offset = 0;
+  // Only the latest load's answer is shown: the first, unfiltered page arriving
+  // after a filtered one would otherwise show rows the filter excludes.
+  let loads = 0;
   const load = async () => {
+    const mine = ++loads;
     const query = new URLSearchParams({limit: PAGE, offset});
     if (cluster.value.trim()) query.set('cluster', cluster.value.trim());
     if (stage.value) query.set('stage', stage.value);
     if (phase.value) query.set('phase', phase.value);
     try {
       const page = await api(`/api/v1/builds?${query}`);
+      if (mine !== loads) return;
       table.update(page.items);
       where.textContent = page.items.length ? `${offset + 1}–${offset + page.items.length}` : '';
       prev.disabled = offset === 0;
       next.disabled = !page.next;
-    } catch (err) { where.textContent = err.message; }
+    } catch (err) { if (mine === loads) where.textContent = err.message; }
   };
   const reload = () => { offset = 0; load(); };
   cluster.addEventListener('input', debounce(reload, 250));

@@ -33,8 +33,13 @@ export function renderFleet(main) {
     table.update(shown);
   };
   filter.addEventListener('input', draw);
+  let loads = 0; // only the latest load's answer is shown (answers can cross)
   const load = async () => {
-    try { clusters = await api('/api/v1/clusters'); draw(); } catch (err) { count.textContent = err.message; }
+    const mine = ++loads;
+    try {
+      const answer = await api('/api/v1/clusters');
+      if (mine === loads) { clusters = answer; draw(); }
+    } catch (err) { if (mine === loads) count.textContent = err.message; }
   };
   load();
   const stream = new LiveStream('/api/v1/changes', {changed: debounce(load, 400)}, {onState: liveIndicator});
