@@ -38,25 +38,10 @@ def floor(tasks: int, parallelism: int) -> float:
 
 
 def workflow_yaml(tasks: int, parallelism: int) -> str:
-    lines = [
-        "apiVersion: argoproj.io/v1alpha1",
-        "kind: Workflow",
-        "metadata: {generateName: fan-}",
-        "spec:",
-        "  entrypoint: main",
-        f"  parallelism: {parallelism}",
-        "  templates:",
-        "  - name: t",
-        "    container: {image: alpine, command: ['true']}",
-        "  - name: main",
-        "    dag:",
-        "      tasks:",
-        "      - {name: root, template: t}",
-    ]
-    lines += [f"      - {{name: w{i}, template: t, depends: root}}" for i in range(tasks)]
-    deps = " && ".join(f"w{i}" for i in range(tasks))
-    lines.append(f"      - {{name: sink, template: t, depends: '{deps}'}}")
-    return "\n".join(lines) + "\n"
+    """The benchmark's DAG: a root, ``tasks`` tasks after it and a sink after them all."""
+    from clusterforge.engine.local.testing import fan_out_workflow
+
+    return fan_out_workflow(tasks, parallelism=parallelism, sink=True)
 
 
 def clusterforge_run(tasks: int, parallelism: int) -> tuple[float, str]:

@@ -177,22 +177,10 @@ def run_builds(count: int, step_seconds: float) -> dict[str, Any]:
 
 
 def big_workflow(tasks: int) -> str:
-    lines = [
-        "apiVersion: argoproj.io/v1alpha1",
-        "kind: Workflow",
-        "metadata: {generateName: big-}",
-        "spec:",
-        "  entrypoint: main",
-        "  templates:",
-        "  - name: t",
-        "    container: {image: alpine, command: ['true']}",
-        "  - name: main",
-        "    dag:",
-        "      tasks:",
-        "      - {name: root, template: t}",
-    ]
-    lines += [f"      - {{name: w{i}, template: t, depends: root}}" for i in range(tasks - 1)]
-    return "\n".join(lines) + "\n"
+    """A DAG of ``tasks`` tasks: a root and the rest after it."""
+    from clusterforge.engine.local.testing import fan_out_workflow
+
+    return fan_out_workflow(tasks - 1, prefix="big-")
 
 
 def run_big_fresh(tasks: int) -> dict[str, Any]:

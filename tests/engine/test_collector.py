@@ -13,26 +13,7 @@ import pytest
 
 from clusterforge.engine import LocalEngine, Submission
 from clusterforge.engine.local.collector import collector_paused
-from clusterforge.engine.local.testing import memory_pods
-
-
-def _wide_dag(tasks: int) -> str:
-    lines = [
-        "apiVersion: argoproj.io/v1alpha1",
-        "kind: Workflow",
-        "metadata: {generateName: wide-}",
-        "spec:",
-        "  entrypoint: main",
-        "  templates:",
-        "  - name: t",
-        "    container: {image: alpine, command: ['true']}",
-        "  - name: main",
-        "    dag:",
-        "      tasks:",
-        "      - {name: root, template: t}",
-    ]
-    lines += [f"      - {{name: w{i}, template: t, depends: root}}" for i in range(tasks)]
-    return "\n".join(lines) + "\n"
+from clusterforge.engine.local.testing import fan_out_workflow, memory_pods
 
 
 @pytest.fixture
@@ -59,7 +40,7 @@ def test_compiling_a_large_workflow_runs_no_collection(
     tmp_path: Path, collections: list[int]
 ) -> None:
     engine = LocalEngine(home=tmp_path / "home", pods=memory_pods())
-    submission = Submission(text=_wide_dag(3000))
+    submission = Submission(text=fan_out_workflow(3000))
     gc.collect()
     collections.clear()
     record = engine.prepare(submission)
@@ -77,7 +58,9 @@ def test_a_refused_workflow_leaves_the_collector_on(tmp_path: Path) -> None:
     engine = LocalEngine(home=tmp_path / "home", pods=memory_pods())
     gc.enable()
     with pytest.raises(Exception, match="entrypoint"):
-        engine.prepare(Submission(text=_wide_dag(10).replace("entrypoint: main", "entrypoint: no")))
+        engine.prepare(
+            Submission(text=fan_out_workflow(10).replace("entrypoint: main", "entrypoint: no"))
+        )
     assert gc.isenabled()
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "PodSpec",
     "RetryPolicy",
     "Script",
+    "fan_out_workflow",
     "memory_pods",
     "outcome_of",
     "retry_verdict",
@@ -38,3 +39,34 @@ def memory_pods(script: Script = succeed) -> PodsFactory:
         return MemoryPods(journal, script)
 
     return make
+
+
+def fan_out_workflow(
+    width: int, *, parallelism: int | None = None, sink: bool = False, prefix: str = "fan-"
+) -> str:
+    """A DAG workflow: one root task, ``width`` tasks that depend on it, and with
+    ``sink`` one task that depends on them all — the shape whose size the engine's
+    benchmarks and scaling tests vary (its text grows linearly in ``width``)."""
+    lines = [
+        "apiVersion: argoproj.io/v1alpha1",
+        "kind: Workflow",
+        f"metadata: {{generateName: {prefix}}}",
+        "spec:",
+        "  entrypoint: main",
+    ]
+    if parallelism is not None:
+        lines.append(f"  parallelism: {parallelism}")
+    lines += [
+        "  templates:",
+        "  - name: t",
+        "    container: {image: alpine, command: ['true']}",
+        "  - name: main",
+        "    dag:",
+        "      tasks:",
+        "      - {name: root, template: t}",
+    ]
+    lines += [f"      - {{name: w{i}, template: t, depends: root}}" for i in range(width)]
+    if sink:
+        deps = " && ".join(f"w{i}" for i in range(width))
+        lines.append(f"      - {{name: sink, template: t, depends: '{deps}'}}")
+    return "\n".join(lines) + "\n"
