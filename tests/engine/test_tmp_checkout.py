@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from tests.engine.launchers import run_step
 
+import clusterforge
 from clusterforge.engine.local import process, reachable
 
 LAUNCHERS = ["c-extension", "unshare-sh"]
@@ -161,3 +162,77 @@ def test_clusterforge_run_with_home_and_program_under_tmp(checkout: Path) -> Non
     )
     assert "from the script" in logs.stdout, logs.stdout + logs.stderr
     assert "hello from the checkout" in logs.stdout
+
+
+CALLS_CLUSTERFORGE = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: tmp-install}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container: {image: alpine, command: [clusterforge, version]}
+"""
+
+
+@pytest.fixture
+def editable_install() -> Iterator[Path]:
+    """clusterforge installed under the host's /tmp as ``make venv`` installs it
+    in a checkout cloned there: a virtualenv whose ``.pth`` file names the
+    checkout's ``src/`` (an editable install), and its ``clusterforge`` script."""
+    with tempfile.TemporaryDirectory(prefix="cf-install-", dir=reachable.TMP) as root:
+        base = Path(root)
+        source = Path(clusterforge.__file__).parent
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(source, base / "src" / "clusterforge", ignore=ignore)
+        venv = base / "venv"
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        site_packages = venv / "lib" / version / "site-packages"
+        # The checkout's src first, then this environment's dependencies (their
+        # own .pth files are not read from there, so clusterforge comes from src).
+        dependencies = [p for p in sys.path if p.endswith("site-packages")]
+        (site_packages / "clusterforge.pth").write_text(
+            "\n".join([str(base / "src"), *dependencies]) + "\n"
+        )
+        script = venv / "bin" / "clusterforge"
+        body = "import sys\nfrom clusterforge.cli import main\nsys.exit(main())\n"
+        script.write_text(f"#!{venv}/bin/python\n{body}")
+        script.chmod(0o755)
+        yield base
+
+
+def test_an_editable_install_under_tmp_runs_clusterforge_in_its_steps(
+    editable_install: Path,
+) -> None:
+    # A step calling `clusterforge` runs the installation's script, whose
+    # interpreter finds the package through the .pth: the checkout's src/ must
+    # stay in sight ("No module named 'clusterforge.cli'" before).
+    base = editable_install
+    flow = base / "wf.yaml"
+    flow.write_text(CALLS_CLUSTERFORGE)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")},
+        "CLUSTERFORGE_HOME": str(base / "home"),
+        "CLUSTERFORGE_CACHE": str(base / "cache"),
+    }
+    cli = str(base / "venv" / "bin" / "clusterforge")
+    done = subprocess.run(
+        [cli, "run", str(flow), "--wait"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    logs = subprocess.run(
+        [cli, "logs", "tmp-install"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr + logs.stdout + logs.stderr
+    assert f"tmp-install: {clusterforge.__version__}" in logs.stdout.splitlines(), logs.stdout

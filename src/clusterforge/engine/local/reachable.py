@@ -12,7 +12,10 @@ few host paths a step needs, and nothing else (another step's files under
 ``/tmp`` stay out of sight, as in a pod):
 
 * the engine's Python installation (``sys.prefix`` and its base), which runs
-  the ``clusterforge`` commands steps call;
+  the ``clusterforge`` commands steps call, and the directories its imports
+  come from (``sys.path``): ``make venv`` installs clusterforge editable, so
+  the package itself is the checkout's ``src/``, named by a ``.pth`` file —
+  kept out of sight, the step's ``clusterforge`` could not import itself;
 * clusterforge's data home and cache (the state a ``clusterforge`` step reads,
   the pinned tools), when they are under ``/tmp``;
 * each directory on the step's PATH, and the step's resolved program with the
@@ -82,8 +85,9 @@ def minimal_roots(candidates: Iterable[str]) -> tuple[str, ...]:
 
 @functools.cache
 def _engine_paths() -> tuple[str, ...]:
-    """The engine's own Python installation (fixed for the process's life)."""
+    """The engine's own Python installation and import path (fixed for the process's life)."""
     found = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
+    found.update(entry for entry in sys.path if entry and os.path.isabs(entry))
     return tuple(p for path in found for p in _both(os.path.abspath(path)))
 
 
