@@ -45,7 +45,7 @@ from hera.workflows.models import (
     Workflow as WorkflowModel,
 )
 
-from tests.api.serve_process import start_serve, stop_serve
+from tests.serve_process import start_serve, stop_serve
 
 TOKEN = "argo-server-token-0123456789abcdef"
 NAMESPACE = "argo"

@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import SENSORS, TOKEN
-from tests.api.serve_process import free_port, start_serve, stop_serve
+from tests.serve_process import free_port, start_serve, stop_serve
 
 
 @dataclass

@@ -16,7 +16,8 @@ import httpx
 import pytest
 import yaml
 
-from .serve_process import start_serve, stop_serve
+from tests.serve_process import start_serve, stop_serve
+
 from .test_sse import _read_sse
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]

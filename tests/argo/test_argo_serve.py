@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -18,47 +17,31 @@ import httpx
 import pytest
 
 from tests.argo.conftest import CLI, REPO, Cluster
+from tests.serve_process import start_serve
 
 TOKEN = "argo-serve-token-0123456789"
 SENSORS = REPO / "tests" / "api" / "sensors"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class Serve:
-    """A real ``clusterforge serve --engine argo`` process; restartable on the same home."""
+    """A real ``clusterforge serve --engine argo`` process; restartable on the same home
+    and port (a client made before a restart keeps working after it)."""
 
     def __init__(self, kubeconfig: Path, home: Path) -> None:
         self.home = home
-        self.url = f"http://127.0.0.1:{_free_port()}"
-        self.command = [CLI, "serve", "--engine", "argo", "--kubeconfig", str(kubeconfig)]
-        self.command += ["--port", self.url.rsplit(":", 1)[1], "--sensor-dir", str(SENSORS)]
-        self.command += ["--data-dir", str(home)]
+        self.url = ""
+        self.args = ["--engine", "argo", "--kubeconfig", str(kubeconfig)]
+        self.args += ["--sensor-dir", str(SENSORS), "--data-dir", str(home)]
         self.env = {**os.environ, "CLUSTERFORGE_TOKENS": TOKEN, "CLUSTERFORGE_HOME": str(home)}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        with (self.home / "serve.log").open("a") as log:
-            self.process = subprocess.Popen(
-                self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.process.poll() is None, (self.home / "serve.log").read_text()
-            try:
-                ready = httpx.get(f"{self.url}/readyz", timeout=2)
-                if ready.status_code == 200:
-                    assert ready.json()["checks"]["workers"] == "1/1 alive"  # the watch
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, (self.home / "serve.log").read_text()
-            time.sleep(0.3)
+        port = int(self.url.rsplit(":", 1)[1]) if self.url else None
+        self.process, self.url = start_serve(
+            self.args, self.env, self.home / "serve.log", port=port
+        )
+        ready = httpx.get(f"{self.url}/readyz", timeout=2).json()
+        assert ready["checks"]["workers"] == "1/1 alive"  # the watch
 
     def stop(self) -> None:
         if self.process is not None:

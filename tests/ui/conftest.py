@@ -12,10 +12,7 @@ directory — when the long step ends.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +21,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+
+from tests.serve_process import start_serve
 
 TOKEN = "ui-test-token-0123456789abcdef"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,13 +37,6 @@ CHROMIUM_ARGS = [
 ]
 WORKFLOW = Path(__file__).parent / "workflows" / "staged.yaml"
 PARAMETERS = ("title", "logging", "hold", "sentence-fails", "gate")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def write_sensor(directory: Path) -> Path:
@@ -85,37 +77,25 @@ def write_sensor(directory: Path) -> Path:
 
 @dataclass
 class Served:
-    """A running ``clusterforge serve``; ``restart()`` stops it and starts it again."""
+    """A running ``clusterforge serve``; ``restart()`` stops it and starts it again on
+    the same port (the page under test stays on that origin)."""
 
-    url: str
     home: Path
     sensors: Path
-    port: int
     public_reads: bool
+    url: str = ""
     process: subprocess.Popen[bytes] | None = None
     extra_env: dict[str, str] | None = None
 
     def start(self) -> None:
+        """Start on a free port (the first time) or on the one it had (a restart)."""
         env = {**os.environ, "CLUSTERFORGE_HOME": str(self.home), "CLUSTERFORGE_TOKENS": TOKEN}
         env.update(self.extra_env or {})
-        argv = [sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(self.port),
-                "--sensor-dir", str(self.sensors), "--workers", "4",
-                "--rate-limit", "0"]  # fmt: skip
+        args = ["--sensor-dir", str(self.sensors), "--workers", "4", "--rate-limit", "0"]
         if self.public_reads:
-            argv.append("--public-reads")
-        log = (self.home / "serve.log").open("ab")
-        self.process = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None:
-                raise AssertionError((self.home / "serve.log").read_text()[-3000:])
-            time.sleep(0.1)
-        raise AssertionError("clusterforge serve did not come up in 60 s")
+            args.append("--public-reads")
+        port = int(self.url.rsplit(":", 1)[1]) if self.url else None
+        self.process, self.url = start_serve(args, env, self.home / "serve.log", port=port)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -145,9 +125,8 @@ class Served:
 
 def serve_in(tmp: Path, public_reads: bool, env: dict[str, str] | None = None) -> Iterator[Served]:
     """A started server with its state under ``tmp``, stopped when the caller is done."""
-    port = _free_port()
-    served = Served(f"http://127.0.0.1:{port}", tmp / "home", write_sensor(tmp / "sensors").parent,
-                    port, public_reads, extra_env=env)  # fmt: skip
+    sensors = write_sensor(tmp / "sensors").parent
+    served = Served(tmp / "home", sensors, public_reads, extra_env=env)
     served.home.mkdir(parents=True)
     served.start()
     try:

@@ -71,8 +71,10 @@ def test_a_kwok_build_from_the_form_to_the_teardown(page: Any, kwok_server: Serv
     page.click("button:text-is('Start build')")
     page.wait_for_selector("canvas#graph[data-drawn]")
     page.wait_for_selector(".status .phase:has-text('Failed')", timeout=900_000)
-    for stage in ("preflight", "addons", "validation"):
-        assert page.locator(f".group-toggle[data-stage='{stage}']").count() == 1
+    for stage in ("preflight", "addons", "validation"):  # once the final layout is drawn
+        toggle = page.locator(f".group-toggle[data-stage='{stage}']")
+        toggle.wait_for()
+        assert toggle.count() == 1
     # the failing sentence, in the report table, with its downloads
     row = page.locator("table.report tr", has_text=IMPOSSIBLE)
     row.wait_for()

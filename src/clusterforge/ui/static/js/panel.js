@@ -31,12 +31,13 @@ export class NodePanel {
 
   empty() {
     this.stopLogs();
+    this.nodeId = null;  // selecting the same node again opens its logs again
     clear(this.el).append(h('h2', {}, 'Node'), h('p', {class: 'muted'}, 'Select a node in the graph (click it, or focus the graph and use the arrow keys) to see its parameters, attempts and logs.'));
   }
 
   show(nodes, id) {
     const node = nodes[id];
-    if (!node) { this.nodeId = null; this.empty(); return; }
+    if (!node) { this.empty(); return; }
     const again = this.nodeId === id;
     this.nodeId = id;
     const logBox = again && this.logBox ? this.logBox : h('pre', {class: 'logs', tabindex: '0', 'aria-label': 'Logs', 'aria-live': 'off'});
