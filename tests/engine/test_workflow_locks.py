@@ -1,7 +1,9 @@
 """A workflow-level lock, as Argo's operate takes it: the workflow waiting for it is
 Pending with Argo's "Waiting for … lock" message and has not started — its
 ``activeDeadlineSeconds`` counts from when it holds the lock (``getWorkflowDeadline``
-counts from ``startedAt``, which a Pending workflow lacks), not from its submission."""
+counts from ``startedAt``, which a Pending workflow lacks), not from its submission —
+and held until the workflow has completed, its exit handler included (Argo releases a
+workflow's locks once it is Fulfilled)."""
 
 from __future__ import annotations
 
@@ -66,3 +68,66 @@ def test_a_workflow_waiting_for_its_lock_is_pending_and_its_deadline_waits_too(
     assert holder.finished_at is not None
     assert done.record.started_at is not None
     assert done.record.started_at >= holder.finished_at  # started once the lock was free
+
+
+EXIT_WORKFLOW = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {{name: {name}}}
+spec:
+  entrypoint: main
+  onExit: exit
+  synchronization: {{mutexes: [{{name: cf-exit-lock}}]}}
+  templates:
+  - name: main
+    script:
+      image: alpine
+      command: [sh]
+      source: |
+        touch "{tmp}/{name}.started"
+        while [ ! -e "{tmp}/{name}.go" ]; do sleep 0.05; done
+        if [ -e "{tmp}/first.exit-done" ]; then echo after-exit; else echo during-exit; fi
+  - name: exit
+    container:
+      image: alpine
+      command: [sh, -c, 'sleep 1; touch "{tmp}/{name}.exit-done"']
+"""
+
+
+def test_a_workflow_level_lock_is_held_until_the_exit_handler_has_finished(
+    tmp_path: Path,
+) -> None:
+    """Argo releases a workflow's locks once the workflow is complete (persistUpdates,
+    ``ReleaseAll`` when Fulfilled), after its onExit handler: a second workflow waiting
+    for the same mutex starts only after the first's exit handler has ended."""
+    engine = LocalEngine(home=tmp_path / "home")
+    ids = {}
+    for name in ("first", "second"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(EXIT_WORKFLOW.format(name=name, tmp=tmp_path))
+        ids[name] = engine.submit(Submission(files=(path,))).id
+        if name == "first":
+            _wait_for((tmp_path / "first.started").exists, "the first workflow never ran")
+    (tmp_path / "second.go").touch()  # the second runs through once it has the lock
+
+    def queued() -> bool:
+        record = engine.get(ids["second"]).record
+        return record.phase == "Pending" and record.message.endswith("/Mutex/cf-exit-lock lock")
+
+    _wait_for(queued, "the second workflow never waited for the first's lock")
+    (tmp_path / "first.go").touch()  # the first's entrypoint ends; its exit handler runs
+    engine.join(ids["first"], timeout=60)
+    engine.join(ids["second"], timeout=60)
+    first, second = engine.get(ids["first"]), engine.get(ids["second"])
+    assert first.phase == "Succeeded", first.record.message
+    assert second.phase == "Succeeded", second.record.message
+    # The second's entrypoint saw the first's exit handler done when it started.
+    entry = second.node("second")
+    assert entry is not None
+    assert entry.outputs.get("result") == "after-exit"
+    exit_node = first.node("first.onExit")
+    assert exit_node is not None
+    assert exit_node.phase == "Succeeded"
+    assert exit_node.finished_at is not None
+    assert second.record.started_at is not None
+    assert second.record.started_at >= exit_node.finished_at

@@ -10,6 +10,7 @@ tags are substituted into copies of them just before a step starts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -102,6 +103,10 @@ class WorkflowRun:
         self._main: asyncio.Future[None] | None = None
         self._failure = ""  # why the run ended before its first node
         self._started = asyncio.Event()  # Running: its workflow-level lock (if any) taken
+        # The workflow-level locks, once taken: held until the workflow has ended, its
+        # exit handler included (Argo's persistUpdates releases them, ReleaseAll, only
+        # once the workflow is Fulfilled), whatever ends the entrypoint's task.
+        self._locks = contextlib.AsyncExitStack()
 
     async def run(self) -> WorkflowRecord:
         """Run the workflow (resuming whatever the store already holds) to its end."""
@@ -117,21 +122,22 @@ class WorkflowRun:
             self.rt.pods.close()
             self.journal.workflow_finished("Error", problem, {})
             return self.wf
-        watcher = run_watcher()
-        watcher.add(self)
-        try:
-            phase, message = await self._run_main()
-            if self.rt.flags.shutdown != "Terminate":
-                exit_phase = await self._run_on_exit(phase)
-                if exit_phase in FAILED and phase == "Succeeded":
-                    phase, message = "Failed", "exit handler failed"
-        finally:
-            watcher.remove(self)
-        final = phase if phase in ("Succeeded", "Error") else "Failed"
-        await self.rt.pods.settle()
-        message = await self._collect_garbage(message)
-        self.rt.pods.close()
-        self.journal.workflow_finished(final, message, self.rt.variables.global_outputs())
+        async with self._locks:  # released once the workflow has ended
+            watcher = run_watcher()
+            watcher.add(self)
+            try:
+                phase, message = await self._run_main()
+                if self.rt.flags.shutdown != "Terminate":
+                    exit_phase = await self._run_on_exit(phase)
+                    if exit_phase in FAILED and phase == "Succeeded":
+                        phase, message = "Failed", "exit handler failed"
+            finally:
+                watcher.remove(self)
+            final = phase if phase in ("Succeeded", "Error") else "Failed"
+            await self.rt.pods.settle()
+            message = await self._collect_garbage(message)
+            self.rt.pods.close()
+            self.journal.workflow_finished(final, message, self.rt.variables.global_outputs())
         return self.wf
 
     async def _read_objects(self) -> str | None:
@@ -278,13 +284,13 @@ class WorkflowRun:
             )
             if synchronization:
                 # Workflow-level locks are held for the whole run (Argo): wait first,
-                # Pending with Argo's "Waiting for … lock" message on the workflow.
-                async with self.rt.synchronized(synchronization, self.journal.workflow_waiting):
-                    if not self._started.is_set():
-                        self._start()
-                    await self.executor.execute(name, name, call, ctx)
-            else:
-                await self.executor.execute(name, name, call, ctx)
+                # Pending with Argo's "Waiting for … lock" message on the workflow. They
+                # join the run's stack, so the exit handler runs while they are held.
+                held = self.rt.synchronized(synchronization, self.journal.workflow_waiting)
+                await self._locks.enter_async_context(held)
+                if not self._started.is_set():
+                    self._start()
+            await self.executor.execute(name, name, call, ctx)
         except NodeFailure as err:
             self.journal.error(name, name, ctx, str(err))
         except ObjectMissing as err:
