@@ -92,9 +92,12 @@ class Sidecar(Protocol):
 class Pods(Protocol):
     """Runs pod attempts for one workflow run."""
 
-    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
+    async def start_sidecar(
+        self, node: NodeRecord, name: str, body: JSON, env: Mapping[str, str] | None = None
+    ) -> Sidecar:
         """Start sidecar ``name`` of ``node``'s pod (``body``: its substituted
-        container) in the background. Raises ``OSError`` when it cannot start."""
+        container; ``env``: its variables read from ConfigMaps/Secrets, if any) in the
+        background. Raises ``OSError`` when it cannot start."""
         ...
 
     async def run(self, node: NodeRecord, spec: PodSpec) -> PodOutcome:
@@ -392,13 +395,18 @@ class HostPods:
         self._copies.add(copy)
         copy.add_done_callback(moved)
 
-    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
+    async def start_sidecar(
+        self, node: NodeRecord, name: str, body: JSON, env: Mapping[str, str] | None = None
+    ) -> Sidecar:
         """A background process with its own directories and logs beside the
         pod's (``<node id>.<name>`` under the run directory, kept after the run)."""
         dir_name = self._new_attempt_name(f"{node.id}.{name}")
         where = f"{self._run_prefix}/{dir_name}"
         step = self._step_process(
-            PodSpec("container", body), _AttemptFiles(scratch=where, dest=where), dir_name, {}
+            PodSpec("container", body, env=env),
+            _AttemptFiles(scratch=where, dest=where),
+            dir_name,
+            {},
         )
         await self.journal.durable()
         return _HostSidecar(await process.launch(step))

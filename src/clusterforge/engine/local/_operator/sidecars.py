@@ -16,6 +16,7 @@ from clusterforge.engine.local._operator.errors import NodeFailure
 from clusterforge.engine.local._operator.pods import Sidecar
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local.values import substitute_tree
+from clusterforge.engine.objects import ObjectMissing
 from clusterforge.store import NodeRecord
 
 JSON = dict[str, Any]
@@ -41,7 +42,11 @@ async def start_sidecars(
                     "(e.g. command: [nginx])"
                 )
             try:
-                started.append(await rt.pods.start_sidecar(node, name, body))
+                env = await rt.object_env(body)
+            except ObjectMissing as err:
+                raise SidecarFailed(f"sidecars[{index}] ({name}): {err}") from None
+            try:
+                started.append(await rt.pods.start_sidecar(node, name, body, env))
             except OSError as err:
                 raise SidecarFailed(f"sidecars[{index}] ({name}): failed to start: {err}") from None
     except BaseException:
