@@ -11,6 +11,7 @@ from pathlib import Path
 
 from clusterforge.engine import LocalEngine, Submission
 from clusterforge.engine.local.testing import (
+    BACKOFF_PAST_DEADLINE_MESSAGE,
     PodOutcome,
     PodSpec,
     RetryPolicy,
@@ -95,6 +96,12 @@ def test_retry_verdict_follows_limit_policy_and_expression() -> None:
     capped = RetryPolicy(limit=None, policy="Always", backoff={"maxDuration": "10s"})
     assert retry_verdict(capped, _failed("Failed"), 0, 0.0, 5.0) == ""
     assert "Max duration" in retry_verdict(capped, _failed("Failed"), 0, 0.0, 11.0)
+    # Argo stops before a backoff that would end past maxDuration: the second
+    # retry's 2 s wait would end at 3 s (the attempt finished at 1 s), past 2.5 s.
+    backing = {"duration": "1s", "factor": "2", "maxDuration": "2.5s"}
+    backs_off = RetryPolicy(limit=5, policy="Always", backoff=backing)
+    assert retry_verdict(backs_off, _failed("Failed"), 0, 0.0, 1.0) == ""
+    assert retry_verdict(backs_off, _failed("Failed"), 1, 0.0, 1.0) == BACKOFF_PAST_DEADLINE_MESSAGE
     expr = RetryPolicy(
         limit=None, policy="Always", backoff={}, expression="lastRetry.status == 'Error'"
     )

@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from clusterforge.engine.local.kubelet_expansion import expand, expand_all
+
 MAIN = "main"
 WAIT = "wait"
 WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
@@ -60,7 +62,8 @@ def read_pod(pod: dict[str, Any]) -> PodStep:
     if main is None:
         raise PodNotRunnable(f"pod {meta.get('name')}: no container named {MAIN!r}")
     template = _template(spec)
-    argv = _command(main)
+    env = _literal_env(main)
+    argv = _command(main, env)
     script = (template.get("script") or {}).get("source")
     owner = _workflow_owner(meta)
     return PodStep(
@@ -71,7 +74,7 @@ def read_pod(pod: dict[str, Any]) -> PodStep:
         workflow=str((meta.get("labels") or {}).get(WORKFLOW_LABEL, "")),
         workflow_uid=owner,
         argv=argv,
-        env=_literal_env(main),
+        env=env,
         working_dir=main.get("workingDir") or None,
         script=script if isinstance(script, str) else None,
         template=template,
@@ -79,10 +82,12 @@ def read_pod(pod: dict[str, Any]) -> PodStep:
     )
 
 
-def _command(main: dict[str, Any]) -> list[str]:
-    """The step's own command and args: what follows emissary's ``--``."""
-    command = [str(part) for part in main.get("command") or []]
-    args = [str(part) for part in main.get("args") or []]
+def _command(main: dict[str, Any], env: dict[str, str]) -> list[str]:
+    """The step's own command and args: what follows emissary's ``--``, with the
+    kubelet's ``$(VAR)`` expansion from the container's variables (a host process
+    stands in for the container the kubelet would start)."""
+    command = expand_all((str(part) for part in main.get("command") or []), env)
+    args = expand_all((str(part) for part in main.get("args") or []), env)
     if _EMISSARY_END in command:
         command = command[command.index(_EMISSARY_END) + 1 :]
     argv = command + args
@@ -113,12 +118,13 @@ def _template(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _literal_env(main: dict[str, Any]) -> dict[str, str]:
-    """The container's ``env`` entries that carry a value (``valueFrom`` needs a kubelet)."""
+    """The container's ``env`` entries that carry a value (``valueFrom`` needs a kubelet),
+    each ``$(VAR)`` in it expanded from the variables before it, as the kubelet does."""
     env: dict[str, str] = {}
     for variable in main.get("env") or []:
         name = variable.get("name")
         if isinstance(name, str) and "value" in variable:
-            env[name] = str(variable.get("value") or "")
+            env[name] = expand(str(variable.get("value") or ""), env)
     return env
 
 

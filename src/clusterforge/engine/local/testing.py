@@ -12,10 +12,15 @@ from pathlib import Path
 
 from clusterforge.engine.local._operator import Journal, MemoryPods, PodOutcome, Pods, PodSpec
 from clusterforge.engine.local._operator.memory_pods import Script, outcome_of, sleeping, succeed
-from clusterforge.engine.local._operator.retry import RetryPolicy, retry_verdict
+from clusterforge.engine.local._operator.retry import (
+    BACKOFF_PAST_DEADLINE_MESSAGE,
+    RetryPolicy,
+    retry_verdict,
+)
 from clusterforge.engine.local._operator.run import PodsFactory
 
 __all__ = [
+    "BACKOFF_PAST_DEADLINE_MESSAGE",
     "MemoryPods",
     "PodOutcome",
     "PodSpec",

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from clusterforge import paths
+from clusterforge.engine.local.kubelet_expansion import REFERENCE
 from clusterforge.engine.local.process import Mount
 from clusterforge.errors import InvalidInput
 from clusterforge.safety import inside
@@ -196,16 +197,13 @@ def _sub_path_text(mount: JSON, env: Mapping[str, str], name: str) -> str:
             missing.add(match.group(1))
         return found
 
-    text = _VARIABLE.sub(value, str(expr))
+    text = REFERENCE.sub(value, str(expr))
     if missing:
         raise VolumeError(
             f"volumeMounts {name!r}: subPathExpr: missing value for {', '.join(sorted(missing))} "
             "(set it in the container's env)"
         )
     return text
-
-
-_VARIABLE = re.compile(r"\$\$|\$\(([^)]*)\)")
 
 
 def _sub_path(source: str, sub: str, name: str) -> str:

@@ -25,6 +25,7 @@ from clusterforge.engine.local._operator.pods import PodSpec
 from clusterforge.engine.local._operator.runtime import Runtime
 from clusterforge.engine.local._operator.scope import parameter_list
 from clusterforge.engine.local.values import substitute_tree
+from clusterforge.engine.objects import ObjectMissing
 from clusterforge.store import NodeRecord
 from clusterforge.workflow.expressions import ExpressionError
 
@@ -97,8 +98,12 @@ class ContainerSetRun:
         child.image = body.get("image")
         if why := self.refuse(self.call.template, body):
             return journal.finish(child, "Error", why)
+        try:
+            env = await self.rt.object_env(body)
+        except ObjectMissing as err:
+            return journal.finish(child, "Error", str(err))
         outputs = (self.call.template.get("outputs") or {}).get("parameters", []) or []
-        spec = PodSpec("container", body, outputs if cname == MAIN else [], timeout)
+        spec = PodSpec("container", body, outputs if cname == MAIN else [], timeout, env=env)
         try:
             outcome = await self.rt.pods.run(child, spec)
         except asyncio.CancelledError:

@@ -5,6 +5,15 @@ the events its dependants wait on, whether fail-fast has stopped scheduling —
 and its methods are Argo's rules over that state: a task waits for the tasks
 its expression names, runs or is Omitted by the expression, and a failed
 branch stops new tasks from starting unless ``failFast: false``.
+
+Argo decides every task whose dependencies have completed in one pass, and
+only then assesses the DAG (``executeDAG``: ``executeDAGTask`` for each
+target, then ``assessDAGPhase``). So when a task fails, its dependants are
+all decided together: ``x.Failed`` runs its handler even though the sibling
+``x.Succeeded`` is Omitted and that Omitted leaf fails the branch (and the
+DAG). Here each task's end is numbered; fail-fast stops only the tasks that
+became ready after the end that turned a branch failed, never those made
+ready by the same or an earlier end.
 """
 
 from __future__ import annotations
@@ -59,11 +68,16 @@ class DagRun(TemplateRun):
     refs: dict[str, list[str]]
     targets: list[str]
     fail_fast: bool
+    # Tasks' ends, numbered: each task's number, and the end that stopped scheduling.
+    ends: int
+    ended_at: dict[str, int]
+    stopped_at: int | None
 
     def _setup(self) -> None:
         dag: JSON = self.call.template["dag"]
         self.tasks = {t["name"]: t for t in dag.get("tasks", [])}
         self.results, self.stop_scheduling = {}, False
+        self.ends, self.ended_at, self.stopped_at = 0, {}, None
         self.done = {t: asyncio.Event() for t in self.tasks}
         self.logic = task_logic(self.tasks)
         # Which tasks' outputs each task mentions: only those go into its scope.
@@ -97,6 +111,8 @@ class DagRun(TemplateRun):
         except (ExpressionError, NodeFailure) as err:
             self.results[tname] = self.rt.error(name, tname, self.ctx, err)
         finally:
+            self.ends += 1
+            self.ended_at[tname] = self.ends
             result = self.results.get(tname)
             if result is None or result.phase != "Succeeded":
                 # Only such a result can turn a branch failed (a Succeeded task
@@ -110,7 +126,7 @@ class DagRun(TemplateRun):
             for dep in expr.tasks():
                 await self.done[dep].wait()
         existing = self.rt.journal.by_name.get(name)
-        if existing is None and self.stop_scheduling:
+        if existing is None and self.stopped_before(expr):
             return None
         if expr is not None and not expr.evaluate(self.states):
             return self.rt.journal.node(
@@ -165,7 +181,15 @@ class DagRun(TemplateRun):
             phase = self.branch_phase(t)
             if phase in FAILED and not continues_on(self.tasks[t], phase):
                 self.stop_scheduling = True
+                self.stopped_at = self.ends
                 return
+
+    def stopped_before(self, expr: DependsExpression | None) -> bool:
+        """Whether fail-fast stopped scheduling before this task's last dependency ended."""
+        if not self.stop_scheduling or self.stopped_at is None:
+            return self.stop_scheduling
+        ready_at = max((self.ended_at[d] for d in expr.tasks()), default=0) if expr else 0
+        return ready_at > self.stopped_at
 
     def task_vars(self, names: Iterable[str]) -> dict[str, str]:
         values: dict[str, str] = {}

@@ -47,6 +47,7 @@ from clusterforge.engine.local._operator.sidecars import (
     SidecarFailed,
     start_sidecars,
     stop_sidecars,
+    what_it_names,
 )
 from clusterforge.engine.local._operator.steps import StepsRun
 from clusterforge.engine.local._operator.suspend import run_suspend
@@ -418,8 +419,8 @@ _NODE_TYPES = {"steps": "Steps", "dag": "DAG", "suspend": "Suspend", "http": "HT
 def no_command_message(template: JSON, body: JSON) -> str:
     """Why a container naming only an image cannot run on the host, and the fix."""
     return (
-        f"template {template.get('name', '')!r}: the container names only an image "
-        f"({body.get('image', '')!r}) and no command; the local engine runs host programs, "
+        f"template {template.get('name', '')!r}: the container {what_it_names(body)}; "
+        "the local engine runs host programs, "
         "not an image's entrypoint — name the program in container.command "
         '(e.g. command: [echo, "hello"])'
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,8 +82,10 @@ class MemoryPods:
         except TimeoutError:
             return PodOutcome("Failed", f"{DEADLINE_MESSAGE} ({spec.timeout:g}s)")
 
-    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
-        del node, name, body
+    async def start_sidecar(
+        self, node: NodeRecord, name: str, body: JSON, env: Mapping[str, str] | None = None
+    ) -> Sidecar:
+        del node, name, body, env
         return _NoSidecar()
 
     def adopt(self, node: NodeRecord) -> bool:

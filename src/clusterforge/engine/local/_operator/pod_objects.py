@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from clusterforge.engine.local.kubelet_expansion import expand
 from clusterforge.engine.local.values import parameter_text
 from clusterforge.engine.objects import KubeObject, ObjectMissing, Objects
 
@@ -52,7 +53,9 @@ def needs_objects(body: Mapping[str, Any], volumes: Sequence[Mapping[str, Any]])
 
 def object_env(body: Mapping[str, Any], objects: Objects | None, namespace: str) -> dict[str, str]:
     """The container's environment from ``envFrom`` then ``env`` (later wins, as the
-    kubelet builds it): plain values and those read from ConfigMaps/Secrets."""
+    kubelet builds it): plain values (``$(VAR)`` expanded, see
+    :mod:`~clusterforge.engine.local.kubelet_expansion`) and those read from
+    ConfigMaps/Secrets (taken as they are)."""
     env: dict[str, str] = {}
     for source in body.get("envFrom") or []:
         for field, kind in _FROM.items():
@@ -65,7 +68,8 @@ def object_env(body: Mapping[str, Any], objects: Objects | None, namespace: str)
     for item in body.get("env") or []:
         name = str(item.get("name", ""))
         if "value" in item and item["value"] is not None:
-            env[name] = parameter_text(item["value"])
+            # the kubelet expands $(VAR) in a value from the variables defined before it
+            env[name] = expand(parameter_text(item["value"]), env)
             continue
         source = item.get("valueFrom") or {}
         for field, kind in _KINDS.items():

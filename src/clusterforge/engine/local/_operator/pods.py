@@ -33,6 +33,7 @@ from clusterforge.engine.local._operator.artifacts import PodArtifacts
 from clusterforge.engine.local._operator.errors import InputError
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.pod_objects import ObjectFile
+from clusterforge.engine.local.kubelet_expansion import expand, expand_all
 from clusterforge.engine.local.step_env import step_base_env
 from clusterforge.engine.local.values import (
     RESULT_LIMIT,
@@ -91,9 +92,12 @@ class Sidecar(Protocol):
 class Pods(Protocol):
     """Runs pod attempts for one workflow run."""
 
-    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
+    async def start_sidecar(
+        self, node: NodeRecord, name: str, body: JSON, env: Mapping[str, str] | None = None
+    ) -> Sidecar:
         """Start sidecar ``name`` of ``node``'s pod (``body``: its substituted
-        container) in the background. Raises ``OSError`` when it cannot start."""
+        container; ``env``: its variables read from ConfigMaps/Secrets, if any) in the
+        background. Raises ``OSError`` when it cannot start."""
         ...
 
     async def run(self, node: NodeRecord, spec: PodSpec) -> PodOutcome:
@@ -221,17 +225,20 @@ class HostPods:
         body = spec.body
         work = f"{attempt.scratch}/work"
         make_dirs = [attempt.scratch, work, f"{attempt.scratch}/tmp"]  # noqa: S108 — the private /tmp
-        argv = [str(a) for a in (body.get("command") or []) + (body.get("args") or [])]
+        variables = _container_env(body, spec.env)
+        # The kubelet's $(VAR) expansion of command and args (never a shell's).
+        command = expand_all((str(a) for a in body.get("command") or []), variables)
+        args = expand_all((str(a) for a in body.get("args") or []), variables)
+        argv = [*command, *args]
         script: tuple[str, str] | None = None
         if spec.kind == "script":
             script = (f"{attempt.scratch}/script", body.get("source", ""))
-            # As Argo: the command, its args, then the script's path.
-            command = [str(a) for a in body.get("command") or ["sh"]]
-            argv = [*command, *[str(a) for a in body.get("args") or []], script[0]]
+            # As Argo: the command, its args, then the script's path (the source as written).
+            argv = [*(command or ["sh"]), *args, script[0]]
         cwd = work
         working_dir = body.get("workingDir")
         volumes = (
-            self.volumes.mounts(body, spec.volumes, name, prepared, _container_env(body, spec.env))
+            self.volumes.mounts(body, spec.volumes, name, prepared, variables)
             if body.get("volumeMounts")
             else ()
         )
@@ -243,7 +250,7 @@ class HostPods:
             make_dirs.append(cwd)
         return process.StepProcess(
             argv=argv,
-            env=self._step_env(body.get("env") or [], f"{self.workflow_id}/{name}", spec.env),
+            env=self._step_env(f"{self.workflow_id}/{name}", variables),
             cwd=cwd,
             tmp_dir=make_dirs[2],
             stdout=f"{attempt.scratch}/stdout.log",
@@ -388,13 +395,18 @@ class HostPods:
         self._copies.add(copy)
         copy.add_done_callback(moved)
 
-    async def start_sidecar(self, node: NodeRecord, name: str, body: JSON) -> Sidecar:
+    async def start_sidecar(
+        self, node: NodeRecord, name: str, body: JSON, env: Mapping[str, str] | None = None
+    ) -> Sidecar:
         """A background process with its own directories and logs beside the
         pod's (``<node id>.<name>`` under the run directory, kept after the run)."""
         dir_name = self._new_attempt_name(f"{node.id}.{name}")
         where = f"{self._run_prefix}/{dir_name}"
         step = self._step_process(
-            PodSpec("container", body), _AttemptFiles(scratch=where, dest=where), dir_name, {}
+            PodSpec("container", body, env=env),
+            _AttemptFiles(scratch=where, dest=where),
+            dir_name,
+            {},
         )
         await self.journal.durable()
         return _HostSidecar(await process.launch(step))
@@ -469,29 +481,25 @@ class HostPods:
         self._attempt_dirs.add(name)
         return name
 
-    def _step_env(
-        self, template_env: list[JSON], attempt: str, resolved: Mapping[str, str] | None = None
-    ) -> dict[str, str]:
+    def _step_env(self, attempt: str, variables: Mapping[str, str]) -> dict[str, str]:
         """The engine's environment with the step PATH, the attempt's marker
-        (see ``process.ATTEMPT_ENV``), plus the template's ``env``."""
+        (see ``process.ATTEMPT_ENV``), plus the container's own variables."""
         if self._base_env is None:
             self._base_env = step_base_env(os.environ)
-        env = {**self._base_env, process.ATTEMPT_ENV: attempt}
-        if resolved is not None:  # env and envFrom with ConfigMap/Secret values
-            env.update(resolved)
-            return env
-        for item in template_env:
-            if "value" in item:
-                env[item["name"]] = parameter_text(item["value"])
-        return env
+        return {**self._base_env, process.ATTEMPT_ENV: attempt, **variables}
 
 
 def _container_env(body: JSON, resolved: Mapping[str, str] | None) -> dict[str, str]:
-    """The container's own variables (not the host's): what a ``subPathExpr`` reads."""
+    """The container's own variables (not the host's), as the kubelet builds them: what
+    its process gets, and what ``$(VAR)`` in its command, args and ``subPathExpr`` reads.
+    Each ``env`` value is expanded against the variables defined before it."""
     if resolved is not None:  # env and envFrom with ConfigMap/Secret values
         return dict(resolved)
-    env = body.get("env") or []
-    return {str(e["name"]): parameter_text(e["value"]) for e in env if "value" in e}
+    env: dict[str, str] = {}
+    for item in body.get("env") or []:
+        if "value" in item:
+            env[str(item["name"])] = expand(parameter_text(item["value"]), env)
+    return env
 
 
 class _HostSidecar:

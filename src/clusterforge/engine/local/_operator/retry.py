@@ -23,6 +23,9 @@ from clusterforge.workflow.expressions import ExpressionError, go_json, substitu
 
 JSON = dict[str, Any]
 
+# Argo's message when the next backoff would end past ``maxDuration``.
+BACKOFF_PAST_DEADLINE_MESSAGE = "Backoff would exceed max duration limit"
+
 _RETRIED_PHASES = {
     "Always": {"Failed", "Error"},
     "OnFailure": {"Failed"},
@@ -67,10 +70,15 @@ def retry_verdict(
     if last.phase not in allowed:
         return f"retryPolicy {policy.policy} does not retry a node in phase {last.phase}"
     max_duration = policy.backoff.get("maxDuration")
-    if max_duration and now - first_start > parse_duration(
-        max_duration, field="retryStrategy.backoff.maxDuration"
-    ):
-        return RETRY_DEADLINE_MESSAGE
+    if max_duration:
+        limit = parse_duration(max_duration, field="retryStrategy.backoff.maxDuration")
+        if now - first_start > limit:
+            return RETRY_DEADLINE_MESSAGE
+        # Argo's processNodeRetries: a wait that would end past the limit is not
+        # waited out — the retry would be refused once it ended anyway.
+        waited_until = (last.finished_at or now) + backoff_delay(policy.backoff, retries_done + 1)
+        if waited_until > first_start + limit:
+            return BACKOFF_PAST_DEADLINE_MESSAGE
     if policy.expression:
         duration = (last.finished_at or now) - (last.started_at or now)
         scope = {

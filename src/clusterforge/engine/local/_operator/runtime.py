@@ -24,6 +24,7 @@ from clusterforge.engine.local._operator.context import Call, Context, RunFlags
 from clusterforge.engine.local._operator.daemons import LOOPBACK, Daemons
 from clusterforge.engine.local._operator.journal import Journal
 from clusterforge.engine.local._operator.mutexes import Mutexes, mutex_names
+from clusterforge.engine.local._operator.pod_objects import needs_objects, object_env
 from clusterforge.engine.local._operator.pods import Pods
 from clusterforge.engine.local._operator.scope import Variables, node_vars, parameter_list
 from clusterforge.engine.local._operator.semaphores import (
@@ -32,6 +33,7 @@ from clusterforge.engine.local._operator.semaphores import (
     Semaphores,
     semaphore_refs,
 )
+from clusterforge.engine.objects import ObjectMissing
 from clusterforge.store import NodeRecord
 
 JSON = dict[str, Any]
@@ -90,6 +92,25 @@ class Runtime:
                 )
                 await stack.enter_async_context(self.semaphores.held(namespace, refs, holder))
             yield
+
+    async def object_env(self, body: JSON) -> dict[str, str] | None:
+        """A container's ``env``/``envFrom`` with the values read from the run's
+        ConfigMaps/Secrets, as the kubelet builds it (``None``: it reads none, its plain
+        values do). A missing object raises :class:`ObjectMissing` with the kubelet's
+        ``CreateContainerConfigError`` message; kubectl runs in a thread."""
+        if not needs_objects(body, ()):
+            return None
+        objects, namespace = self.variables.objects, self.variables.wf.namespace
+
+        def read() -> dict[str, str]:
+            try:
+                return object_env(body, objects, namespace)
+            except ObjectMissing as err:
+                raise ObjectMissing(f"CreateContainerConfigError: {err}") from None
+
+        if objects is not None and objects.cluster is not None:
+            return await asyncio.get_running_loop().run_in_executor(None, read)
+        return read()
 
     def node_vars(self, key: str, rec: NodeRecord) -> dict[str, str]:
         """``tasks.X.*`` / ``steps.X.*`` of a finished (or daemoned) node."""
