@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +18,7 @@ import pytest
 
 from clusterforge.store import Store
 
-from .conftest import OTHER_TOKEN, PUSH, Server, start_server, stop_server
+from .conftest import OTHER_TOKEN, PUSH, TOKEN, Server, start_server, stop_server
 
 
 def _count(server: Server) -> int:
@@ -511,12 +515,10 @@ def test_metrics_count_triggers_and_steps(client: httpx.Client, server: Server) 
     assert 'clusterforge_run_queue{state="queued"}' in text
 
 
-def test_the_server_resumes_what_a_dead_owner_left(tmp_path: Path) -> None:
-    import socket
-
+def _store_an_orphan(home: Path) -> str:
+    """Store workflow ``orphan``, Pending, owned by a dead engine; its owner."""
     from clusterforge.engine import LocalEngine, Submission
 
-    home = tmp_path / "orphans"
     engine = LocalEngine(home)
     text = (
         "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: orphan}\n"
@@ -526,6 +528,12 @@ def test_the_server_resumes_what_a_dead_owner_left(tmp_path: Path) -> None:
     record = engine.prepare(Submission(text=text))
     record.owner = f"{socket.gethostname()}:1:not-the-start-time"  # a dead engine
     engine.store.create_workflow(record)
+    return record.owner
+
+
+def test_the_server_resumes_what_a_dead_owner_left(tmp_path: Path) -> None:
+    home = tmp_path / "orphans"
+    _store_an_orphan(home)
     revived = start_server(home)
     try:
         with revived.client() as c:
@@ -533,3 +541,30 @@ def test_the_server_resumes_what_a_dead_owner_left(tmp_path: Path) -> None:
             assert c.get("/api/v1/builds/orphan/logs").text == "orphan: back\n"
     finally:
         stop_server(revived)
+
+
+def test_a_port_in_use_stops_the_server_before_it_takes_anything_back(tmp_path: Path) -> None:
+    """``serve`` on a taken port exits saying so and leaves the interrupted builds
+    alone. It used to take them back first — the app's lifespan ran before uvicorn
+    bound the port — and run them until it exited on the bind error (this orphan
+    ended Succeeded, run by a server that never served)."""
+    home = tmp_path / "orphans"
+    owner = _store_an_orphan(home)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "clusterforge.cli", "serve", "--port", str(port)],
+            env={**os.environ, "CLUSTERFORGE_HOME": str(home), "CLUSTERFORGE_TOKENS": TOKEN},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    record = Store(home / "state.db").get_workflow("orphan")
+    assert record is not None
+    assert (record.phase, record.owner) == ("Pending", owner), result.stderr
+    assert result.returncode != 0
+    assert f"--port {port}" in result.stderr
+    assert "address already in use" in result.stderr.lower()
+    assert "Traceback" not in result.stderr

@@ -38,6 +38,12 @@ def serve(settings: Settings, *, log_level: str = "info") -> None:
         if code:
             raise SystemExit(code)
         return
+    from clusterforge.api.supervisor import listen
+
+    # The port first, as the supervisor does: uvicorn binds only after the app's
+    # lifespan has started, and that takes back the interrupted workflows — a
+    # server on a taken port ran them until it exited on the bind error.
+    listening = listen(settings.host, settings.port, share=False)
     app = create_app(settings)
     quiet_collector()
     config = uvicorn.Config(
@@ -50,4 +56,4 @@ def serve(settings: Settings, *, log_level: str = "info") -> None:
         timeout_graceful_shutdown=5,
         backlog=4096,
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[listening])

@@ -185,10 +185,11 @@ class _Supervisor:
         self.runtime_dir.remove()
 
 
-def listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int, *, share: bool = True) -> socket.socket:
     """A listening TCP socket on ``host``:``port`` that shares the port with the
     other acceptors of this server (``SO_REUSEPORT``; the kernel admits only
-    sockets of the same user to the group)."""
+    sockets of the same user to the group). ``share=False``: the port is this
+    socket's alone (a one-process server)."""
     from clusterforge.errors import InvalidInput
 
     try:
@@ -200,7 +201,8 @@ def listen(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if share:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
         sock.listen(4096)
     except OSError as err:
