@@ -40,7 +40,9 @@ WORKFLOWS = int(os.environ.get("CLUSTERFORGE_CRASH_WORKFLOWS", "20"))
 
 # A diamond with a fan-out, steps of random length; `bad` fails in some workflows
 # (so Failed is an outcome the crash must not change either). Every step logs
-# its start and end and appends its name to the runs file once it is done.
+# its start and end and appends its name to the runs file once it is done. The
+# file's directory is an argument of its own: a step's /tmp is private, and a
+# host path under /tmp (a checkout there) is kept in sight when an argument names it.
 WORKFLOW = """
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
@@ -59,10 +61,11 @@ spec:
       command: [sh, -c]
       args:
       - |
-        echo "start $0"; sleep "$1"; echo "{name} $0" >> {runs}; echo "done $0"; exit "$2"
+        echo "start $0"; sleep "$1"; echo "{name} $0" >> "$3/runs.txt"; echo "done $0"; exit "$2"
       - "{{{{inputs.parameters.id}}}}"
       - "{{{{inputs.parameters.s}}}}"
       - "{{{{inputs.parameters.code}}}}"
+      - "{runs}"
 """
 
 ENGINE = """
@@ -95,14 +98,13 @@ def _tasks(sleeps: list[str], bad: int) -> str:
 
 def _workflows(tmp: Path, rng: random.Random) -> dict[str, tuple[Path, str]]:
     """name → (file, expected phase)."""
-    runs = tmp / "runs.txt"
     out = {}
     for k in range(WORKFLOWS):
         name = f"crash-{k}"
         bad = 1 if k % 4 == 3 else 0
         sleeps = [f"{rng.uniform(0.0, 1.2):.2f}" for _ in range(5)]
         path = tmp / f"{name}.yaml"
-        path.write_text(WORKFLOW.format(name=name, tasks=_tasks(sleeps, bad), runs=runs))
+        path.write_text(WORKFLOW.format(name=name, tasks=_tasks(sleeps, bad), runs=tmp))
         out[name] = (path, "Failed" if bad else "Succeeded")
     return out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -19,7 +20,7 @@ from tests.engine.launchers import run_step
 
 from clusterforge import paths
 from clusterforge.engine import LocalEngine, Submission
-from clusterforge.engine.local import process, shim
+from clusterforge.engine.local import process, reachable, shim
 
 
 def _step(tmp_path: Path, argv: list[str], **changes: object) -> process.StepProcess:
@@ -45,11 +46,17 @@ def test_the_c_launcher_is_built_and_isolates() -> None:
 
 def test_private_tmp_is_the_attempts_directory(tmp_path: Path, launcher: str) -> None:
     marker = f"clusterforge-test-{os.getpid()}-{launcher}"
-    code, out, err = run_step(
-        _step(tmp_path, ["sh", "-c", f"echo inside > /tmp/{marker}; ls /tmp; pwd"])
-    )
+    step = _step(tmp_path, ["sh", "-c", f"echo inside > /tmp/{marker}; ls -A /tmp; pwd"])
+    code, out, err = run_step(step)
     assert code == 0, err
-    assert out.split() == [marker, str(tmp_path / "attempt" / "work")]
+    *listed, cwd = out.split()
+    assert cwd == str(tmp_path / "attempt" / "work")
+    # Nothing of the host's /tmp shows but what the step needs from there: the
+    # engine's own installation when the checkout lives under /tmp (none otherwise).
+    sh = shutil.which("sh", path=step.env["PATH"])
+    assert sh is not None
+    kept = reachable.keep_roots(sh, step.env["PATH"])
+    assert set(listed) == {marker, *(Path(root).relative_to("/tmp").parts[0] for root in kept)}
     assert (tmp_path / "attempt" / "tmp" / marker).read_text() == "inside\n"
     assert not Path("/tmp", marker).exists()
 

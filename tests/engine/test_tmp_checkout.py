@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from tests.engine.launchers import run_step
 
 import clusterforge
-from clusterforge.engine.local import process, reachable
+from clusterforge.engine import LocalEngine, Submission
+from clusterforge.engine.local import process, reachable, scratch
 
 LAUNCHERS = ["c-extension", "unshare-sh"]
 
@@ -236,3 +239,86 @@ def test_an_editable_install_under_tmp_runs_clusterforge_in_its_steps(
     )
     assert done.returncode == 0, done.stdout + done.stderr + logs.stdout + logs.stderr
     assert f"tmp-install: {clusterforge.__version__}" in logs.stdout.splitlines(), logs.stdout
+
+
+LEAVES_A_DAEMON = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {{name: {name}}}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container:
+      image: alpine
+      command: [sh, -c]
+      args:
+      - |
+        {script}
+      - "{shared}"
+"""
+
+# Detached from the step as kwokctl detaches a cluster's etcd and apiserver: it
+# outlives the step and the workflow, and keeps writing under the host path the
+# step was given (a directory under /tmp, bound into its private /tmp). Its pid
+# is $$, written $$$$ here: the kubelet's expansion makes $$ one $.
+DAEMON = (
+    'setsid sh -c \'while :; do echo $$$$ > "$0/beat.new" && mv "$0/beat.new" "$0/beat"; '
+    'sleep 0.1; done\' "$0" </dev/null >/dev/null 2>&1 &'
+)
+
+
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_a_daemon_a_step_leaves_keeps_its_tmp_after_the_workflow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cluster a build's control-plane step starts must survive the build:
+    # removing the workflow's scratch used to detach the host paths bound into
+    # the daemon's /tmp (a checkout or home under /tmp), and the cluster broke.
+    scratch_root = tmp_path / "scratch"
+    scratch_root.mkdir()
+    monkeypatch.setenv("CLUSTERFORGE_SCRATCH", str(scratch_root))
+    engine = LocalEngine(home=tmp_path / "home")
+    with tempfile.TemporaryDirectory(prefix="cf-daemon-", dir=reachable.TMP) as shared:
+        beat = Path(shared, "beat")
+        flow = tmp_path / "daemon.yaml"
+        flow.write_text(LEAVES_A_DAEMON.format(name="leaves-daemon", script=DAEMON, shared=shared))
+        run = engine.submit(Submission(files=(flow,)))
+        engine.join(run.id, timeout=120)
+        assert engine.get(run.id).phase == "Succeeded"
+        _wait_for(beat.exists, "the daemon never wrote through its /tmp")
+        daemon = int(beat.read_text())
+        try:
+            beat.unlink()  # written again only if the daemon still sees the host path
+            _wait_for(beat.exists, "the daemon lost its /tmp when the workflow ended")
+            lingering = scratch_root / scratch.LINGERING
+            assert [p.name.startswith(run.id) for p in lingering.iterdir()] == [True]
+        finally:
+            os.killpg(daemon, signal.SIGKILL)  # setsid made it its group's leader
+        _wait_for(lambda: not _group_alive(daemon), "the daemon did not end")
+        # The next workflow's end sweeps the scratch nobody uses any more.
+        flow.write_text(LEAVES_A_DAEMON.format(name="plain", script="true", shared=shared))
+        second = engine.submit(Submission(files=(flow,)))
+        engine.join(second.id, timeout=120)
+        assert engine.get(second.id).phase == "Succeeded"
+        assert list(lingering.iterdir()) == []
+        assert list(scratch_root.iterdir()) == [lingering]
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of ``group`` still runs (a zombie waiting for whoever
+    adopted it does not count)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == group:
+            return True
+    return False

@@ -7,6 +7,7 @@ be dropped silently.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,17 @@ def test_load_text_names_its_source() -> None:
     )
 
 
+@pytest.mark.parametrize("kind", ["WorkflowTemplate", "ClusterWorkflowTemplate"])
+def test_a_template_with_only_generate_name_is_named_as_the_api_server_would(kind: str) -> None:
+    # generateName and five characters of k8s.io/apimachinery's rand alphabet
+    text = _template("x", kind).replace("{name: x}", "{generateName: x-}")
+    (doc,) = load_text(text)
+    assert re.fullmatch(r"x-[bcdfghjklmnpqrstvwxz2456789]{5}", doc.name), doc.name
+    assert doc.model.metadata is not None
+    assert doc.model.metadata.name == doc.name
+    assert TemplateLibrary([doc]).get(doc.name, cluster_scope=kind != "WorkflowTemplate") is doc
+
+
 def test_yaml_scalars_are_read_as_kubernetes_reads_them() -> None:
     text = WORKFLOW.replace(
         "  entrypoint: main\n",
@@ -245,8 +257,10 @@ def test_header_mistakes_are_errors() -> None:
         load_text(WORKFLOW.replace("argoproj.io/v1alpha1", "argoproj.io/v1"))
     with pytest.raises(WorkflowInvalid, match="kind: required field is missing"):
         load_text(WORKFLOW.replace("kind: Workflow\n", ""))
-    with pytest.raises(WorkflowInvalid, match=r"a WorkflowTemplate needs metadata\.name"):
-        load_text(_template("x").replace("{name: x}", "{generateName: x-}"))
+    with pytest.raises(
+        WorkflowInvalid, match=r"a WorkflowTemplate needs metadata\.name or metadata\.generateName"
+    ):
+        load_text(_template("x").replace("{name: x}", "{labels: {a: b}}"))
     with pytest.raises(WorkflowInvalid, match=r"document 1 is a list, not a mapping"):
         load_text("- a\n- b\n")
 

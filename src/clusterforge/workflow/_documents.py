@@ -29,6 +29,7 @@ from typing import TypeAlias
 import pydantic
 from hera.workflows import models as m
 
+from clusterforge import ids
 from clusterforge.safety import LimitExceeded, read_text
 
 from ._problems import Problem, Severity, WorkflowInvalid
@@ -54,6 +55,13 @@ _MODELS: Mapping[str, type[AnyWorkflow]] = {
 }
 KINDS: tuple[str, ...] = tuple(_MODELS)
 _SUFFIXES = (".yaml", ".yml")
+# The Kubernetes API server's generateName suffix: five characters of this alphabet
+# (k8s.io/apimachinery/pkg/util/rand.String).
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def _generated_suffix() -> str:
+    return "".join(_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in ids.random_bytes(5))
 
 
 @dataclass(frozen=True)
@@ -299,15 +307,22 @@ def _document(
     meta = model.metadata
     name = ""
     if meta is not None:
-        name = meta.name or (meta.generate_name if kind == "Workflow" else None) or ""
+        name = meta.name or ""
+        if not name and meta.generate_name:
+            if kind == "Workflow":
+                name = meta.generate_name
+            else:
+                # A template is named when it is created, as the API server names any
+                # object given only generateName (`argo template create` accepts it).
+                name = meta.generate_name + _generated_suffix()
+                meta.name = name
     if not name:
         return None, [
             Problem(
                 str(source),
                 where,
                 "metadata",
-                f"a {kind} needs metadata.name"
-                + (" or metadata.generateName" if kind == "Workflow" else ""),
+                f"a {kind} needs metadata.name or metadata.generateName",
                 "add metadata: {name: …}",
                 line=raw.line,
             )

@@ -326,7 +326,10 @@ class LocalEngine:
         name = submission.name or (meta.get("name") if compiled.kind == "Workflow" else None)
         check = True
         if not name:
-            base = meta.get("generateName") or f"{meta.get('name', 'workflow')}-"
+            if compiled.kind == "Workflow":
+                base = meta.get("generateName") or f"{meta.get('name', 'workflow')}-"
+            else:  # `argo submit --from`: the template's name and a dash
+                base = f"{meta.get('name', 'workflow')}-"
             name = base + "".join(_ALNUM[b % len(_ALNUM)] for b in ids.random_bytes(5))
             check_workflow_name(name, "metadata.generateName")
             if not check_generated:

@@ -464,7 +464,7 @@ class HostPods:
             root is not None and root.phase == "Succeeded", self._spec.get("volumeClaimGC")
         )
         if self.scratch_dir != self.run_dir:
-            shutil.rmtree(self.scratch_dir, ignore_errors=True)
+            scratch_files.remove(self.scratch_dir)
 
     def _new_attempt_name(self, node_id: str, avoid: str | None = None) -> str:
         """A fresh name for one attempt's directories; an earlier attempt of a
