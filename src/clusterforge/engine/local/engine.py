@@ -73,6 +73,8 @@ _T = TypeVar("_T")
 
 
 _HANDOFF = "queued@"
+_JOIN_SLICE = 0.25
+"""Longest a join blocks the calling thread at a time (see LocalEngine.join)."""
 
 
 def current_owner() -> str:
@@ -588,8 +590,17 @@ class LocalEngine:
         """Wait for a workflow this engine runs to finish (no-op for others)."""
         with self._runs_lock:
             running = self._runs.get(workflow_id)
-        if running is not None:
-            concurrent.futures.wait([running], timeout)
+        if running is None:
+            return
+        # In slices: a Ctrl-C the kernel hands to another thread of this process
+        # is acted on only when the main thread next runs Python code, and one
+        # wait without a timeout would hold it until the workflow has ended.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not running.done():
+            left = _JOIN_SLICE if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                return
+            concurrent.futures.wait([running], min(left, _JOIN_SLICE))
 
     # -- reading -----------------------------------------------------------------
 
