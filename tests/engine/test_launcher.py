@@ -322,8 +322,9 @@ def test_the_shim_records_codes_signals_and_start_errors(tmp_path: Path, launche
     broken, step = _supervised(tmp_path / "c", [str(script)])
     asyncio.run(broken.wait())
     broken.close()
-    assert broken.start_error == "cannot execute the command: Exec format error"
-    assert "cannot execute the command" in Path(step.stderr).read_text()
+    assert isinstance(broken.start_error, process.ProgramError)
+    assert str(broken.start_error) == f"cannot execute {script}: Exec format error"
+    assert f"cannot execute {script}: Exec format error" in Path(step.stderr).read_text()
 
 
 def test_terminate_reaches_the_step_and_the_shim_records_it(tmp_path: Path) -> None:

@@ -322,3 +322,37 @@ def _group_alive(group: int) -> bool:
         if fields[0] != "Z" and int(fields[2]) == group:
             return True
     return False
+
+
+MISSING_INTERPRETER = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {{name: missing-interpreter}}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container: {{image: alpine, command: [{program}]}}
+"""
+
+
+def test_a_program_whose_interpreter_is_gone_fails_naming_both(
+    tmp_path: Path, checkout: Path
+) -> None:
+    # The step's supervisor (the shim) execs the program, so the kernel's bare
+    # "No such file or directory" came back from it unnamed; the node is Failed
+    # with the executor's exit code 64, as Argo's emissary reports it.
+    broken = checkout / "tools" / "bin" / "broken"
+    broken.write_text(f"#!{checkout}/gone/bin/python\nprint('x')\n")
+    broken.chmod(0o755)
+    flow = tmp_path / "wf.yaml"
+    flow.write_text(MISSING_INTERPRETER.format(program=broken))
+    engine = LocalEngine(home=tmp_path / "home")
+    run = engine.submit(Submission(files=(flow,)))
+    engine.join(run.id, timeout=120)
+    view = engine.get(run.id)
+    (node,) = (n for n in view.nodes.values() if n.type == "Pod")
+    assert (view.phase, node.phase, node.exit_code) == ("Failed", "Failed", 64), node.message
+    assert node.message.startswith("Error (exit code 64): failed to start: "), node.message
+    assert f"cannot execute {broken}: No such file or directory" in node.message
+    assert f"its #! interpreter {checkout}/gone/bin/python does not exist" in node.message

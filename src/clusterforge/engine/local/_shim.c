@@ -145,7 +145,7 @@ int main(int argc, char **argv)
             return 125;
     }
     if (exec_errno != 0) {
-        fprintf(stderr, "clusterforge: cannot execute the command: %s\n", strerror(exec_errno));
+        fprintf(stderr, "clusterforge: cannot execute %s: %s\n", argv[2], strerror(exec_errno));
         snprintf(text, sizeof text, "start-error %d\n", exec_errno);
         record(dir, "exit", text, 1);
         return 127;

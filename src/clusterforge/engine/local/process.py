@@ -96,6 +96,20 @@ class StartError(OSError):
         return str(self.strerror or (self.args[0] if self.args else ""))
 
 
+class ProgramError(StartError):
+    """The step's own program could not be run: not found, not executable, or
+    refused by the kernel (a ``#!`` interpreter that does not exist, a wrong
+    format).
+
+    On Argo the pod's executor finds this out: emissary exits with
+    :attr:`exit_code` and the node is Failed, so ``retryStrategy``'s default
+    policy (OnFailure) retries it and ``continueOn.failed`` covers it. A start
+    the engine itself could not make (a mount, a log file) stays an Error."""
+
+    exit_code = 64
+    """What Argo's argoexec exits with when it, not the step, failed."""
+
+
 @dataclass(frozen=True)
 class Isolation:
     """How steps are isolated on this host."""
@@ -285,11 +299,16 @@ class StepHandle:
         *,
         state_dir: str | None = None,
         adopted: bool = False,
+        program: str = "",
+        executable: str = "",
     ) -> None:
         self.pid = pid
         self.returncode: int | None = None
-        self.start_error: str | None = None
+        self.start_error: ProgramError | None = None
         """Set when the shim could not execute the step's command."""
+        self._program = program
+        self._executable = executable or program
+        """The step's program as written and as resolved, to name in ``start_error``."""
         self._stdout_fd = stdout_fd
         self._stderr_fd = stderr_fd
         self._state_dir = state_dir
@@ -301,7 +320,8 @@ class StepHandle:
         (SIGKILL'd with its step) — or None for an adopted shim that left no record."""
         record = shim.read_exit(self._state_dir) if self._state_dir else None
         if record is not None:
-            self.start_error = record.start_error
+            if record.start_errno is not None:
+                self.start_error = exec_error(record.start_errno, self._program, self._executable)
             code = record.code
         self.returncode = code
         return code
@@ -382,9 +402,10 @@ class StepHandle:
 def launch_sync(step: StepProcess) -> StepHandle:
     """Start the step in its own session (so the whole group can be signalled).
 
-    Raises ``OSError`` when the command cannot be started (not found, not
-    executable, log or working directory unusable); the caller turns that into
-    an Error node.
+    Raises ``OSError`` when the command cannot be started: a
+    :class:`ProgramError` when the program itself cannot be run (not found, not
+    executable) — a Failed node with the executor's exit code — else (a log,
+    the working directory or a mount unusable) an Error node.
     """
     for directory in step.make_dirs:
         try:
@@ -410,6 +431,7 @@ def launch_sync(step: StepProcess) -> StepHandle:
                 "as root (or with CAP_SYS_ADMIN)"
             )
     executable = _resolve(step, env)
+    program, resolved = step.argv[0], executable  # named if its shim cannot exec it
     mounts = mount_plan(step, executable) if isolated else None
     if step.root is not None:
         if mounts is None:
@@ -446,7 +468,12 @@ def launch_sync(step: StepProcess) -> StepHandle:
         if state >= 0:
             os.close(state)
     return StepHandle(
-        pid, stdout_fd=out, stderr_fd=err, state_dir=step.state_dir if state >= 0 else None
+        pid,
+        stdout_fd=out,
+        stderr_fd=err,
+        state_dir=step.state_dir if state >= 0 else None,
+        program=program,
+        executable=resolved,
     )
 
 
@@ -455,7 +482,14 @@ def adopt(step: StepProcess, pid: int) -> StepHandle:
     (checked by :func:`shim.live_shim`): its logs are read, not truncated."""
     out = _above_stdio(os.open(step.stdout, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
     err = _above_stdio(os.open(step.stderr, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
-    return StepHandle(pid, stdout_fd=out, stderr_fd=err, state_dir=step.state_dir, adopted=True)
+    return StepHandle(
+        pid,
+        stdout_fd=out,
+        stderr_fd=err,
+        state_dir=step.state_dir,
+        adopted=True,
+        program=step.argv[0] if step.argv else "",
+    )
 
 
 def _resolve(step: StepProcess, env: dict[str, str]) -> str:
@@ -469,11 +503,11 @@ def _resolve(step: StepProcess, env: dict[str, str]) -> str:
         executable: str | None = program if os.access(program, os.X_OK) else None
         if executable is None:
             reason = "not executable" if os.path.exists(program) else "no such file"
-            raise StartError(f"cannot execute {step.argv[0]!r}: {reason}")
+            raise ProgramError(f"cannot execute {step.argv[0]!r}: {reason}")
     else:
         executable = _which(program, env.get("PATH", os.defpath))
     if executable is None:
-        raise StartError(f"executable file not found in $PATH: {step.argv[0]!r}")
+        raise ProgramError(f"executable file not found in $PATH: {step.argv[0]!r}")
     return executable
 
 
@@ -488,18 +522,29 @@ def _in_root(
     return replace(step, argv=[*argv, *step.argv[1:]]), chroot
 
 
-def _start_error(error: OSError, program: str, executable: str) -> OSError:
-    """``error`` restated to name the program; a missing ``#!`` interpreter named too."""
+def _start_error(error: OSError, program: str, executable: str) -> StartError:
+    """``error`` restated to name the program; a missing ``#!`` interpreter named
+    too. The exec of the program itself failing is a :class:`ProgramError`."""
     if isinstance(error, StartError):
         return error
     text = error.strerror or str(error)
-    if error.errno == errno.ENOENT and f"cannot execute {executable}:" in text:
+    failed_exec = text.startswith(f"cannot execute {executable}:") or error.filename == executable
+    if error.errno == errno.ENOENT and failed_exec:
         interpreter = reachable.shebang_interpreter(executable)
         if interpreter and not os.path.exists(interpreter):
             text = f"{text} (its #! interpreter {interpreter} does not exist)"
     if executable not in text:
         text = f"{program!r} ({executable}): {text}"
-    return StartError(error.errno, text)
+    return (ProgramError if failed_exec else StartError)(error.errno, text)
+
+
+def exec_error(errno_: int, program: str, executable: str) -> ProgramError:
+    """The error of a program its shim could not execute (``errno_``), worded
+    as a failed exec here is: the program, its path, a missing interpreter."""
+    failure = OSError(errno_, f"cannot execute {executable}: {os.strerror(errno_)}")
+    error = _start_error(failure, program, executable)
+    assert isinstance(error, ProgramError)
+    return error
 
 
 def _start(

@@ -80,6 +80,14 @@ class PodOutcome:
             return cls("Succeeded", "", code, outputs)
         return cls("Failed", f"Error (exit code {code})", code, outputs)
 
+    @classmethod
+    def unrunnable(cls, error: process.ProgramError) -> PodOutcome:
+        """The step's program could not be run: Failed with the exit code of
+        Argo's executor, as a pod whose emissary could not start it."""
+        code = error.exit_code
+        message = f"Error (exit code {code}): failed to start: {error}"
+        return cls("Failed", message, code, {"exitCode": str(code)})
+
 
 class Sidecar(Protocol):
     """A sidecar container's process, running beside a pod's main one."""
@@ -280,6 +288,8 @@ class HostPods:
             with contextlib.suppress(OSError):
                 os.makedirs(attempt.scratch, exist_ok=True)
                 Path(step.stderr).write_text(f"{err}\n")
+            if isinstance(err, process.ProgramError):
+                return PodOutcome.unrunnable(err)
             return PodOutcome("Error", f"failed to start: {err}")
         except ArtifactFailure as err:
             attempt.keep = True
@@ -315,7 +325,7 @@ class HostPods:
             self.processes.pop(node.id, None)
         if proc.start_error is not None:
             proc.close()
-            return PodOutcome("Error", f"failed to start: {proc.start_error}")
+            return PodOutcome.unrunnable(proc.start_error)
         if code is None:  # an adopted step whose supervisor was killed
             proc.close()
             return PodOutcome("Error", interrupted_message(node))
