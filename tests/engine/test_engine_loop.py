@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -86,11 +86,20 @@ spec:
 """
 
 
-@pytest.mark.skipif(
-    threading.current_thread() is not threading.main_thread()
-    or signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
-    reason="Ctrl-C raises KeyboardInterrupt only in the main thread, with Python's handler",
-)
+@pytest.fixture
+def ctrl_c_handler() -> Iterator[None]:
+    """Python's own SIGINT handler for the test: a run started in the background
+    (`make test &`, a CI runner) inherits SIGINT ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("Ctrl-C raises KeyboardInterrupt only in the main thread")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_handler")
 def test_a_ctrl_c_the_kernel_gives_another_thread_interrupts_a_join(tmp_path: Path) -> None:
     # `run --wait` joins its workflow; a SIGINT delivered to another of the
     # process's threads (the engine loop's, a launcher's) must still interrupt it

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from clusterforge.api.runtime_dir import RuntimeDir, remove_stale
 from tests.api.test_processes import _start, _stop
 from tests.engine.test_crash import _alive
 
-from .conftest import CLI, Sandbox
+from .conftest import Sandbox
 
 
 def test_remove_stale_keeps_live_and_young_directories(tmp_path: Path) -> None:
@@ -83,11 +84,22 @@ spec:
 """
 
 
+# The CLI as a terminal's foreground job starts it: Ctrl-C at its default. A run
+# started in the background (`make test &`, nohup, a CI runner) passes SIGINT on
+# ignored, and a process that inherits an ignored SIGINT rightly never sees one.
+CTRL_C_ABLE_CLI = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'clusterforge.cli', *sys.argv[1:]])",
+]
+
+
 def test_ctrl_c_on_run_wait_stops_the_workflow_and_says_so(sandbox: Sandbox) -> None:
     wf = sandbox.home / "wf.yaml"
     wf.write_text(SLOW)
     running = subprocess.Popen(
-        [*CLI, "run", str(wf), "--wait", "-o", "json"],
+        [*CTRL_C_ABLE_CLI, "run", str(wf), "--wait", "-o", "json"],
         env=sandbox.env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -98,7 +110,13 @@ def test_ctrl_c_on_run_wait_stops_the_workflow_and_says_so(sandbox: Sandbox) -> 
         assert time.monotonic() < deadline, "the step did not start"
         time.sleep(0.2)
     running.send_signal(signal.SIGINT)
-    out, err = running.communicate(timeout=60)
+    try:
+        out, err = running.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        state = _signal_state(running.pid)
+        running.kill()
+        out, err = running.communicate()
+        raise AssertionError(f"no exit after SIGINT ({state}): {err}") from None
     assert running.returncode == 1, (out, err)
     assert "interrupted: stopping workflow interrupted" in err
     assert "exit handlers run" in err
@@ -111,6 +129,21 @@ def test_ctrl_c_on_run_wait_stops_the_workflow_and_says_so(sandbox: Sandbox) -> 
     ).stdout.split()
     mine = [pid for pid in leftover if sandbox.home.name in _environ(pid)]
     assert mine == []
+
+
+def _signal_state(pid: int) -> str:
+    """The process's signal lines and each thread's state (why a signal went unseen)."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        lines = [ln for ln in (proc / "status").read_text().splitlines() if ln.startswith("Sig")]
+        for task in sorted((proc / "task").iterdir()):
+            status = (task / "status").read_text().splitlines()
+            picked = [ln for ln in status if ln.startswith(("Name", "State", "SigBlk"))]
+            wchan = (task / "wchan").read_text()
+            lines.append(f"task {task.name}: {' '.join(picked)} wchan={wchan}")
+    except OSError as err:
+        return f"unreadable: {err}"
+    return "; ".join(lines)
 
 
 def _environ(pid: str) -> str:
