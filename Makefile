@@ -33,7 +33,10 @@ system-packages:
 # their lanes (the main install then finds it in the cache). It is optional:
 # a failed build is reported with its log and does not fail setup; the S3
 # tests then fail naming `clusterforge tools install weed`.
+# Argo's JSON schemas of the pinned v3 and v4 lines (module files only, seconds):
+# tests/workflow/test_argo_fields.py regenerates the loader's field list from them.
 tools: venv
+	@$(BIN)/python scripts/argo_fields.py --download || echo "(optional: the test skips)"
 	@$(CF) tools install weed > $(VENV)/weed-install.log 2>&1 & weed=$$!; \
 	$(CF) tools install --jobs 5; rc=$$?; \
 	if wait $$weed; then tail -n 1 $(VENV)/weed-install.log; \
