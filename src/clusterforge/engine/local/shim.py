@@ -44,12 +44,6 @@ class ExitRecord:
     code: int
     start_errno: int | None = None
 
-    @property
-    def start_error(self) -> str | None:
-        if self.start_errno is None:
-            return None
-        return f"cannot execute the command: {os.strerror(self.start_errno)}"
-
 
 def read_exit(attempt_dir: str) -> ExitRecord | None:
     """The attempt's ``exit`` file, or None while the step runs (or if it was lost)."""
