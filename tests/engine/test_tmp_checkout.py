@@ -324,18 +324,6 @@ def _group_alive(group: int) -> bool:
     return False
 
 
-MISSING_INTERPRETER = """
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {{name: missing-interpreter}}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
-    container: {{image: alpine, command: [{program}]}}
-"""
-
-
 def test_a_program_whose_interpreter_is_gone_fails_naming_both(
     tmp_path: Path, checkout: Path
 ) -> None:
@@ -346,7 +334,7 @@ def test_a_program_whose_interpreter_is_gone_fails_naming_both(
     broken.write_text(f"#!{checkout}/gone/bin/python\nprint('x')\n")
     broken.chmod(0o755)
     flow = tmp_path / "wf.yaml"
-    flow.write_text(MISSING_INTERPRETER.format(program=broken))
+    flow.write_text(WORKFLOW.format(program=broken))
     engine = LocalEngine(home=tmp_path / "home")
     run = engine.submit(Submission(files=(flow,)))
     engine.join(run.id, timeout=120)
